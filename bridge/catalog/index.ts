@@ -1,0 +1,1 @@
+export { Catalog, type CatalogEntry } from './catalog.ts';

@@ -1,0 +1,27 @@
+import type { RegistryId, ServiceRef, ServiceSnapshot } from '../model/index.ts';
+
+/**
+ * Write side of a registry. Sees and touches only records carrying this bridge's `managed-by`.
+ *
+ * Contract:
+ * - `observe` returns what this bridge owns for `ref` as a snapshot, with every endpoint field
+ *   the engine compares (address, ports, protocol, conditions, weight, zone, node, metadata,
+ *   origin) round-tripped exactly, or undefined when nothing is owned. It reads the registry (or
+ *   a cache the sink keeps current) and is safe to call at any time.
+ * - `ownedRefs` lists every ref with at least one owned record (used by resync garbage
+ *   collection). It must be complete: a ref missing here is a record never cleaned up.
+ * - `apply` makes the owned state for `desired.ref` equal `desired` (the full set; an empty set
+ *   keeps the service but no endpoints). It is idempotent: applying what `observe` returns
+ *   performs zero registry writes. It writes as few records as the registry allows (batched).
+ * - `remove` deletes every owned record of `ref` and nothing else.
+ * - The engine never calls two of these for the same ref at once; calls for different refs may
+ *   run concurrently. Failures throw a `BridgeError`; the engine retries with backoff.
+ */
+export interface Sink {
+  readonly id: RegistryId;
+  start(signal: AbortSignal): Promise<void>;
+  observe(ref: ServiceRef): Promise<ServiceSnapshot | undefined>;
+  ownedRefs(): Promise<readonly ServiceRef[]>;
+  apply(desired: ServiceSnapshot): Promise<void>;
+  remove(ref: ServiceRef): Promise<void>;
+}
