@@ -15,8 +15,10 @@ export const ERROR_CODES = {
   ISTHMUS_NOT_OWNED: 'A write would have touched a record this bridge does not own; refused.',
   ISTHMUS_UNKNOWN_REGISTRY: 'A route or command names a registry that is not configured.',
   ISTHMUS_SHUTTING_DOWN: 'The operation was refused because the bridge is shutting down.',
-  ISTHMUS_NOT_FOUND: 'The requested service is not in the catalog.',
-  ISTHMUS_USAGE: 'The command line was wrong; see --help.',
+  ISTHMUS_NOT_FOUND: 'The requested service (or resolver path) is not in the catalog.',
+  ISTHMUS_USAGE: 'The command line or a resolver request parameter was wrong; see --help or the message.',
+  ISTHMUS_UNAUTHENTICATED: 'A resolver /v1 request carried no bearer token or the wrong one.',
+  ISTHMUS_INTERNAL: 'An unexpected failure inside Isthmus (a bug); the message and the logs say where.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

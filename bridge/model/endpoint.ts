@@ -49,3 +49,12 @@ export function conditionsOf(state: Liveness): Pick<Endpoint, 'ready' | 'serving
       return { ready: false, serving: false, terminating: false };
   }
 }
+
+/** Address plus sorted ports: two endpoints with the same key are the same instance. */
+export function endpointKey(ep: Pick<Endpoint, 'address' | 'ports'>): string {
+  const ports = Object.entries(ep.ports)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([n, p]) => `${n}=${p}`)
+    .join(',');
+  return `${ep.address}|${ports}`;
+}

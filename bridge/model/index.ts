@@ -7,6 +7,7 @@ export {
   MAX_WEIGHT,
   liveness,
   conditionsOf,
+  endpointKey,
 } from './endpoint.ts';
 export { type ServicePort, type ServiceSnapshot, emptySnapshot } from './snapshot.ts';
 export { type Ownership, MARKER, instanceId } from './ownership.ts';

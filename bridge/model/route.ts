@@ -50,7 +50,7 @@ export interface Route {
 }
 
 export const DEFAULT_POLICY: RoutePolicy = {
-  deleteGuard: { maxShrinkPercent: 50, holdSeconds: 120, registryEmpty: 'hold' },
+  deleteGuard: { maxShrinkPercent: 50, holdSeconds: 60, registryEmpty: 'hold' },
   exportDraining: true,
 };
 

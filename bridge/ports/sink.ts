@@ -1,13 +1,17 @@
-import type { RegistryId, ServiceRef, ServiceSnapshot } from '../model/index.ts';
+import type { Endpoint, RegistryId, ServiceRef, ServiceSnapshot } from '../model/index.ts';
+
+/** Endpoint fields a registry may or may not be able to store. */
+export type EndpointField = Exclude<keyof Endpoint, 'address' | 'ports'>;
 
 /**
  * Write side of a registry. Sees and touches only records carrying this bridge's `managed-by`.
  *
  * Contract:
- * - `observe` returns what this bridge owns for `ref` as a snapshot, with every endpoint field
- *   the engine compares (address, ports, protocol, conditions, weight, zone, node, metadata,
- *   origin) round-tripped exactly, or undefined when nothing is owned. It reads the registry (or
- *   a cache the sink keeps current) and is safe to call at any time.
+ * - `fields` names the endpoint fields this registry can store besides address and ports (an
+ *   EndpointSlice has no per-endpoint metadata, say). `observe` returns what this bridge owns
+ *   for `ref`, with those fields round-tripped exactly, or undefined when nothing is owned; the
+ *   engine compares desired and observed on exactly those fields, which is what makes a second
+ *   reconcile and a restart write nothing. `observe` is safe to call at any time.
  * - `ownedRefs` lists every ref with at least one owned record (used by resync garbage
  *   collection). It must be complete: a ref missing here is a record never cleaned up.
  * - `apply` makes the owned state for `desired.ref` equal `desired` (the full set; an empty set
@@ -19,6 +23,7 @@ import type { RegistryId, ServiceRef, ServiceSnapshot } from '../model/index.ts'
  */
 export interface Sink {
   readonly id: RegistryId;
+  readonly fields: readonly EndpointField[];
   start(signal: AbortSignal): Promise<void>;
   observe(ref: ServiceRef): Promise<ServiceSnapshot | undefined>;
   ownedRefs(): Promise<readonly ServiceRef[]>;

@@ -1,0 +1,79 @@
+import type { Endpoint, RegistryId, Route, ServicePort, ServiceSnapshot } from '../model/index.ts';
+import { endpointKey, endpointProblem, liveness, selects } from '../model/index.ts';
+import type { QuarantinedRecord, Source } from '../ports/index.ts';
+import type { Contributor, Target } from './target.ts';
+
+export interface DesiredState {
+  /** Undefined when no selected source has the service: the target should not exist. */
+  readonly snapshot: ServiceSnapshot | undefined;
+  /** Routes that contributed at least one selected source service. */
+  readonly routes: readonly Route[];
+  /** Contributors whose source no longer has the ref (to prune from the index). */
+  readonly gone: readonly Contributor[];
+  /** Endpoints refused by validation, with reasons. */
+  readonly quarantined: readonly QuarantinedRecord[];
+  /** Sources left out because they have been unreachable for longer than staleAfter. */
+  readonly stale: readonly RegistryId[];
+}
+
+/**
+ * The desired state of one target: the union of every contributing source snapshot, filtered by
+ * each route's selector and health policy. Pure apart from reading source caches.
+ */
+export function desiredState(
+  target: Target,
+  contributors: readonly Contributor[],
+  sources: ReadonlyMap<RegistryId, Source>,
+  now: number,
+): DesiredState {
+  const endpoints = new Map<string, Endpoint>();
+  const ports = new Map<string, ServicePort>();
+  const metadata: Record<string, string> = {};
+  const routes = new Set<Route>();
+  const gone: Contributor[] = [];
+  const quarantined: QuarantinedRecord[] = [];
+  const stale = new Set<RegistryId>();
+  let origin: RegistryId | undefined;
+
+  for (const c of contributors) {
+    const source = sources.get(c.source);
+    const snap = source?.get(c.ref);
+    if (source === undefined || snap === undefined) {
+      gone.push(c);
+      continue;
+    }
+    if (!selects(c.route.select, snap)) continue;
+    const staleAfter = c.route.policy.staleAfterSeconds;
+    const health = source.health();
+    if (staleAfter !== undefined && !health.reachable && now - health.lastContact > staleAfter * 1000) {
+      stale.add(c.source);
+      continue;
+    }
+    routes.add(c.route);
+    origin ??= c.source;
+    for (const p of snap.ports) if (!ports.has(p.name)) ports.set(p.name, p);
+    Object.assign(metadata, snap.metadata);
+    for (const ep of snap.endpoints) {
+      const problem = endpointProblem(ep);
+      if (problem !== undefined) {
+        quarantined.push({ registry: ep.origin.registry, nativeId: ep.origin.nativeId, ref: c.ref, reason: problem, since: now });
+        continue;
+      }
+      const state = liveness(ep);
+      if (state === 'down' || (state === 'draining' && !c.route.policy.exportDraining)) continue;
+      endpoints.set(endpointKey(ep), ep);
+    }
+  }
+
+  const snapshot: ServiceSnapshot | undefined =
+    origin === undefined
+      ? undefined
+      : {
+          ref: target.ref,
+          ports: [...ports.values()],
+          endpoints: [...endpoints.values()].sort((a, b) => endpointKey(a).localeCompare(endpointKey(b))),
+          metadata,
+          origin,
+        };
+  return { snapshot, routes: [...routes], gone, quarantined, stale: [...stale] };
+}

@@ -1,0 +1,123 @@
+import type { RegistryId, Route, ServiceRef } from '../model/index.ts';
+import { mapRef, sameRef } from '../model/index.ts';
+import type { QuarantinedRecord, Source } from '../ports/index.ts';
+import type { ReconcileResult } from './reconciler.ts';
+import type { BridgeStatus, HeldChange, ServiceExplain, TargetStatus } from './status.ts';
+import { targetKey, type Target } from './target.ts';
+
+/**
+ * What the engine remembers about each target for status and explain: last outcome, running
+ * holds (whose start time the deletion guard needs) and records refused by validation.
+ * Bookkeeping only: nothing here decides what to write.
+ */
+export class EngineBook {
+  readonly #bridgeId: string;
+  readonly #routes: readonly Route[];
+  readonly #sources: ReadonlyMap<RegistryId, Source>;
+  readonly #targets = new Map<string, TargetStatus>();
+  readonly #holds = new Map<string, HeldChange>();
+  readonly #quarantine = new Map<string, readonly QuarantinedRecord[]>();
+
+  constructor(bridgeId: string, routes: readonly Route[], sources: ReadonlyMap<RegistryId, Source>) {
+    this.#bridgeId = bridgeId;
+    this.#routes = routes;
+    this.#sources = sources;
+  }
+
+  /** When the current shrink hold on `key` began; freezes are not timed and do not count. */
+  heldSince(key: string): number | undefined {
+    const h = this.#holds.get(key);
+    return h?.releaseAt === undefined ? undefined : h.since;
+  }
+
+  record(key: string, target: Target, result: ReconcileResult, at: number): void {
+    const { desired } = result;
+    let held: HeldChange | undefined;
+    if (result.held !== undefined) {
+      const previous = this.#holds.get(key);
+      const since = result.held.shrink && previous?.releaseAt !== undefined ? previous.since : at;
+      held = {
+        sink: target.sink,
+        ref: target.ref,
+        reason: result.held.reason,
+        endpoints: result.held.endpoints,
+        since,
+        ...(result.held.releaseAt === undefined ? {} : { releaseAt: result.held.releaseAt }),
+      };
+      this.#holds.set(key, held);
+    } else {
+      this.#holds.delete(key);
+    }
+    if (desired.quarantined.length > 0) this.#quarantine.set(key, desired.quarantined);
+    else this.#quarantine.delete(key);
+    this.#targets.set(key, {
+      sink: target.sink,
+      ref: target.ref,
+      routes: desired.routes.map((r) => r.id),
+      outcome: result.outcome,
+      desiredEndpoints: desired.snapshot?.endpoints.length ?? 0,
+      at,
+      ...(held === undefined ? {} : { held }),
+    });
+  }
+
+  recordError(key: string, target: Target, error: string, at: number): void {
+    const previous = this.#targets.get(key);
+    this.#targets.set(key, {
+      sink: target.sink,
+      ref: target.ref,
+      routes: previous?.routes ?? [],
+      outcome: 'error',
+      desiredEndpoints: previous?.desiredEndpoints ?? 0,
+      at,
+      error,
+    });
+  }
+
+  quarantined(): QuarantinedRecord[] {
+    const fromSources = [...this.#sources.values()].flatMap((s) => s.quarantined());
+    return [...fromSources, ...[...this.#quarantine.values()].flat()];
+  }
+
+  summary(leader: boolean, queueDepth: number): BridgeStatus {
+    return {
+      bridgeId: this.#bridgeId,
+      leader,
+      sources: [...this.#sources.values()].map((s) => ({
+        id: s.id,
+        synced: s.hasSynced(),
+        health: s.health(),
+        services: count(s.keys()),
+      })),
+      routes: this.#routes.map((r) => ({ id: r.id, from: r.from, to: r.to })),
+      queueDepth,
+      held: [...this.#holds.values()],
+      quarantined: this.quarantined(),
+      errors: [...this.#targets.values()].filter((t) => t.outcome === 'error'),
+    };
+  }
+
+  explain(ref: ServiceRef): ServiceExplain {
+    const sources: { id: RegistryId; endpoints: number }[] = [];
+    const keys = new Set<string>();
+    for (const s of this.#sources.values()) {
+      const snap = s.get(ref);
+      if (snap === undefined) continue;
+      sources.push({ id: s.id, endpoints: snap.endpoints.length });
+      for (const r of this.#routes) if (r.from.includes(s.id)) keys.add(targetKey({ sink: r.to, ref: mapRef(r.map, ref) }));
+    }
+    for (const [key, t] of this.#targets) if (sameRef(t.ref, ref)) keys.add(key);
+    const targets = [...keys].flatMap((k) => {
+      const t = this.#targets.get(k);
+      return t === undefined ? [] : [t];
+    });
+    const quarantined = this.quarantined().filter((q) => q.ref !== undefined && sameRef(q.ref, ref));
+    return { ref, sources, targets, quarantined };
+  }
+}
+
+function count(it: Iterable<unknown>): number {
+  let n = 0;
+  for (const _ of it) n++;
+  return n;
+}

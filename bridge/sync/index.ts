@@ -1,0 +1,12 @@
+export { Engine, type EngineOptions } from './engine.ts';
+export { WorkQueue, type QueueItem, type QueueOptions } from './work-queue.ts';
+export { RetryLimiter, type RetryPolicy } from './rate-limiter.ts';
+export { reconcile, type ReconcileInput, type ReconcileResult } from './reconciler.ts';
+export { desiredState, type DesiredState } from './desired.ts';
+export { diffEndpoints, isNoop, type EndpointDiff } from './diff.ts';
+export { guardRemovals, type GuardDecision, type GuardInput } from './guard.ts';
+export { targetKey, parseTargetKey, type Target } from './target.ts';
+export { NO_METRICS, type SyncMetrics } from './sync-metrics.ts';
+export { SILENT_LOGGER, type EngineLogger } from './logger-port.ts';
+export type * from './status.ts';
+export type * from './reports.ts';
