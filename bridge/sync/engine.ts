@@ -136,6 +136,8 @@ export class Engine implements StatusProvider {
         this.#readySinks.add(sinkId);
         this.#log.info({ sink: sinkId }, 'sources synced and owned records listed: sink open for writes');
         await this.resync();
+        // Once every sink is open the gate has nothing left to do; idle CPU matters at 100k endpoints.
+        if (this.synced()) clearInterval(this.#gateTimer);
       } catch (err) {
         this.#log.warn({ sink: sinkId, err: describeError(err) }, 'cannot list owned records yet; sink stays closed');
       }

@@ -1,0 +1,2 @@
+export { describeAdapterContract } from './suite.ts';
+export type { ContractHarness } from './harness.ts';

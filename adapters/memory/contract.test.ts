@@ -1,0 +1,63 @@
+import type { Endpoint, ServiceRef } from '../../bridge/model/index.ts';
+import { endpointKey } from '../../bridge/model/index.ts';
+import type { Source } from '../../bridge/ports/index.ts';
+import { describeAdapterContract } from '../contract/index.ts';
+import { MemoryRegistry } from './registry.ts';
+import { MemorySink } from './sink.ts';
+import { MemorySource } from './source.ts';
+
+// The memory adapter runs the same contract every real adapter runs against its server.
+describeAdapterContract('memory', () => {
+  const registry = new MemoryRegistry();
+  const abort = new AbortController();
+  const sinks: MemorySink[] = [];
+  let nativeWrites = 0;
+  return Promise.resolve({
+    ref: (name: string): ServiceRef => ({ namespace: 'contract', name }),
+    endpoint: (i: number, origin: string): Endpoint => ({
+      address: `10.9.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+      ports: { http: 8080 },
+      ready: true,
+      serving: true,
+      terminating: false,
+      weight: 100,
+      metadata: { idx: String(i) },
+      origin: { registry: origin, nativeId: `i-${i}` },
+    }),
+    sink: (bridgeId: string) => {
+      const s = new MemorySink('memory', registry, bridgeId);
+      sinks.push(s);
+      return Promise.resolve(s);
+    },
+    source: async () => {
+      const s = new MemorySource('memory', registry);
+      await s.start(abort.signal);
+      return s;
+    },
+    putNative: (ref: ServiceRef, ep: Endpoint) => {
+      nativeWrites++;
+      registry.putEndpoint(ref, ep);
+      return Promise.resolve();
+    },
+    deleteNative: (ref: ServiceRef, ep: Endpoint) => {
+      nativeWrites++;
+      registry.deleteEndpoint(ref, endpointKey(ep));
+      return Promise.resolve();
+    },
+    listAll: (ref: ServiceRef) => Promise.resolve([...(registry.service(ref)?.endpoints.values() ?? [])].map((e) => e.endpoint.address)),
+    writes: () => registry.writes - nativeWrites,
+    cutOff: (source: Source) => {
+      const s = source as MemorySource;
+      s.disconnect();
+      return Promise.resolve(() => Promise.resolve());
+    },
+    dropWatch: (source: Source) => {
+      (source as MemorySource).reconnect();
+      return Promise.resolve();
+    },
+    close: () => {
+      abort.abort();
+      return Promise.resolve();
+    },
+  });
+});

@@ -1,0 +1,44 @@
+import type { RegistryId } from '../model/index.ts';
+import { BridgeError } from '../errors/index.ts';
+import type { Adapter, AdapterKind, Sink, Source } from '../ports/index.ts';
+import type { Config } from '../runtime/index.ts';
+import type { EngineLogger } from '../sync/index.ts';
+
+export type AdapterKinds = Readonly<Record<string, AdapterKind>>;
+
+/** Every configured registry's adapter, and its sides that routes and the catalog use. */
+export interface BridgeParts {
+  readonly adapters: ReadonlyMap<RegistryId, Adapter>;
+  /** Every registry that can be read: the catalog shows them all, routes read some. */
+  readonly sources: readonly Source[];
+  /** Registries some route writes to. */
+  readonly sinks: readonly Sink[];
+  /** Every registry that can be written, routed or not (cleanup looks at them all). */
+  readonly allSinks: readonly Sink[];
+}
+
+/** Creates (does not start) an adapter per configured registry. */
+export function buildParts(config: Config, kinds: AdapterKinds, logger: (registry: RegistryId) => EngineLogger): BridgeParts {
+  const adapters = new Map<RegistryId, Adapter>();
+  for (const [id, reg] of Object.entries(config.registries)) {
+    const kind = kinds[reg.kind];
+    if (kind === undefined) throw new BridgeError('ISTHMUS_UNKNOWN_REGISTRY', `registry ${id} has unknown kind ${reg.kind}`, { terminal: true });
+    adapters.set(id, kind.create(reg.options, { bridgeId: config.bridge.id, registryId: id, logger: logger(id) }));
+  }
+  const targets = new Set(config.routes.map((r) => r.to));
+  const sources: Source[] = [];
+  const sinks: Sink[] = [];
+  const allSinks: Sink[] = [];
+  for (const [id, a] of adapters) {
+    if (a.source !== undefined) sources.push(a.source);
+    if (a.sink !== undefined) {
+      allSinks.push(a.sink);
+      if (targets.has(id)) sinks.push(a.sink);
+    }
+  }
+  return { adapters, sources, sinks, allSinks };
+}
+
+export async function closeParts(parts: BridgeParts): Promise<void> {
+  await Promise.allSettled([...parts.adapters.values()].map((a) => a.close()));
+}

@@ -1,0 +1,77 @@
+import { Catalog } from '../catalog/index.ts';
+import { close, createHttpResolver, listen } from '../resolver/index.ts';
+import type { Config, Logger } from '../runtime/index.ts';
+import { childLogger, createHealth, createMetrics, flushLogger, installShutdown, readSecretFile, standardSteps } from '../runtime/index.ts';
+import { Engine } from '../sync/index.ts';
+import { buildParts, closeParts, type AdapterKinds } from './build.ts';
+
+export interface RunOptions {
+  readonly logger: Logger;
+  /** Resolves with the resolver's URL once serving (tests, the demo). */
+  readonly onListening?: (url: string) => void;
+  /** Stop without a signal (tests, the demo). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Runs the bridge until SIGTERM/SIGINT (or `signal`): sources, sinks, catalog, engine and the
+ * HTTP resolver, then the DESIGN §9 shutdown sequence. Shutdown never deregisters anything.
+ */
+export async function runBridge(config: Config, kinds: AdapterKinds, options: RunOptions): Promise<void> {
+  const log = options.logger;
+  const parts = buildParts(config, kinds, (registry) => childLogger(log, { component: 'adapter', registry }));
+  const abort = new AbortController();
+  for (const s of parts.sources) await s.start(abort.signal);
+  for (const s of parts.sinks) await s.start(abort.signal);
+
+  const metrics = createMetrics();
+  const engine = new Engine({
+    bridgeId: config.bridge.id,
+    sources: parts.sources,
+    sinks: parts.sinks,
+    routes: config.routes,
+    workers: config.sync.workers,
+    quietMs: config.sync.quietMs,
+    maxDelayMs: config.sync.maxDelayMs,
+    resyncMs: config.sync.resyncSeconds * 1000,
+    resyncJitter: config.sync.resyncJitter,
+    retry: { baseMs: config.sync.retryBaseMs, maxMs: config.sync.retryMaxMs, perSecond: config.sync.retryPerSecond },
+    metrics: metrics.sync,
+    logger: childLogger(log, { component: 'engine' }),
+  });
+  const catalog = new Catalog(parts.sources);
+  catalog.start();
+  engine.start();
+
+  const health = createHealth(parts.sources);
+  const tokenFile = config.resolver.auth?.tokenFile;
+  const http = createHttpResolver({
+    catalog,
+    status: engine,
+    health: () => { const r = health.readiness(); return { ok: r.ok, reasons: [...r.reasons] }; },
+    metrics,
+    logger: childLogger(log, { component: 'resolver' }),
+    ...(tokenFile === undefined ? {} : { auth: { token: readSecretFile(tokenFile) } }),
+  });
+  const url = await listen(http, config.resolver.http);
+  log.info({ url, routes: config.routes.map((r) => r.id) }, 'isthmus running');
+  options.onListening?.(url);
+
+  const shutdown = installShutdown({
+    logger: log,
+    steps: standardSteps({
+      failReadiness: () => { health.markShuttingDown(); },
+      stopResolver: () => close(http),
+      stopEngine: async () => {
+        await engine.stop();
+        catalog.stop();
+        abort.abort();
+        await closeParts(parts);
+      },
+      flushLogs: () => flushLogger(log),
+    }),
+  });
+  options.signal?.addEventListener('abort', () => { void shutdown.trigger('stop requested'); }, { once: true });
+  await shutdown.done;
+  shutdown.dispose();
+}
