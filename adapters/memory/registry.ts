@@ -46,7 +46,7 @@ export class MemoryRegistry {
       ports: [...ports],
       metadata: { ...metadata },
       ...(old?.createdBy !== undefined ? { createdBy: old.createdBy } : createdBy === undefined ? {} : { createdBy }),
-      endpoints: old?.endpoints ?? new Map(),
+      endpoints: old?.endpoints ?? new Map<string, StoredEndpoint>(),
     });
     this.writes++;
     this.#emit(ref);
@@ -54,8 +54,12 @@ export class MemoryRegistry {
 
   /** Writes one endpoint record (creating the service if needed). */
   putEndpoint(ref: ServiceRef, endpoint: Endpoint, owner?: Ownership): void {
-    if (!this.#services.has(refKey(ref))) this.upsertService(ref, [], {}, owner?.managedBy);
-    const svc = this.#services.get(refKey(ref))!;
+    let svc = this.#services.get(refKey(ref));
+    if (svc === undefined) {
+      this.upsertService(ref, [], {}, owner?.managedBy);
+      svc = this.#services.get(refKey(ref));
+      if (svc === undefined) return;
+    }
     svc.endpoints.set(endpointKey(endpoint), owner === undefined ? { endpoint } : { endpoint, owner });
     this.writes++;
     this.#emit(ref);

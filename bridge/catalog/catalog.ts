@@ -85,6 +85,8 @@ export class Catalog {
     const content = { ports: [...ports.values()], endpoints, registries, metadata };
     const fingerprint = JSON.stringify(content);
     if (this.#fingerprints.get(key) === fingerprint) return;
+    // Still absent: nothing changed, so no revision and no event (sources may nudge spuriously).
+    if (registries.length === 0 && !this.#entries.has(key)) return;
     const entry: CatalogEntry = { ref: { namespace: ref.namespace, name: ref.name }, revision: ++this.#revision, ...content };
     if (registries.length === 0) {
       this.#entries.delete(key);

@@ -17,8 +17,9 @@ export const ERROR_CODES = {
   ISTHMUS_SHUTTING_DOWN: 'The operation was refused because the bridge is shutting down.',
   ISTHMUS_NOT_FOUND: 'The requested service (or resolver path) is not in the catalog.',
   ISTHMUS_USAGE: 'The command line or a resolver request parameter was wrong; see --help or the message.',
+  ISTHMUS_RESOLVER_UNREACHABLE: 'The CLI could not reach the Isthmus resolver HTTP API (status, resolve).',
   ISTHMUS_UNAUTHENTICATED: 'A resolver /v1 request carried no bearer token or the wrong one.',
-  ISTHMUS_INTERNAL: 'An unexpected failure inside Isthmus (a bug); the message and the logs say where.',
+  ISTHMUS_INTERNAL: 'An unexpected failure inside Isthmus (a bug); the logs carry the cause under the request id.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -227,8 +227,8 @@ export class Engine implements StatusProvider {
   /** Dry run of every target: what a writer would do now. Used by `isthmus plan`. */
   async plan(): Promise<{ key: string; target: Target; result: ReconcileResult }[]> {
     const keys = new Set<string>(this.#index.keys());
-    for (const sinkId of this.#sinks.keys()) {
-      for (const ref of await this.#sinks.get(sinkId)!.ownedRefs()) keys.add(targetKey({ sink: sinkId, ref }));
+    for (const [sinkId, sink] of this.#sinks) {
+      for (const ref of await sink.ownedRefs()) keys.add(targetKey({ sink: sinkId, ref }));
     }
     const out: { key: string; target: Target; result: ReconcileResult }[] = [];
     for (const key of [...keys].sort()) {

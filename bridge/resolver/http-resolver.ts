@@ -1,0 +1,158 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Logger } from 'pino';
+import type { Catalog } from '../catalog/index.ts';
+import { BridgeError, type ErrorCode } from '../errors/index.ts';
+import type { StatusProvider } from '../sync/status.ts';
+import { bearerChecker } from './auth.ts';
+import { DEFAULT_EVENT_TIMING, type EventStreamTiming } from './event-stream.ts';
+import { ResponseCache, type ResponseCacheOptions } from './response-cache.ts';
+import { registerOpsRoutes, registerV1Routes } from './routes.ts';
+import { WatchHub } from './watch-hub.ts';
+
+export interface HttpResolverDeps {
+  readonly catalog: Catalog;
+  readonly status: StatusProvider;
+  /** Readiness: the runtime says false while sources sync and once shutdown begins. */
+  readonly health: () => { ok: boolean; reasons: string[] };
+  readonly metrics?: { render(): Promise<string>; contentType: string };
+  /** Errors and 5xx only: per-request logs would dominate the CPU at 20k lookups/s. */
+  readonly logger?: Logger | false;
+  readonly auth?: { readonly token: string };
+}
+
+/** Knobs with production defaults; tests shorten them. */
+export interface HttpResolverOptions {
+  readonly events?: Partial<EventStreamTiming>;
+  readonly cache?: ResponseCacheOptions;
+  readonly maxTombstones?: number;
+}
+
+const STATUS_OF: Partial<Record<ErrorCode, number>> = {
+  ISTHMUS_USAGE: 400,
+  ISTHMUS_UNAUTHENTICATED: 401,
+  ISTHMUS_NOT_FOUND: 404,
+  ISTHMUS_SHUTTING_DOWN: 503,
+};
+
+interface Internals {
+  readonly hub: WatchHub;
+  readonly cache: ResponseCache;
+}
+
+/** What each resolver keeps beside its instance, so drain(), close() and stats need only the instance. */
+const internals = new WeakMap<FastifyInstance, Internals>();
+
+/** Gauges for the runtime's metrics (and for tests to see a watcher arrive or leave). */
+export interface ResolverStats {
+  /** Open long-polls plus open event streams. */
+  readonly watchers: number;
+  readonly cache: { readonly hits: number; readonly misses: number; readonly keys: number };
+}
+
+function sendError(reply: FastifyReply, status: number, code: ErrorCode, message: string): FastifyReply {
+  return reply.code(status).type('application/json; charset=utf-8').send(JSON.stringify({ code, message }));
+}
+
+/**
+ * Builds the HTTP resolver over the catalog (DESIGN §8; API table in routes.ts). It answers from
+ * the in-memory catalog only, so every replica serves, leader or not. Call `listen` to serve and
+ * `close` (which drains first) to stop; the instance also drains itself in fastify's preClose.
+ */
+export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolverOptions = {}): FastifyInstance {
+  // Typed as fastify's logger so the instance keeps the default generics callers expect.
+  const log: FastifyBaseLogger | undefined =
+    deps.logger === undefined || deps.logger === false ? undefined : deps.logger.child({ component: 'resolver' });
+  const app: FastifyInstance = Fastify({
+    ...(log === undefined ? { logger: false } : { loggerInstance: log }),
+    logController: new LogController({ disableRequestLogging: true }),
+    // Dubbo interface names (`org.example.foo.v2.OrderService:1.0.0:group`) exceed the default 100.
+    routerOptions: { maxParamLength: 512 },
+  });
+
+  const hub = new WatchHub(deps.catalog, {
+    ...(options.maxTombstones === undefined ? {} : { maxTombstones: options.maxTombstones }),
+    onError: (err) => { app.log.error({ err }, 'resolver watcher failed'); },
+  });
+  const cache = new ResponseCache(options.cache);
+  const timing: EventStreamTiming = { ...DEFAULT_EVENT_TIMING, ...options.events };
+  hub.start();
+  internals.set(app, { hub, cache });
+
+  app.setErrorHandler((err: FastifyError | BridgeError, req, reply) => {
+    if (err instanceof BridgeError) {
+      const status = STATUS_OF[err.code] ?? 500;
+      if (status >= 500 && err.code !== 'ISTHMUS_SHUTTING_DOWN') app.log.error({ err }, 'resolver request failed');
+      return sendError(reply, status, err.code, err.message);
+    }
+    // fastify's own client errors (bad URL encoding, oversized parameter…) keep their status.
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) return sendError(reply, status, 'ISTHMUS_USAGE', err.message);
+    // The cause stays in the log: an internal message can name files, hosts or registry details.
+    app.log.error({ err, reqId: req.id }, 'resolver request failed');
+    return sendError(reply, 500, 'ISTHMUS_INTERNAL', `internal error in request ${req.id}; the resolver log has the cause`);
+  });
+
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, 404, 'ISTHMUS_NOT_FOUND', `no resolver route ${req.method} ${req.url.split('?')[0] ?? ''}`),
+  );
+
+  registerOpsRoutes(app, { health: deps.health, ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }) });
+
+  const checkToken = deps.auth === undefined ? undefined : bearerChecker(deps.auth.token);
+  void app.register(
+    (v1, _opts, done) => {
+      if (checkToken !== undefined) {
+        v1.addHook('onRequest', (req, reply, next) => {
+          if (checkToken(req.headers.authorization)) {
+            next();
+            return;
+          }
+          reply.header('www-authenticate', 'Bearer realm="isthmus"');
+          sendError(reply, 401, 'ISTHMUS_UNAUTHENTICATED', 'missing or wrong bearer token');
+        });
+      }
+      registerV1Routes(v1, { catalog: deps.catalog, status: deps.status, hub, cache, timing });
+      done();
+    },
+    { prefix: '/v1' },
+  );
+
+  // preClose runs before the server stops accepting: open long-polls answer and streams end,
+  // otherwise server.close() would wait for them for up to five minutes.
+  app.addHook('preClose', (done) => {
+    hub.drain();
+    done();
+  });
+  app.addHook('onClose', (_instance, done) => {
+    hub.stop();
+    cache.close();
+    done();
+  });
+  return app;
+}
+
+/** Starts serving; resolves with the bound address (port 0 picks a free port). */
+export async function listen(app: FastifyInstance, where: { port: number; host?: string }): Promise<string> {
+  return app.listen({ port: where.port, host: where.host ?? '0.0.0.0' });
+}
+
+/**
+ * Ends every open long-poll (each answers its current state with `Connection: close`) and event
+ * stream, and refuses new watches with 503 ISTHMUS_SHUTTING_DOWN; plain lookups keep working.
+ * The shutdown sequence calls it after failing readiness and before closing. Idempotent.
+ */
+export function drain(app: FastifyInstance): void {
+  internals.get(app)?.hub.drain();
+}
+
+export function resolverStats(app: FastifyInstance): ResolverStats {
+  const it = internals.get(app);
+  if (it === undefined) return { watchers: 0, cache: { hits: 0, misses: 0, keys: 0 } };
+  return { watchers: it.hub.watcherCount(), cache: it.cache.stats() };
+}
+
+/** Drains, then closes the server once in-flight requests have finished. */
+export async function close(app: FastifyInstance): Promise<void> {
+  drain(app);
+  await app.close();
+}

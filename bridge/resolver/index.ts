@@ -1,0 +1,14 @@
+export {
+  createHttpResolver,
+  listen,
+  drain,
+  close,
+  resolverStats,
+  type ResolverStats,
+  type HttpResolverDeps,
+  type HttpResolverOptions,
+} from './http-resolver.ts';
+export { INDEX_HEADER } from './routes.ts';
+export { DEFAULT_EVENT_TIMING, type EventStreamTiming } from './event-stream.ts';
+export { DEFAULT_WAIT_MS, MAX_WAIT_MS, type EndpointFilters } from './params.ts';
+export type { ServiceList, ServiceSummary } from './view.ts';

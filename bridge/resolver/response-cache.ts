@@ -1,0 +1,75 @@
+import NodeCache from 'node-cache';
+
+export interface ResponseCacheOptions {
+  /** Seconds an unused slot lives; short, because a slot only saves one serialization. */
+  readonly ttlSeconds?: number;
+  /** Bound on slots (one per route × service × filter set asked for). */
+  readonly maxKeys?: number;
+}
+
+interface Slot {
+  readonly revision: number;
+  readonly body: string;
+}
+
+/**
+ * Serialized JSON answers, so a hot lookup is a map hit plus a socket write (DESIGN §12: 20k
+ * cached lookups/s). A slot is keyed by (route, ref, filters) and holds the revision its body was
+ * rendered at; it is a hit only while that revision is current. This is the same identity as
+ * keying by revision, but a change overwrites the slot instead of leaving a dead key behind, so
+ * memory follows the services asked about, not the rate of change.
+ */
+export class ResponseCache {
+  readonly #cache: NodeCache;
+  #hits = 0;
+  #misses = 0;
+
+  constructor(options: ResponseCacheOptions = {}) {
+    this.#cache = new NodeCache({
+      stdTTL: options.ttlSeconds ?? 300,
+      checkperiod: 60,
+      maxKeys: options.maxKeys ?? 10_000,
+      // Bodies are immutable strings; cloning would only cost time.
+      useClones: false,
+    });
+  }
+
+  /** The body for `key` at `revision`, rendering (and keeping) it on a miss. */
+  body(key: readonly unknown[], revision: number, render: () => string): string {
+    const k = JSON.stringify(key);
+    const slot = this.#cache.get<Slot>(k);
+    if (slot?.revision === revision) {
+      this.#hits++;
+      return slot.body;
+    }
+    this.#misses++;
+    const body = render();
+    this.#store(k, { revision, body });
+    return body;
+  }
+
+  stats(): { hits: number; misses: number; keys: number } {
+    return { hits: this.#hits, misses: this.#misses, keys: this.#cache.keys().length };
+  }
+
+  close(): void {
+    this.#cache.flushAll();
+    this.#cache.close();
+  }
+
+  #store(key: string, slot: Slot): void {
+    try {
+      this.#cache.set(key, slot);
+    } catch {
+      // ECACHEFULL (node-cache refuses even an overwrite when full). Replace our own slot if we
+      // had one; otherwise serve uncached until idle slots expire. A full cache is slower, never wrong.
+      if (this.#cache.del(key) > 0) {
+        try {
+          this.#cache.set(key, slot);
+        } catch {
+          // Still full: fine, see above.
+        }
+      }
+    }
+  }
+}

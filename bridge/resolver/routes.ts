@@ -1,0 +1,161 @@
+/**
+ * Isthmus HTTP resolver API (DESIGN §8). JSON everywhere; errors are `{ code, message }` with a
+ * stable code from bridge/errors/errors.md. With `resolver.auth` set, every /v1 route needs
+ * `Authorization: Bearer <token>` (401 ISTHMUS_UNAUTHENTICATED); the probes and /metrics stay open.
+ *
+ * | method & path                          | answers                                                                 |
+ * |----------------------------------------|-------------------------------------------------------------------------|
+ * | GET /v1/services[?namespace=]          | `{ revision, services: [{ namespace, name, revision, endpoints, ready, registries }] }`; header X-Isthmus-Index = catalog revision |
+ * | GET /v1/services/:ns/:name             | the catalog entry `{ ref, revision, ports, endpoints[], registries, metadata }`; header X-Isthmus-Index = entry revision; 404 ISTHMUS_NOT_FOUND when absent |
+ * |   `?healthy=true`                      | only endpoints whose `ready` is true                                    |
+ * |   `?origin=<registry>` `?zone=<zone>`  | only endpoints from that registry / in that zone (filters narrow endpoints only) |
+ * |   `?index=N&wait=30s`                  | long-poll: blocks until the index passes N or wait elapses (default 30s, max 5m; `500ms`, `10s`, `2m`), then answers as above; a deleted service answers 404 with the deletion's index. index absent or 0 = immediate; an index ahead of the catalog (bridge restarted) = immediate |
+ * | GET /v1/services/:ns/:name/events      | server-sent events: `event: snapshot` (id = index, data = entry JSON, same filters) now and after every change, bursts coalesced; `event: deleted` while absent; `: heartbeat` every 15s; honours Last-Event-ID |
+ * | GET /v1/status                         | the engine's summary (sources, routes, queue, held, quarantined, errors) |
+ * | GET /v1/status/:ns/:name               | `{ service: entry or null, explain }`: where each endpoint came from and what each sink did |
+ * | GET /livez                             | 200 `{ ok: true }` while the process serves                             |
+ * | GET /readyz                            | 200 `{ ok: true, reasons: [] }`, or 503 with the reasons               |
+ * | GET /metrics                           | Prometheus text; 404 when metrics are not configured                   |
+ *
+ * Errors: 400 ISTHMUS_USAGE (bad parameter), 401 ISTHMUS_UNAUTHENTICATED, 404 ISTHMUS_NOT_FOUND,
+ * 503 ISTHMUS_SHUTTING_DOWN (a new watch while draining), 500 ISTHMUS_INTERNAL.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Catalog, CatalogEntry } from '../catalog/index.ts';
+import { BridgeError } from '../errors/index.ts';
+import { refKey, type ServiceRef } from '../model/index.ts';
+import type { StatusProvider } from '../sync/status.ts';
+import { openEventStream, type EventStreamTiming } from './event-stream.ts';
+import { parseFilters, parseLastEventId, parseWatch, usage, type EndpointFilters, type Query } from './params.ts';
+import type { ResponseCache } from './response-cache.ts';
+import { filterEntry, summarize } from './view.ts';
+import type { WatchHub } from './watch-hub.ts';
+
+export const INDEX_HEADER = 'x-isthmus-index';
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+export interface RouteContext {
+  readonly catalog: Catalog;
+  readonly status: StatusProvider;
+  readonly hub: WatchHub;
+  readonly cache: ResponseCache;
+  readonly timing: EventStreamTiming;
+}
+
+interface RefRoute {
+  Params: { namespace: string; name: string };
+  Querystring: Query;
+}
+
+function refOf(params: { namespace: string; name: string }): ServiceRef {
+  if (params.namespace === '' || params.name === '') throw usage('namespace and name must not be empty');
+  return { namespace: params.namespace, name: params.name };
+}
+
+function notFound(ref: ServiceRef): BridgeError {
+  return new BridgeError('ISTHMUS_NOT_FOUND', `service ${refKey(ref)} is not in the catalog`);
+}
+
+function shuttingDown(): BridgeError {
+  return new BridgeError('ISTHMUS_SHUTTING_DOWN', 'this resolver is shutting down; watch another replica');
+}
+
+/** Aborts when the client hangs up, so a long-poll stops holding a watcher for nobody. */
+function hangUpSignal(reply: FastifyReply): AbortSignal {
+  const ac = new AbortController();
+  reply.raw.once('close', () => { ac.abort(); });
+  return ac.signal;
+}
+
+/** The /v1 routes; registered inside their own plugin so the auth hook covers exactly these. */
+export function registerV1Routes(app: FastifyInstance, ctx: RouteContext): void {
+  const { catalog, hub, cache, status } = ctx;
+
+  const entryBody = (entry: CatalogEntry, f: EndpointFilters): string =>
+    cache.body(['service', entry.ref.namespace, entry.ref.name, f.healthy, f.origin ?? null, f.zone ?? null], entry.revision, () =>
+      JSON.stringify(filterEntry(entry, f)),
+    );
+
+  const answerService = (reply: FastifyReply, ref: ServiceRef, f: EndpointFilters): FastifyReply => {
+    const entry = catalog.get(ref);
+    reply.header(INDEX_HEADER, String(entry?.revision ?? hub.index(ref)));
+    if (entry === undefined) throw notFound(ref);
+    return reply.type(JSON_TYPE).send(entryBody(entry, f));
+  };
+
+  app.get<{ Querystring: Query }>('/services', (req, reply) => {
+    const ns = req.query.namespace;
+    if (Array.isArray(ns)) throw usage('query parameter namespace was given more than once; give it once');
+    const namespace = typeof ns === 'string' && ns !== '' ? ns : undefined;
+    const revision = catalog.revision();
+    const body = cache.body(['list', namespace ?? null], revision, () => {
+      const entries = catalog.list().filter((e) => namespace === undefined || e.ref.namespace === namespace);
+      return JSON.stringify({ revision, services: entries.map(summarize) });
+    });
+    return reply.header(INDEX_HEADER, String(revision)).type(JSON_TYPE).send(body);
+  });
+
+  app.get<RefRoute>('/services/:namespace/:name', async (req, reply) => {
+    const ref = refOf(req.params);
+    const filters = parseFilters(req.query);
+    const watch = parseWatch(req.query);
+    if (watch !== undefined && !hub.changedSince(ref, watch.index)) {
+      if (hub.draining) throw shuttingDown();
+      const outcome = await hub.wait(ref, watch.index, watch.waitMs, hangUpSignal(reply));
+      // Answer a drained poll with the current state and send the client to another replica.
+      if (outcome === 'drained') reply.header('connection', 'close');
+    }
+    return answerService(reply, ref, filters);
+  });
+
+  // No HEAD twin: it would open a stream whose body nobody reads.
+  app.get<RefRoute>('/services/:namespace/:name/events', { exposeHeadRoute: false }, (req, reply) => {
+    const ref = refOf(req.params);
+    const filters = parseFilters(req.query);
+    if (hub.draining) throw shuttingDown();
+    const stream = openEventStream({
+      hub,
+      catalog,
+      ref,
+      lastEventId: parseLastEventId(req.headers['last-event-id']),
+      render: (entry) => entryBody(entry, filters),
+      timing: ctx.timing,
+    });
+    return reply
+      .header('cache-control', 'no-cache')
+      // nginx and similar proxies buffer responses unless told not to, which stalls the stream.
+      .header('x-accel-buffering', 'no')
+      .type('text/event-stream; charset=utf-8')
+      .send(stream);
+  });
+
+  app.get('/status', (_req, reply) => reply.type(JSON_TYPE).send(JSON.stringify(status.summary())));
+
+  app.get<RefRoute>('/status/:namespace/:name', (req, reply) => {
+    const ref = refOf(req.params);
+    const body = { service: catalog.get(ref) ?? null, explain: status.explain(ref) };
+    return reply.type(JSON_TYPE).send(JSON.stringify(body));
+  });
+}
+
+export interface OpsContext {
+  readonly health: () => { ok: boolean; reasons: string[] };
+  readonly metrics?: { render(): Promise<string>; contentType: string };
+}
+
+/** Probes and metrics: never behind auth, because kubelet and Prometheus carry no token. */
+export function registerOpsRoutes(app: FastifyInstance, ctx: OpsContext): void {
+  app.get('/livez', (_req, reply) => reply.type(JSON_TYPE).send('{"ok":true}'));
+
+  app.get('/readyz', (_req, reply) => {
+    const { ok, reasons } = ctx.health();
+    return reply.code(ok ? 200 : 503).type(JSON_TYPE).send(JSON.stringify({ ok, reasons }));
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    const { metrics } = ctx;
+    if (metrics === undefined) throw new BridgeError('ISTHMUS_NOT_FOUND', 'metrics are not enabled on this resolver');
+    const text = await metrics.render();
+    return reply.type(metrics.contentType).send(text);
+  });
+}
