@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 // (real servers started once by the global setup, files run one at a time).
 export default defineConfig({
   test: {
+    // CI also writes a JSON report so .ci/run can print a plain "N passed, N failed" line.
+    reporters: process.env['CI'] === 'true' ? ['default', 'json'] : ['default'],
+    outputFile: { json: '.vitest-results.json' },
     projects: [
       {
         test: {

@@ -1,0 +1,69 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { describe, expect, it } from 'vitest';
+
+// The real `isthmus` entry point, run as a user runs it (through tsx, as `npm run isthmus` does).
+const ENTRY = new URL('./cli.ts', import.meta.url).pathname;
+const DEMO = new URL('../deploy/examples/demo.yaml', import.meta.url).pathname;
+const NODE = [process.execPath, '--import', 'tsx', ENTRY];
+
+function isthmus(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(NODE[0]!, [...NODE.slice(1), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// Each call starts a Node process through tsx: seconds each on a busy 2-core machine.
+describe('isthmus CLI (real entry point)', { timeout: 90_000 }, () => {
+  it('validate lists every mistake with its path and exits 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'isthmus-cli-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'bridge: { id: Prod_East }\nregistries:\n  vm: { kind: memory }\n  k8s: { kind: memroy }\nroutes:\n  - { from: vm, to: zk }\n');
+    const r = isthmus(['validate', '--config', file]);
+    expect(r.code).toBe(2);
+    const out = r.stdout + r.stderr;
+    for (const path of ['/bridge/id', '/registries/k8s/kind', '/routes/0/to']) expect(out).toContain(path);
+  });
+
+  it('plan prints what a run would write, as JSON, without running', () => {
+    const r = isthmus(['plan', '--config', DEMO, '--output', 'json']);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout) as { changes: { sink: string; ref: { name: string }; action: string; after: number }[] };
+    const creates = plan.changes.filter((c) => c.action === 'create').map((c) => `${c.sink}:${c.ref.name}:${c.after}`).sort();
+    // Nothing is owned yet in a fresh process, so every target is a create, orders on both sides.
+    expect(creates).toEqual(['k8s:catalog:1', 'k8s:orders:2', 'k8s:payments:1', 'vm:cart:2', 'vm:orders:1']);
+    expect(plan.changes).toHaveLength(5);
+  });
+
+  it('run serves the resolver; status and resolve read it; SIGTERM stops it cleanly', async () => {
+    const child = spawn(NODE[0]!, [...NODE.slice(1), 'run', '--config', DEMO], {
+      env: { ...process.env, ISTHMUS_HTTP_PORT: '0', ISTHMUS_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    let url = '';
+    for await (const line of createInterface({ input: child.stdout })) {
+      const rec = JSON.parse(line) as { msg?: string; url?: string };
+      if (rec.msg === 'isthmus running' && rec.url !== undefined) {
+        url = rec.url;
+        break;
+      }
+    }
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    try {
+      const resolved = isthmus(['resolve', 'shop/orders', '--url', url, '--output', 'json']);
+      expect(resolved.code).toBe(0);
+      const entry = JSON.parse(resolved.stdout) as { endpoints: { address: string; origin: { registry: string } }[] };
+      expect(entry.endpoints.map((e) => `${e.origin.registry}:${e.address}`).sort()).toEqual(['k8s:10.244.1.5', 'vm:192.168.10.11', 'vm:192.168.10.12']);
+      const status = isthmus(['status', '--url', url, '--output', 'json']);
+      expect(status.code).toBe(0);
+      expect((JSON.parse(status.stdout) as { bridgeId: string }).bridgeId).toBe('demo');
+      expect(isthmus(['resolve', 'shop/nope', '--url', url]).code).toBe(1);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+});

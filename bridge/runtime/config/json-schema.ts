@@ -1,0 +1,57 @@
+import type { TSchema } from '@sinclair/typebox';
+import type { RegistryKinds } from './registry-kind.ts';
+import { closedSchema } from './registries.ts';
+import { FileSchema, ID_PATTERN } from './schema.ts';
+
+type Json = Record<string, unknown>;
+
+/**
+ * JSON Schema (2020-12) of the whole config file, for docs, editors and the Helm values
+ * schema. Built from the same TypeBox definitions the loader enforces; `registries` becomes a
+ * `oneOf` over the kinds, each discriminated by its `kind` constant. Cross-field rules (route
+ * ends must be configured registries) cannot be expressed here and are only enforced by the
+ * loader.
+ */
+export function configJsonSchema(kinds: RegistryKinds): Json {
+  const file = plain(FileSchema);
+  const properties = file['properties'] as Record<string, Json>;
+  properties['registries'] = {
+    type: 'object',
+    description: 'Registry connections by id; routes name these ids.',
+    minProperties: 1,
+    propertyNames: { pattern: ID_PATTERN, maxLength: 63 },
+    additionalProperties: {
+      oneOf: Object.keys(kinds)
+        .sort()
+        .map((name) => kindSchema(name, kinds[name]?.optionsSchema)),
+    },
+  };
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: 'https://isthmus.dev/schema/config.json',
+    title: 'Isthmus configuration',
+    ...file,
+  };
+}
+
+function kindSchema(name: string, options: TSchema | undefined): Json {
+  const own = options === undefined ? {} : plain(closedSchema(options));
+  const kind = { const: name, description: `Registry kind "${name}".` };
+  if (own['type'] !== 'object' || own['properties'] === undefined) {
+    // Not a plain object schema (a union, say): require the kind and defer the rest to it.
+    return { title: name, allOf: [{ type: 'object', properties: { kind }, required: ['kind'] }, own] };
+  }
+  const required = Array.isArray(own['required']) ? (own['required'] as string[]) : [];
+  return {
+    ...own,
+    title: name,
+    type: 'object',
+    properties: { kind, ...(own['properties'] as Json) },
+    required: ['kind', ...required],
+  };
+}
+
+/** TypeBox schemas are JSON plus symbol keys; this drops the symbols and our `errorMessage`. */
+function plain(schema: TSchema): Json {
+  return JSON.parse(JSON.stringify(schema, (key, value: unknown) => (key === 'errorMessage' ? undefined : value))) as Json;
+}

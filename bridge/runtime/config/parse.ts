@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { Value } from '@sinclair/typebox/value';
+import { LineCounter, parseDocument } from 'yaml';
+import type { Document } from 'yaml';
+import { BridgeError } from '../../errors/index.ts';
+import { applyEnvOverrides } from './env.ts';
+import type { EnvSource } from './env.ts';
+import { deepFreeze } from './freeze.ts';
+import { isPlainObject, schemaProblems, unescapePointer } from './problems.ts';
+import type { RegistryKinds } from './registry-kind.ts';
+import { validateRegistries } from './registries.ts';
+import { expandRoutes, routeProblems } from './routes.ts';
+import { FileSchema } from './schema.ts';
+import type { FileRoute } from './schema.ts';
+import type { Config, ConfigProblem, LogConfig, ResolverConfig, SyncConfig } from './types.ts';
+
+export interface ParseOptions {
+  /** Environment for the overrides (env.ts); defaults to `process.env`. */
+  readonly env?: EnvSource;
+  /** Name used in messages, usually the file path. */
+  readonly source?: string;
+}
+
+/** Reads and parses a config file. Throws ISTHMUS_CONFIG_UNREADABLE or ISTHMUS_CONFIG_INVALID. */
+export function loadConfig(path: string, kinds: RegistryKinds, options: Omit<ParseOptions, 'source'> = {}): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? 'read failed';
+    throw new BridgeError('ISTHMUS_CONFIG_UNREADABLE', `cannot read config file "${path}" (${reason})`, {
+      cause: err,
+      terminal: true,
+      details: { file: path, reason },
+    });
+  }
+  return parseConfig(text, kinds, { ...options, source: path });
+}
+
+/**
+ * YAML text → validated, defaulted, deep-frozen Config. Every problem is collected before
+ * throwing, so an operator fixes the file in one round instead of one error per attempt.
+ */
+export function parseConfig(yamlText: string, kinds: RegistryKinds, options: ParseOptions = {}): Config {
+  const source = options.source ?? 'config';
+  const lines = new LineCounter();
+  const doc = parseDocument(yamlText, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const yamlError = doc.errors[0];
+  if (yamlError !== undefined) {
+    const line = lines.linePos(yamlError.pos[0]).line;
+    throw new BridgeError('ISTHMUS_CONFIG_UNREADABLE', `${source} is not valid YAML at line ${line}: ${yamlError.message.split('\n')[0] ?? ''}`, {
+      terminal: true,
+      details: { file: source, line },
+    });
+  }
+  const parsed: unknown = doc.toJS() ?? {};
+  if (!isPlainObject(parsed)) {
+    throw invalid(source, [{ path: '', message: 'the file must be a YAML mapping (bridge, registries, routes…)' }]);
+  }
+
+  const raw = structuredClone(parsed);
+  const problems: ConfigProblem[] = applyEnvOverrides(raw, options.env ?? process.env);
+  const file = Value.Default(FileSchema, raw) as Record<string, unknown>;
+  problems.push(...schemaProblems(FileSchema, file));
+  const { registries, problems: registryProblems } = validateRegistries(file['registries'], kinds);
+  problems.push(...registryProblems);
+  const rawIds = isPlainObject(file['registries']) ? Object.keys(file['registries']) : [];
+  problems.push(...routeProblems(file['routes'], registries, rawIds, kinds));
+  problems.push(...syncProblems(file['sync']));
+
+  if (problems.length > 0) throw invalid(source, withLines(problems, doc, lines));
+
+  // The schema and cross-checks passed, so the shapes below hold.
+  const config: Config = {
+    bridge: { id: (file['bridge'] as { id: string }).id },
+    registries,
+    routes: expandRoutes(file['routes'] as FileRoute[]),
+    sync: file['sync'] as SyncConfig,
+    resolver: file['resolver'] as ResolverConfig,
+    log: file['log'] as LogConfig,
+  };
+  return deepFreeze(config);
+}
+
+/** Orderings the schema cannot express. */
+function syncProblems(sync: unknown): ConfigProblem[] {
+  if (!isPlainObject(sync)) return [];
+  const out: ConfigProblem[] = [];
+  const pairs = [
+    ['quietMs', 'maxDelayMs'],
+    ['retryBaseMs', 'retryMaxMs'],
+  ] as const;
+  for (const [low, high] of pairs) {
+    const a = sync[low];
+    const b = sync[high];
+    if (typeof a === 'number' && typeof b === 'number' && a > b) {
+      out.push({ path: `/sync/${low}`, message: `must not exceed ${high} (${b})` });
+    }
+  }
+  return out;
+}
+
+function invalid(source: string, problems: readonly ConfigProblem[]): BridgeError {
+  const list = problems.map((p) => `  ${formatProblem(p)}`).join('\n');
+  const noun = problems.length === 1 ? 'problem' : 'problems';
+  return new BridgeError('ISTHMUS_CONFIG_INVALID', `${source} has ${problems.length} ${noun}:\n${list}`, {
+    terminal: true,
+    details: { file: source, problems },
+  });
+}
+
+/** `path: message (line N)`: the one format the CLI, logs and errors all use. */
+export function formatProblem(p: ConfigProblem): string {
+  const line = p.line === undefined ? '' : ` (line ${p.line})`;
+  return `${p.path === '' ? '/' : p.path}: ${p.message}${line}`;
+}
+
+/**
+ * Adds the YAML line of each path (or of its nearest written parent) and sorts in file order;
+ * problems with environment variables come first, since those are applied first.
+ */
+function withLines(problems: readonly ConfigProblem[], doc: Document, lines: LineCounter): ConfigProblem[] {
+  return problems
+    .map((p, i) => {
+      const offset = offsetOf(p.path, doc);
+      const key = p.path.startsWith('env ') ? -1 : (offset ?? Infinity);
+      return { p: offset === undefined ? p : { ...p, line: lines.linePos(offset).line }, key, i };
+    })
+    .sort((a, b) => a.key - b.key || a.i - b.i)
+    .map(({ p }) => p);
+}
+
+function offsetOf(pointer: string, doc: Document): number | undefined {
+  if (!pointer.startsWith('/')) return undefined;
+  const segments: (string | number)[] = pointer
+    .slice(1)
+    .split('/')
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : unescapePointer(s)));
+  for (let n = segments.length; n > 0; n--) {
+    const node: unknown = doc.getIn(segments.slice(0, n), true);
+    const offset = (node as { range?: readonly number[] } | undefined)?.range?.[0];
+    if (offset !== undefined) return offset;
+  }
+  return undefined;
+}

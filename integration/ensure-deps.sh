@@ -1,0 +1,9 @@
+#!/bin/sh
+# Installs the npm dependencies when node_modules is missing or older than package-lock.json,
+# so `npm run demo` and `npm test` work on a fresh clone. Output goes to stderr.
+set -e
+cd "$(dirname "$0")/.."
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "isthmus: installing npm dependencies (npm ci, about a minute on first run)..." >&2
+  npm ci --no-audit --no-fund 1>&2
+fi
