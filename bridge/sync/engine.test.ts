@@ -53,6 +53,21 @@ describe('Engine', () => {
     expect(world.writes('k8s')).toBe(writes);
   });
 
+  it('garbage-collects what it owns for a service deleted while the bridge was down, after the hold', async () => {
+    world = new World();
+    world.put('vm', orders, ep('10.0.0.1', 8080, 'vm'));
+    const guard = { deleteGuard: { maxShrinkPercent: 50, holdSeconds: 0.3, registryEmpty: 'propagate' as const } };
+    const first = await world.engine([route('vm', 'k8s', guard)]);
+    await first.whenIdle();
+    await first.stop();
+    world.registry('vm').registry.deleteService(orders);
+    const second = await world.engine([route('vm', 'k8s', guard)]);
+    await second.whenIdle();
+    expect(owned(world, 'k8s')).toEqual(['10.0.0.1']); // a 100 % shrink: held first
+    expect(second.summary().held[0]?.reason).toMatch(/1 of 1 endpoints/);
+    await vi.waitFor(() => { expect(world.registry('k8s').registry.service(orders)).toBeUndefined(); }, { timeout: 3000 });
+  });
+
   it('freezes while a source is unreachable, and catches up when it returns', async () => {
     world = new World();
     world.put('vm', orders, ep('10.0.0.1', 8080, 'vm'));
