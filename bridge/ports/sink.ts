@@ -29,4 +29,10 @@ export interface Sink {
   ownedRefs(): Promise<readonly ServiceRef[]>;
   apply(desired: ServiceSnapshot): Promise<void>;
   remove(ref: ServiceRef): Promise<void>;
+  /**
+   * Optional: the registry lost what we wrote behind our back (a Consul dev agent restarted, a
+   * ZooKeeper session expired). The engine answers with a resync of this sink at once instead
+   * of waiting for the periodic one.
+   */
+  onReset?(listener: () => void): () => void;
 }

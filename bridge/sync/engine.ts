@@ -76,6 +76,13 @@ export class Engine implements StatusProvider {
     for (const source of this.#sources.values()) {
       this.#unsubscribe.push(source.onChange((ref) => { this.#nudge(source.id, ref); }));
     }
+    for (const sink of this.#sinks.values()) {
+      const off = sink.onReset?.(() => {
+        this.#log.warn({ sink: sink.id }, 'registry lost our records; resyncing this sink now');
+        this.resync().catch((err: unknown) => { this.#log.warn({ err: describeError(err) }, 'resync after reset failed; the periodic one retries'); });
+      });
+      if (off !== undefined) this.#unsubscribe.push(off);
+    }
     for (let i = 0; i < (this.#o.workers ?? 8); i++) this.#workers.push(this.#work());
     this.#gateTimer = setInterval(() => { void this.#openGates(); }, 100);
     this.#gateTimer.unref();
