@@ -24,6 +24,13 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
   for (const s of parts.sources) await s.start(abort.signal);
   for (const s of parts.sinks) await s.start(abort.signal);
 
+  // At most one registry hosts the election (config validation cannot see adapter internals,
+  // so a second one is reported here and ignored).
+  const electors = [...parts.adapters.entries()].filter(([, a]) => a.leader !== undefined);
+  if (electors.length > 1) log.warn({ registries: electors.map(([id]) => id) }, 'leader election enabled on several registries; using the first');
+  const leader = electors[0]?.[1].leader;
+  leader?.start(abort.signal);
+
   const metrics = createMetrics();
   const engine = new Engine({
     bridgeId: config.bridge.id,
@@ -38,6 +45,7 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
     retry: { baseMs: config.sync.retryBaseMs, maxMs: config.sync.retryMaxMs, perSecond: config.sync.retryPerSecond },
     metrics: metrics.sync,
     logger: childLogger(log, { component: 'engine' }),
+    ...(leader === undefined ? {} : { isWriter: () => leader.isLeader() }),
   });
   const catalog = new Catalog(parts.sources);
   catalog.start();
@@ -65,13 +73,15 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
       stopEngine: async () => {
         await engine.stop();
         catalog.stop();
-        abort.abort();
-        await closeParts(parts);
       },
+      ...(leader === undefined ? {} : { releaseLease: () => leader.release() }),
       flushLogs: () => flushLogger(log),
     }),
   });
   options.signal?.addEventListener('abort', () => { void shutdown.trigger('stop requested'); }, { once: true });
   await shutdown.done;
+  // Watches end only after the lease is released: a follower keeps a warm cache to the last.
+  abort.abort();
+  await closeParts(parts);
   shutdown.dispose();
 }

@@ -11,10 +11,21 @@ export interface AdapterContext {
   readonly logger: EngineLogger;
 }
 
+/** Decides which replica writes (DESIGN §9); every replica keeps reading and serving. */
+export interface LeaderElection {
+  start(signal: AbortSignal): void;
+  /** Checked before every reconcile; false stops writes at once. */
+  isLeader(): boolean;
+  /** Hands the lease over on shutdown so a peer takes over without waiting for expiry. */
+  release(): Promise<void>;
+}
+
 /** One configured registry connection: its read side, its write side, or both. */
 export interface Adapter {
   readonly source?: Source;
   readonly sink?: Sink;
+  /** Present when this registry hosts leader election (Kubernetes Lease) and it is enabled. */
+  readonly leader?: LeaderElection;
   /** Releases connections; never deregisters anything (DESIGN §4: restart is a no-op). */
   close(): Promise<void>;
 }

@@ -1,3 +1,3 @@
 export type { Source, SourceHealth, QuarantinedRecord } from './source.ts';
 export type { Sink, EndpointField } from './sink.ts';
-export type { Adapter, AdapterContext, AdapterKind } from './adapter.ts';
+export type { Adapter, AdapterContext, AdapterKind, LeaderElection } from './adapter.ts';

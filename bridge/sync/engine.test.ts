@@ -181,3 +181,19 @@ describe('Engine', () => {
     await vi.waitFor(() => { expect(engine.summary().errors).toHaveLength(0); });
   });
 });
+
+describe('Engine leadership', () => {
+  it('writes nothing as a follower, and catches up on everything when it becomes the writer', async () => {
+    world = new World();
+    world.put('vm', orders, ep('10.0.0.1', 8080, 'vm'));
+    let leader = false;
+    const engine = await world.engine([route('vm', 'k8s')], { isWriter: () => leader });
+    await engine.whenIdle();
+    expect(world.writes('k8s')).toBe(0);
+    expect(engine.summary().leader).toBe(false);
+    leader = true;
+    world.put('vm', { namespace: 'shop', name: 'users' }, ep('10.0.0.2', 8080, 'vm'));
+    await vi.waitFor(() => { expect(owned(world, 'k8s')).toEqual(['10.0.0.1']); });
+    expect(owned(world, 'k8s', { namespace: 'shop', name: 'users' })).toEqual(['10.0.0.2']);
+  });
+});

@@ -51,6 +51,7 @@ export class Engine implements StatusProvider {
   readonly #unsubscribe: (() => void)[] = [];
   readonly #workers: Promise<void>[] = [];
   #busy = 0;
+  #wasWriter = true;
   #gateTimer: NodeJS.Timeout | undefined;
   #resyncTimer: NodeJS.Timeout | undefined;
   #idleWaiters: (() => void)[] = [];
@@ -115,7 +116,14 @@ export class Engine implements StatusProvider {
     for (const source of this.#sources.values()) {
       for (const ref of source.keys()) this.#nudge(source.id, ref);
     }
-    for (const sinkId of this.#readySinks) await this.#enqueueOwned(sinkId);
+    for (const sinkId of this.#readySinks) {
+      try {
+        await this.#enqueueOwned(sinkId);
+      } catch (err) {
+        // One registry being down must not stop the others' garbage collection; the next resync retries.
+        this.#log.warn({ sink: sinkId, err: describeError(err) }, 'cannot list owned records during resync');
+      }
+    }
   }
 
   summary(): BridgeStatus {
@@ -190,8 +198,15 @@ export class Engine implements StatusProvider {
     const sink = this.#sinks.get(target.sink);
     if (sink === undefined || !this.#readySinks.has(target.sink)) return; // the gate's resync re-queues it
     const started = Date.now();
+    const writer = this.#o.isWriter?.() ?? true;
+    if (writer && !this.#wasWriter) {
+      // Just became the leader: what was skipped as a follower must be re-checked, all of it.
+      this.#log.info({}, 'became the writer; resyncing every target');
+      void this.resync();
+    }
+    this.#wasWriter = writer;
     try {
-      const result = await reconcile(this.#input(key, target, sink, this.#o.isWriter?.() ?? true));
+      const result = await reconcile(this.#input(key, target, sink, writer));
       this.#limiter.forget(key);
       this.#book.record(key, target, result, started);
       if (result.change !== 'none' && result.outcome !== 'waiting') {
