@@ -19,6 +19,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['integration/**/*.test.ts'],
+          globalSetup: ['integration/global-setup.ts'],
           environment: 'node',
           fileParallelism: false,
           testTimeout: 120_000,

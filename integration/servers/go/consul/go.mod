@@ -2,7 +2,12 @@ module isthmus.invalid/integration/servers/consul
 
 go 1.26.0
 
-require github.com/hashicorp/consul v1.22.7
+require (
+	github.com/hashicorp/consul v1.22.7
+	// consul v1.22.7's go.mod asks for api v1.33.7, but its code uses fields (ACLToken.Name,
+	// ACLAuthMethod.TokenNameFormat) that were first tagged in api v1.34.1.
+	github.com/hashicorp/consul/api v1.34.1 // indirect
+)
 
 require (
 	cel.dev/expr v0.25.1 // indirect
@@ -112,7 +117,6 @@ require (
 	github.com/hashicorp/cap v0.10.0 // indirect
 	github.com/hashicorp/consul-awsauth v0.0.0-20260217094118-6b9b26380433 // indirect
 	github.com/hashicorp/consul-net-rpc v0.0.0-20221205195236-156cfab66a69 // indirect
-	github.com/hashicorp/consul/api v1.33.7 // indirect
 	github.com/hashicorp/consul/envoyextensions v0.9.6 // indirect
 	github.com/hashicorp/consul/proto-public v0.7.4 // indirect
 	github.com/hashicorp/consul/sdk v0.17.3 // indirect
