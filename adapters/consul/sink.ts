@@ -8,6 +8,9 @@ import type { HealthEntry, NodeServices } from './native.ts';
 import { batch, nodeOp, planWrites, type Held } from './plan.ts';
 import { runWatch } from './watch.ts';
 
+/** Upper bound on the blocking wait of the sink's own-node watch (see start()). */
+const NODE_WATCH_WAIT_SECONDS = 5;
+
 const FIELDS: readonly EndpointField[] = ['protocol', 'ready', 'serving', 'terminating', 'weight', 'zone', 'node', 'metadata', 'origin'];
 
 export interface ConsulSinkOptions {
@@ -51,7 +54,10 @@ export class ConsulSink implements Sink {
     void runWatch<NodeServices | null>({
       client: this.#client,
       path: `/v1/catalog/node-services/${encodeURIComponent(this.node)}`,
-      waitSeconds: this.#o.waitSeconds,
+      // Short waits on purpose: a query sent to a freshly restarted Consul with our old, higher
+      // index blocks for the whole wait before the backwards index shows, so a long wait
+      // would delay re-registration by minutes. One cheap read every few seconds is the price.
+      waitSeconds: Math.min(this.#o.waitSeconds, NODE_WATCH_WAIT_SECONDS),
       minIntervalMs: 250,
       maxBackoffMs: this.#o.maxBackoffMs,
       signal,

@@ -2,6 +2,7 @@ import { BridgeError, describeError } from '../../bridge/errors/index.ts';
 import type { AdapterContext } from '../../bridge/ports/index.ts';
 import type { LeaderOptions } from './options.ts';
 import type { KLease } from './types.ts';
+import { sleep } from './sleep.ts';
 
 type EngineLogger = AdapterContext['logger'];
 
@@ -153,16 +154,4 @@ export class LeaderElector {
     this.#hooks.logger?.info({ identity: this.#identity, leading }, leading ? 'leader election: became leader' : 'leader election: not leader');
     this.#hooks.onChange?.(leading);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

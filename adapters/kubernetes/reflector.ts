@@ -3,6 +3,7 @@ import type { ListResult, WatchEventType, WatchHandle } from './client.ts';
 import { statusOf } from './client.ts';
 import type { ObjectMeta } from './types.ts';
 import { objectKey } from './types.ts';
+import { sleep } from './sleep.ts';
 
 /** List and watch of one resource in one scope; a seam so the supervision logic is unit-tested. */
 export interface ListWatchApi<T> {
@@ -212,16 +213,4 @@ function newer(next: string | undefined, prev: string | undefined): boolean {
   if (next === prev) return false;
   if (!/^\d+$/.test(next) || !/^\d+$/.test(prev)) return true;
   return BigInt(next) > BigInt(prev);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

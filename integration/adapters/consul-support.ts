@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { type Server, type Socket, connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
@@ -39,57 +39,7 @@ export async function consulApi<T = unknown>(base: string, method: string, path:
   return (text === '' ? undefined : JSON.parse(text)) as T;
 }
 
-/** A loopback TCP proxy in front of Consul: `cut` is an outage, `drop` kills live connections. */
-export class TcpProxy {
-  readonly #target: { host: string; port: number };
-  readonly #sockets = new Set<Socket>();
-  #server: Server | undefined;
-  port = 0;
-
-  constructor(targetUrl: string) {
-    const u = new URL(targetUrl);
-    this.#target = { host: u.hostname, port: Number(u.port) };
-  }
-
-  get url(): string {
-    return `http://${LOOPBACK}:${this.port}`;
-  }
-
-  async start(): Promise<this> {
-    const server = createServer((client) => {
-      const upstream = connect(this.#target.port, this.#target.host);
-      for (const s of [client, upstream]) {
-        this.#sockets.add(s);
-        s.on('close', () => this.#sockets.delete(s));
-        s.on('error', () => { client.destroy(); upstream.destroy(); });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, LOOPBACK, () => { resolve(); });
-    });
-    const addr = server.address();
-    if (addr !== null && typeof addr === 'object') this.port = addr.port;
-    this.#server = server;
-    return this;
-  }
-
-  drop(): void {
-    for (const s of this.#sockets) s.destroy();
-  }
-
-  async cut(): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    this.drop();
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => { resolve(); }));
-  }
-
-  async restore(): Promise<void> {
-    if (this.#server === undefined) await this.start();
-  }
-}
+export { TcpProxy } from './tcp-proxy.ts';
 
 async function freePort(): Promise<number> {
   const server = createServer();

@@ -4,7 +4,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { inject } from 'vitest';
 import type {} from '../servers/provided-context.ts';
 
@@ -92,59 +91,4 @@ export async function cleanupTestNamespaces(env: KubeTestEnv): Promise<void> {
   for (const ns of list.items ?? []) await cleanupNamespace(env, (ns.metadata as { name: string }).name);
 }
 
-/**
- * Loopback TCP proxy in front of the API server: `cut` refuses and drops every connection (the
- * API server "goes away" for this client only), `restore` lets it back, `drop` closes the open
- * connections once (a dropped watch). TLS passes through untouched.
- */
-export class TcpProxy {
-  readonly #upstream: URL;
-  readonly #sockets = new Set<Socket>();
-  #server: Server | undefined;
-  port = 0;
-
-  constructor(upstream: string) {
-    this.#upstream = new URL(upstream);
-  }
-
-  get url(): string {
-    return `https://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<this> {
-    const server = createServer((client) => {
-      const up = connect(Number(this.#upstream.port), this.#upstream.hostname);
-      for (const s of [client, up]) {
-        this.#sockets.add(s);
-        s.on('close', () => this.#sockets.delete(s));
-        s.on('error', () => { client.destroy(); up.destroy(); });
-      }
-      client.pipe(up);
-      up.pipe(client);
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    const addr = server.address();
-    if (addr !== null && typeof addr === 'object') this.port = addr.port;
-    this.#server = server;
-    return this;
-  }
-
-  drop(): void {
-    for (const s of this.#sockets) s.destroy();
-  }
-
-  async cut(): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    this.drop();
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => { resolve(); }));
-  }
-
-  async restore(): Promise<void> {
-    if (this.#server === undefined) await this.start();
-  }
-
-  async close(): Promise<void> {
-    await this.cut();
-  }
-}
+export { TcpProxy } from './tcp-proxy.ts';
