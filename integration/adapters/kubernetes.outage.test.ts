@@ -1,8 +1,10 @@
 // The API server itself stops and comes back while the bridge runs (both directions): nothing is
 // deleted meanwhile, health says unreachable, and everything converges afterwards.
-// Needs ISTHMUS_K8S_STOP_CMD / ISTHMUS_K8S_START_CMD (shell commands that stop and start the
-// kube-apiserver, keeping etcd); the shared harness has no restart API yet, so it skips without.
+// The harness's kube-apiserver is killed (etcd keeps the data) and started again unchanged.
+// ISTHMUS_K8S_STOP_CMD / ISTHMUS_K8S_START_CMD (shell commands) override that, e.g. to aim the
+// test at an API server the harness does not run.
 import { execSync } from 'node:child_process';
+import { crashProcess } from '../servers/index.ts';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KubernetesSink, KubernetesSource } from '../../adapters/kubernetes/index.ts';
 import { MemoryRegistry, MemorySink, MemorySource } from '../../adapters/memory/index.ts';
@@ -29,7 +31,15 @@ function podSlice(ips: string[], rv?: string): Record<string, unknown> {
   };
 }
 
-describe.skipIf(env === undefined || stopCmd === undefined || startCmd === undefined)('kubernetes API server restart while the bridge runs', () => {
+async function stopApiServer(): Promise<() => Promise<void>> {
+  if (stopCmd !== undefined && startCmd !== undefined) {
+    execSync(stopCmd, { stdio: 'inherit' });
+    return () => { execSync(startCmd, { stdio: 'inherit' }); return Promise.resolve(); };
+  }
+  return crashProcess('kubernetes', 'kube-apiserver');
+}
+
+describe.skipIf(env === undefined)('kubernetes API server restart while the bridge runs', () => {
   const e = env!;
   let ns = '';
   const vm = new MemoryRegistry();
@@ -71,7 +81,7 @@ describe.skipIf(env === undefined || stopCmd === undefined || startCmd === undef
     const slices = async () => ((await must(e, 'GET', `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices?labelSelector=isthmus.dev%2Fmanaged-by%3Dit-outage`)).items ?? []).flatMap((s) => (s.endpoints as { addresses: string[] }[]).map((x) => x.addresses[0])).sort();
     expect(await slices()).toEqual(['10.70.0.1', '10.70.0.2']);
 
-    execSync(stopCmd!, { stdio: 'inherit' });
+    const startApiServer = await stopApiServer();
     const stoppedAt = Date.now();
     await vi.waitFor(() => { expect(source.health().reachable).toBe(false); }, { timeout: 30_000, interval: 50 });
     vm.putEndpoint({ namespace: 'public', name: 'vmsvc' }, vmEp(3)); // must wait for the server
@@ -80,7 +90,7 @@ describe.skipIf(env === undefined || stopCmd === undefined || startCmd === undef
     await vi.waitFor(() => { expect(Date.now() - stoppedAt).toBeGreaterThan(3000); }, { timeout: 10_000, interval: 200 });
     expect(target.service(podsRef)?.endpoints.size).toBe(2); // frozen, not deleted
 
-    execSync(startCmd!, { stdio: 'inherit' });
+    await startApiServer();
     await vi.waitFor(async () => { expect((await api(e, 'GET', '/readyz')).status).toBe(200); }, { timeout: 60_000, interval: 250 });
     await vi.waitFor(() => { expect(source.health().reachable).toBe(true); }, { timeout: 30_000, interval: 50 });
     console.log(`kubernetes source reachable again ${Date.now() - stoppedAt} ms after the stop`);

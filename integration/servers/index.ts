@@ -12,6 +12,7 @@ export type {
 export { ensureServers, provisionServers, runningConnection, stopServers } from './orchestrate.ts';
 export type { EnsureResult, ServerOptions } from './orchestrate.ts';
 export { serverStatus } from './status.ts';
+export { crashProcess } from './crash.ts';
 export type { ServerStatusReport } from './status.ts';
 export { consoleProgress, silentProgress } from './progress.ts';
 export type { ProgressEvent, ProgressListener } from './progress.ts';
