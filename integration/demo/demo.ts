@@ -20,7 +20,9 @@ const config = loadConfig(values.config, ADAPTER_KINDS);
 const logger = createLogger({ level: config.log.level });
 const stop = new AbortController();
 let url = '';
-const running = runBridge(config, ADAPTER_KINDS, { logger, signal: stop.signal, onListening: (u) => { url = u; } });
+let listening: (u: string) => void = () => undefined;
+const listened = new Promise<string>((resolve) => { listening = resolve; });
+const running = runBridge(config, ADAPTER_KINDS, { logger, signal: stop.signal, onListening: (u) => { listening(u); } });
 
 async function get<T>(path: string): Promise<T> {
   const res = await fetch(`${url}${path}`);
@@ -50,8 +52,12 @@ function pad(cols: string[]): string {
   return cols.map((c, i) => c.padEnd(widths[i] ?? 10)).join(' ').trimEnd();
 }
 
-while (url === '') await new Promise((r) => setTimeout(r, 20));
-await new Promise((r) => setTimeout(r, 300)); // let the first reconcile land before the first table
+url = await listened;
+// The first table should show the synced state: wait until the engine's queue has drained.
+// (The queue is filled before the resolver listens, so an empty queue means the first pass is done.)
+for (let i = 0; i < 100 && (await get<{ queueDepth: number }>('/v1/status')).queueDepth > 0; i++) {
+  await new Promise((r) => setTimeout(r, 50));
+}
 for (;;) {
   const text = await table().catch((err: unknown) => `resolver not answering: ${String(err)}`);
   process.stdout.write(values.once ? `${text}\n` : `\u001b[2J\u001b[H${text}\n`);
