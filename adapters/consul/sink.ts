@@ -3,7 +3,7 @@ import { refKey, sameRef } from '../../bridge/model/index.ts';
 import type { EndpointField, Sink } from '../../bridge/ports/index.ts';
 import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
 import type { ConsulClient } from './client.ts';
-import { checkIdOf, fromRegistration, isOwned, refOfOwned, toRegistration, type ExportSettings } from './encode.ts';
+import { M, checkIdOf, fromRegistration, isOwned, refOfOwned, toRegistration, type ExportSettings } from './encode.ts';
 import type { HealthEntry, NodeServices } from './native.ts';
 import { batch, nodeOp, planWrites, type Held } from './plan.ts';
 import { runWatch } from './watch.ts';
@@ -118,6 +118,23 @@ export class ConsulSink implements Sink {
     const groups = planWrites(node, bridgeId, regs, held);
     if (groups.length > 0) this.#o.logger?.debug({ registry: this.id, service: refKey(ref), instances: groups.length }, 'consul writes planned');
     return batch(nodeOp(node, this.#o.nodeAddress, bridgeId), groups, this.#o.maxTxnOps);
+  }
+
+  /**
+   * Cleanup's last step: our synthetic node goes once no service at all is left on it. A node
+   * whose meta names another bridge is not ours; a node still holding services is left alone.
+   */
+  async retire(): Promise<void> {
+    const { body } = await this.#client.read<NodeServices | null>(`/v1/catalog/node-services/${encodeURIComponent(this.node)}`);
+    const node = body?.Node;
+    if (node === null || node === undefined) return;
+    if (node.Meta?.[M.managedBy] !== this.#o.settings.bridgeId) return;
+    const left = body?.Services ?? [];
+    if (left.length > 0) {
+      this.#o.logger?.warn({ registry: this.id, node: this.node, services: left.length }, 'synthetic node still holds services; left in place');
+      return;
+    }
+    await this.#client.txn([{ Node: { Verb: 'delete', Node: { Node: this.node } } }]);
   }
 
   async #write(txns: ReturnType<typeof batch>): Promise<void> {

@@ -26,6 +26,7 @@ export async function cleanupBridge(config: Config, kinds: AdapterKinds, options
         if (!options.dryRun) await sink.remove(ref);
         if (!options.dryRun && (i + 1) % 100 === 0) log.info({ sink: sink.id, done: i + 1, of: refs.length }, 'cleanup progress');
       }
+      if (!options.dryRun && sink.retire !== undefined) await sink.retire();
       removed.push({ sink: sink.id, refs });
     }
     return { bridgeId: config.bridge.id, removed, dryRun: options.dryRun };

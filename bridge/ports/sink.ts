@@ -35,4 +35,10 @@ export interface Sink {
    * of waiting for the periodic one.
    */
   onReset?(listener: () => void): () => void;
+  /**
+   * Optional, cleanup only: called once after every owned service was removed, to drop what this
+   * bridge wrote that belongs to no single service (Consul's synthetic node, Dubbo's interface
+   * mapping and metadata). Must remove owned records only, and only those nothing uses any more.
+   */
+  retire?(): Promise<void>;
 }

@@ -7,6 +7,8 @@ import { DEFAULT_POLICY } from '../../model/index.ts';
 import { configJsonSchema, loadConfig, parseConfig, readSecretFile } from './index.ts';
 import type { ConfigProblem } from './index.ts';
 import { TEST_KINDS } from './testing.ts';
+import type { RegistryKinds } from './registry-kind.ts';
+import { Type } from '@sinclair/typebox';
 
 
 const GOOD = `
@@ -194,5 +196,19 @@ describe('configJsonSchema', () => {
     expect(text).toContain('"$schema":"https://json-schema.org/draft/2020-12/schema"');
     expect(text).toContain('coalesces the burst');
     expect(text).not.toContain('errorMessage');
+  });
+
+  it('does not require a property the loader fills with its default', () => {
+    const kinds: RegistryKinds = {
+      ...TEST_KINDS,
+      consul: {
+        optionsSchema: Type.Object({ address: Type.String(), waitSeconds: Type.Number({ default: 30 }) }),
+        canSource: true,
+        canSink: true,
+      },
+    };
+    const oneOf = ((configJsonSchema(kinds)['properties'] as Record<string, { additionalProperties: { oneOf: { title: string; required?: string[] }[] } }>)['registries']
+      ?.additionalProperties.oneOf ?? []);
+    expect(oneOf.find((b) => b.title === 'consul')?.required).toEqual(['kind', 'address']);
   });
 });

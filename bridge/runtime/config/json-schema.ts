@@ -51,7 +51,26 @@ function kindSchema(name: string, options: TSchema | undefined): Json {
   };
 }
 
-/** TypeBox schemas are JSON plus symbol keys; this drops the symbols and our `errorMessage`. */
+/**
+ * TypeBox schemas are JSON plus symbol keys; this drops the symbols and our `errorMessage`.
+ * TypeBox lists every property without `Optional` as required, but the loader fills defaults
+ * before it validates, so a property with a default is optional in the file an operator writes.
+ */
 function plain(schema: TSchema): Json {
-  return JSON.parse(JSON.stringify(schema, (key, value: unknown) => (key === 'errorMessage' ? undefined : value))) as Json;
+  const json = JSON.parse(JSON.stringify(schema, (key, value: unknown) => (key === 'errorMessage' ? undefined : value))) as unknown;
+  return withoutDefaultedRequired(json) as Json;
+}
+
+function withoutDefaultedRequired(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutDefaultedRequired);
+  if (node === null || typeof node !== 'object') return node;
+  const out: Json = {};
+  for (const [key, value] of Object.entries(node as Json)) out[key] = withoutDefaultedRequired(value);
+  const props = out['properties'] as Record<string, Json> | undefined;
+  if (Array.isArray(out['required']) && props !== undefined) {
+    const required = (out['required'] as string[]).filter((name) => props[name]?.['default'] === undefined);
+    if (required.length === 0) delete out['required'];
+    else out['required'] = required;
+  }
+  return out;
 }
