@@ -60,6 +60,14 @@ async function build(onProgress: ProgressListener): Promise<string> {
   return out;
 }
 
+/**
+ * The built server (classes + lib/), for tests that run a private Nacos next to the shared one
+ * (auth on, other ports). Builds it first when needed, exactly as `provision` does.
+ */
+export async function nacosBuildDir(onProgress: ProgressListener): Promise<string> {
+  return build(onProgress);
+}
+
 function applicationProperties(): string {
   return [
     `nacos.server.main.port=${port('NACOS_HTTP')}`,

@@ -1,0 +1,252 @@
+import type { RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
+import { refKey } from '../../bridge/model/index.ts';
+import { BridgeError, describeError } from '../../bridge/errors/index.ts';
+import type { QuarantinedRecord, Source, SourceHealth } from '../../bridge/ports/index.ts';
+import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
+import type { NacosNamingClient } from './client.ts';
+import { toSnapshots, wantsService, type ImportSettings } from './convert.ts';
+import { groupedName, nameOfInfo, type NacosName, type ServiceInfo } from './native.ts';
+
+export interface NacosSourceOptions {
+  readonly settings: ImportSettings;
+  readonly pageSize: number;
+  readonly relistIntervalMs: number;
+  readonly logger?: EngineLogger;
+}
+
+interface Watched {
+  readonly name: NacosName;
+  synced: boolean;
+  refs: Set<string>;
+  quarantined: QuarantinedRecord[];
+}
+
+/** Subscriptions sent at once after a (re)connect: enough to be quick, few enough not to flood the server. */
+const SUBSCRIBE_CONCURRENCY = 16;
+
+/**
+ * Nacos → model. The service list of each configured group is read page by page (Nacos pushes
+ * instance changes, not the list, so it is polled every relistIntervalMs); each selected service
+ * is subscribed on our gRPC connection, and the server pushes its full instance list on every
+ * change (NotifySubscriberRequest). Nothing is polled per service. The cache changes only on a
+ * successful list or a push, so a lost connection freezes it; a reconnect re-subscribes all.
+ */
+export class NacosSource implements Source {
+  readonly id: RegistryId;
+  readonly #client: NacosNamingClient;
+  readonly #o: NacosSourceOptions;
+  readonly #cache = new Map<string, ServiceSnapshot>();
+  readonly #watched = new Map<string, Watched>();
+  readonly #listeners = new Set<(ref: ServiceRef) => void>();
+  #listed = false;
+  #synced = false;
+  #reachable = false;
+  #lastContact = Date.now();
+  #lastError: string | undefined;
+  #failures = 0;
+  #relist: (() => void) | undefined;
+
+  constructor(id: RegistryId, client: NacosNamingClient, options: NacosSourceOptions) {
+    this.id = id;
+    this.#client = client;
+    this.#o = options;
+  }
+
+  start(signal: AbortSignal): Promise<void> {
+    const conn = this.#client.connection;
+    conn.onPush('NotifySubscriberRequest', (body) => { this.#onPush(body); });
+    conn.onConnected(() => {
+      // Subscriptions belong to the connection: a new one knows none of them.
+      for (const w of this.#watched.values()) w.synced = false;
+      this.#relist?.();
+    });
+    conn.onDisconnected((reason) => {
+      this.#reachable = false;
+      this.#lastError = reason;
+    });
+    conn.start(signal);
+    void this.#listLoop(signal);
+    return Promise.resolve();
+  }
+
+  hasSynced(): boolean {
+    return this.#synced;
+  }
+
+  health(): SourceHealth {
+    const base = { reachable: this.#reachable, lastContact: this.#reachable ? Date.now() : this.#lastContact };
+    return this.#reachable || this.#lastError === undefined ? base : { ...base, lastError: this.#lastError };
+  }
+
+  keys(): Iterable<ServiceRef> {
+    return [...this.#cache.values()].map((s) => s.ref);
+  }
+
+  get(ref: ServiceRef): ServiceSnapshot | undefined {
+    return this.#cache.get(refKey(ref));
+  }
+
+  onChange(listener: (ref: ServiceRef) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  quarantined(): readonly QuarantinedRecord[] {
+    return [...this.#watched.values()].flatMap((w) => w.quarantined);
+  }
+
+  /** How many selected services have their subscription answered on the current connection. */
+  subscribedCount(): number {
+    return [...this.#watched.values()].filter((w) => w.synced).length;
+  }
+
+  /** Grouped names currently subscribed (tests: proves only selected services are watched). */
+  watchedServices(): string[] {
+    return [...this.#watched.keys()].sort();
+  }
+
+  async #listLoop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.#listOnce();
+      } catch (err) {
+        this.#fail(err);
+      }
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          clearTimeout(t);
+          signal.removeEventListener('abort', wake);
+          resolve();
+        };
+        const t = setTimeout(wake, this.#reachable ? this.#o.relistIntervalMs : Math.min(this.#o.relistIntervalMs, 1000));
+        this.#relist = wake;
+        signal.addEventListener('abort', wake, { once: true });
+      });
+    }
+  }
+
+  async #listOnce(): Promise<void> {
+    const wanted = new Map<string, NacosName>();
+    for (const group of this.#o.settings.groups) {
+      for (const service of await this.#client.listServices(group, this.#o.pageSize)) {
+        const name = { group, service };
+        if (wantsService(name, this.#o.settings)) wanted.set(groupedName(name), name);
+      }
+    }
+    for (const [key, w] of this.#watched) {
+      if (wanted.has(key)) continue;
+      // Gone from a successful list: a real deletion, so it is propagated.
+      this.#watched.delete(key);
+      this.#replace(w, []);
+      void this.#client.unsubscribe(w.name).catch(() => undefined);
+    }
+    const todo: Watched[] = [];
+    for (const [key, name] of wanted) {
+      let w = this.#watched.get(key);
+      if (w === undefined) {
+        w = { name, synced: false, refs: new Set(), quarantined: [] };
+        this.#watched.set(key, w);
+      }
+      if (!w.synced) todo.push(w);
+    }
+    await runLimited(todo, SUBSCRIBE_CONCURRENCY, async (w) => {
+      const info = await this.#client.subscribe(w.name);
+      if (this.#watched.get(groupedName(w.name)) !== w) return;
+      this.#apply(w, info);
+    });
+    this.#listed = true;
+    this.#contact();
+    this.#checkSynced();
+  }
+
+  #onPush(body: Record<string, unknown>): void {
+    const info = body['serviceInfo'] as ServiceInfo | undefined;
+    if (info === undefined) return;
+    const fallback = { group: typeof body['groupName'] === 'string' ? body['groupName'] : '', service: typeof body['serviceName'] === 'string' ? body['serviceName'] : '' };
+    const name = nameOfInfo(info, fallback);
+    const w = this.#watched.get(groupedName(name));
+    if (w === undefined) return;
+    this.#apply(w, info);
+  }
+
+  #apply(w: Watched, info: ServiceInfo): void {
+    const result = toSnapshots(w.name, info, this.#o.settings, info.lastRefTime === undefined ? undefined : String(info.lastRefTime));
+    const now = Date.now();
+    w.quarantined = result.quarantined.map((q) => ({ registry: this.id, nativeId: q.nativeId, ref: q.ref, reason: q.reason, since: now }));
+    this.#replace(w, result.snapshots);
+    w.synced = true;
+  }
+
+  /** Swaps the snapshots one Nacos service produced, nudging every ref that changed. */
+  #replace(w: Watched, snapshots: readonly ServiceSnapshot[]): void {
+    const next = new Set<string>();
+    for (const snap of snapshots) {
+      const key = refKey(snap.ref);
+      next.add(key);
+      const old = this.#cache.get(key);
+      if (old !== undefined && sameContent(old, snap)) continue;
+      this.#cache.set(key, snap);
+      this.#emit(snap.ref);
+    }
+    for (const key of w.refs) {
+      if (next.has(key)) continue;
+      const old = this.#cache.get(key);
+      if (old === undefined) continue;
+      this.#cache.delete(key);
+      this.#emit(old.ref);
+    }
+    w.refs = next;
+  }
+
+  #checkSynced(): void {
+    if (this.#synced || !this.#listed) return;
+    if ([...this.#watched.values()].every((w) => w.synced)) {
+      this.#synced = true;
+      this.#o.logger?.info({ registry: this.id, services: this.#watched.size }, 'nacos source synced');
+    }
+  }
+
+  #contact(): void {
+    this.#lastContact = Date.now();
+    this.#failures = 0;
+    if (this.#reachable) return;
+    this.#reachable = true;
+    if (this.#synced) {
+      this.#o.logger?.info({ registry: this.id }, 'nacos reachable again');
+      // Removals the engine held while we were unreachable must be looked at again.
+      for (const snap of [...this.#cache.values()]) this.#emit(snap.ref);
+    }
+  }
+
+  #fail(err: unknown): void {
+    this.#reachable = false;
+    this.#failures++;
+    const message = describeError(err);
+    this.#lastError = message;
+    if (this.#failures === 1 || this.#failures % 10 === 0) {
+      const fields = { registry: this.id, err: message, failures: this.#failures };
+      if (err instanceof BridgeError && err.code === 'ISTHMUS_REGISTRY_AUTH') this.#o.logger?.error(fields, 'nacos refused our credentials; cache frozen, nothing deleted, retrying');
+      else this.#o.logger?.warn(fields, 'nacos list failed; cache frozen, retrying');
+    }
+  }
+
+  #emit(ref: ServiceRef): void {
+    for (const l of this.#listeners) l(ref);
+  }
+}
+
+async function runLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++];
+      if (item !== undefined) await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Equal apart from the revision, which moves on every push and means nothing by itself. */
+function sameContent(a: ServiceSnapshot, b: ServiceSnapshot): boolean {
+  return JSON.stringify({ ...a, revision: '' }) === JSON.stringify({ ...b, revision: '' });
+}
