@@ -1,5 +1,6 @@
 import type { AdapterKind } from '../bridge/ports/index.ts';
 import { consulAdapter } from './consul/index.ts';
+import { dubboAdapter } from './dubbo/index.ts';
 import { kubernetesAdapter } from './kubernetes/index.ts';
 import { memoryAdapter } from './memory/index.ts';
 import { nacosAdapter } from './nacos/index.ts';
@@ -9,5 +10,6 @@ export const ADAPTER_KINDS: Readonly<Record<string, AdapterKind>> = {
   memory: memoryAdapter,
   kubernetes: kubernetesAdapter,
   consul: consulAdapter,
+  dubbo: dubboAdapter,
   nacos: nacosAdapter,
 };

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { EMPTY_DOC, isEmptyDoc, parseCreationDoc, recordPath, withApp, withMapping } from './record.ts';
+
+describe('dubbo creation record', () => {
+  it('records an application once, and a mapping entry with whether we created the node', () => {
+    const a = withApp(EMPTY_DOC, 'orders');
+    expect(a).toEqual({ apps: ['orders'], mappings: {} });
+    expect(withApp(a!, 'orders')).toBeUndefined(); // unchanged: no write on restart
+    const m = withMapping(a!, '/dubbo/mapping/X', 'orders', true);
+    expect(m?.mappings['/dubbo/mapping/X']).toEqual({ created: true, apps: ['orders'] });
+    expect(withMapping(m!, '/dubbo/mapping/X', 'orders', false)).toBeUndefined();
+    // Appending a second application keeps "created": the node was still ours to delete once empty.
+    expect(withMapping(m!, '/dubbo/mapping/X', 'billing', false)?.mappings['/dubbo/mapping/X']).toEqual({ created: true, apps: ['billing', 'orders'] });
+  });
+
+  it('round-trips through JSON and treats a missing record as empty', () => {
+    const doc = withMapping(withApp(EMPTY_DOC, 'a')!, '/r/mapping/I', 'a', false)!;
+    expect(parseCreationDoc(Buffer.from(JSON.stringify(doc)))).toEqual(doc);
+    expect(isEmptyDoc(parseCreationDoc(undefined))).toBe(true);
+    expect(isEmptyDoc(doc)).toBe(false);
+  });
+
+  it('keeps one record per bridge id and layout, as one znode name', () => {
+    const p = recordPath('/isthmus', { bridgeId: 'prod/eu', root: '/dubbo', servicesRoot: '/services' });
+    expect(p).toBe('/isthmus/prod%2Feu@%2Fdubbo@%2Fservices');
+    expect(p.split('/')).toHaveLength(3);
+    expect(recordPath('/isthmus', { bridgeId: 'prod/eu', root: '/dubbo-a', servicesRoot: '/services' })).not.toBe(p);
+  });
+});

@@ -1,0 +1,283 @@
+import type { RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
+import { describeError } from '../../bridge/errors/index.ts';
+import type { QuarantinedRecord, Source, SourceHealth } from '../../bridge/ports/index.ts';
+import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
+import { PartCache } from './cache.ts';
+import { NO_NODE, zkCode, type ZkClient, type ZkEvent } from './client.ts';
+import { instanceSnapshot, providerSnapshots, type ImportSettings } from './convert.ts';
+import { javaUrlDecode } from './url.ts';
+
+export interface DubboSourceOptions {
+  readonly settings: ImportSettings;
+  readonly root: string;
+  readonly servicesRoot: string;
+  readonly levels: readonly ('interface' | 'application')[];
+  readonly maxBackoffMs?: number;
+  readonly logger?: EngineLogger;
+}
+
+/** Children of the interface root that are not interfaces. */
+const NOT_INTERFACES = new Set(['metadata', 'mapping', 'config']);
+
+/**
+ * ZooKeeper → model. Watches fire once, so every read re-arms its own watch, and a token per
+ * path makes a superseded watcher (an old session's, a relist's predecessor) a no-op. Every new
+ * or resumed session relists everything; the cache is replaced per directory only by successful
+ * reads, so a lost connection or an expired session freezes what was last seen.
+ */
+export class DubboSource implements Source {
+  readonly id: RegistryId;
+  readonly #client: ZkClient;
+  readonly #o: DubboSourceOptions;
+  readonly #cache: PartCache;
+  readonly #listeners = new Set<(ref: ServiceRef) => void>();
+  readonly #tokens = new Map<string, number>();
+  readonly #instances = new Map<string, Map<string, Buffer | undefined>>();
+  readonly #mapping = new Map<string, string[]>();
+  #nextToken = 0;
+  #synced = false;
+  #relisting: Promise<void> | undefined;
+  #again = false;
+  #failing: string | undefined;
+  #failures = 0;
+  #lastContact = Date.now();
+  #retry: NodeJS.Timeout | undefined;
+  #signal: AbortSignal | undefined;
+
+  constructor(id: RegistryId, client: ZkClient, options: DubboSourceOptions) {
+    this.id = id;
+    this.#client = client;
+    this.#o = options;
+    this.#cache = new PartCache(id, (ref) => { this.#emit(ref); });
+  }
+
+  start(signal: AbortSignal): Promise<void> {
+    this.#signal = signal;
+    const offSession = this.#client.onSession(() => { this.#relist(); });
+    const offState = this.#client.onState((up) => {
+      if (!up) this.#fail(new Error('zookeeper connection lost'));
+    });
+    signal.addEventListener('abort', () => { offSession(); offState(); clearTimeout(this.#retry); }, { once: true });
+    this.#client.start();
+    if (this.#client.connected) this.#relist();
+    return Promise.resolve();
+  }
+
+  hasSynced(): boolean {
+    return this.#synced;
+  }
+
+  health(): SourceHealth {
+    const reachable = this.#client.connected && this.#failing === undefined;
+    if (reachable) return { reachable, lastContact: Date.now() };
+    return { reachable, lastContact: this.#lastContact, lastError: this.#failing ?? 'zookeeper not connected' };
+  }
+
+  keys(): Iterable<ServiceRef> {
+    return this.#cache.keys();
+  }
+
+  get(ref: ServiceRef): ServiceSnapshot | undefined {
+    return this.#cache.get(ref);
+  }
+
+  onChange(listener: (ref: ServiceRef) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  quarantined(): readonly QuarantinedRecord[] {
+    return this.#cache.quarantined();
+  }
+
+  #emit(ref: ServiceRef): void {
+    for (const l of this.#listeners) l(ref);
+  }
+
+  get #stopped(): boolean {
+    return this.#signal?.aborted ?? true;
+  }
+
+  /** Relists everything, one relist at a time; a request during one runs another after it. */
+  #relist(): void {
+    if (this.#stopped) return;
+    if (this.#relisting !== undefined) {
+      this.#again = true;
+      return;
+    }
+    this.#relisting = this.#relistAll()
+      .then(() => {
+        const wasFailing = this.#failing !== undefined;
+        this.#failing = undefined;
+        this.#failures = 0;
+        this.#lastContact = Date.now();
+        if (!this.#synced) {
+          this.#synced = true;
+          this.#o.logger?.info({ registry: this.id, services: this.#cache.keys().length }, 'dubbo source synced');
+        } else if (wasFailing) {
+          // Deletes the engine held while we were unreachable must be looked at again.
+          for (const ref of this.#cache.all()) this.#emit(ref);
+        }
+      })
+      .catch((err: unknown) => { this.#fail(err); })
+      .finally(() => {
+        this.#relisting = undefined;
+        if (this.#again) {
+          this.#again = false;
+          this.#relist();
+        }
+      });
+  }
+
+  async #relistAll(): Promise<void> {
+    // Every watcher armed before is superseded: this relist re-arms one per node.
+    this.#tokens.clear();
+    const jobs: Promise<void>[] = [];
+    if (this.#o.levels.includes('interface')) jobs.push(this.#loadRoot());
+    if (this.#o.levels.includes('application')) jobs.push(this.#loadMapping().then(() => this.#loadApps()));
+    await Promise.all(jobs);
+  }
+
+  #fail(err: unknown): void {
+    const message = describeError(err);
+    if (this.#failing === undefined) this.#o.logger?.warn({ registry: this.id, err: message }, 'zookeeper read failed; cache frozen, nothing deleted, retrying');
+    this.#failing = message;
+    this.#failures++;
+    clearTimeout(this.#retry);
+    if (this.#stopped) return;
+    const delay = Math.min(250 * 2 ** Math.min(this.#failures, 8), this.#o.maxBackoffMs ?? 10_000);
+    this.#retry = setTimeout(() => { if (this.#client.connected) this.#relist(); }, delay);
+  }
+
+  /** A watcher that acts only while it is the latest one armed for `path`. */
+  #arm(path: string, onFire: (e: ZkEvent) => void): (e: ZkEvent) => void {
+    const token = ++this.#nextToken;
+    this.#tokens.set(path, token);
+    return (e) => {
+      if (this.#tokens.get(path) !== token || this.#stopped) return;
+      this.#tokens.delete(path);
+      onFire(e);
+    };
+  }
+
+  /** Runs a watch-triggered reload; a failure freezes and schedules a relist. */
+  #react(job: Promise<void>): void {
+    job.catch((err: unknown) => { this.#fail(err); });
+  }
+
+  /** Children of `path` with a watch, or undefined (and an exists-watch) when it does not exist. */
+  async #children(path: string, onChange: () => void): Promise<string[] | undefined> {
+    try {
+      return await this.#client.getChildren(path, this.#arm(path, onChange));
+    } catch (err) {
+      if (zkCode(err) !== NO_NODE) throw err;
+      const stat = await this.#client.exists(path, this.#arm(path, onChange));
+      // Created between the two calls: read it now.
+      return stat === undefined ? undefined : this.#client.getChildren(path, this.#arm(path, onChange));
+    }
+  }
+
+  async #loadRoot(): Promise<void> {
+    const root = this.#o.root;
+    const dirs = (await this.#children(root, () => { this.#react(this.#loadRoot()); })) ?? [];
+    const wanted = new Set(dirs.filter((d) => !NOT_INTERFACES.has(d)));
+    for (const part of this.#cache.partKeys('i:')) {
+      const dir = part.slice(2);
+      if (wanted.has(dir)) continue;
+      this.#tokens.delete(`${root}/${dir}/providers`);
+      this.#cache.drop(part);
+    }
+    const fresh = [...wanted].filter((d) => !this.#tokens.has(`${root}/${d}/providers`));
+    await Promise.all(fresh.map((d) => this.#loadProviders(d)));
+  }
+
+  async #loadProviders(dir: string): Promise<void> {
+    const path = `${this.#o.root}/${dir}/providers`;
+    const children = (await this.#children(path, () => { this.#react(this.#loadProviders(dir)); })) ?? [];
+    this.#cache.replace(`i:${dir}`, providerSnapshots(dir, children, this.#o.settings));
+  }
+
+  async #loadMapping(): Promise<void> {
+    const base = `${this.#o.root}/mapping`;
+    const ifaces = (await this.#children(base, () => { this.#react(this.#loadMapping().then(() => { this.#recomputeApps(); })); })) ?? [];
+    for (const iface of [...this.#mapping.keys()]) if (!ifaces.includes(iface)) this.#mapping.delete(iface);
+    await Promise.all(
+      ifaces.filter((i) => !this.#tokens.has(`${base}/${i}`)).map(async (iface) => {
+        await this.#loadMappingNode(iface);
+      }),
+    );
+  }
+
+  async #loadMappingNode(iface: string): Promise<void> {
+    const path = `${this.#o.root}/mapping/${iface}`;
+    try {
+      const { data } = await this.#client.getData(path, this.#arm(path, () => { this.#react(this.#loadMappingNode(iface).then(() => { this.#recomputeApps(); })); }));
+      const apps = (data?.toString('utf8') ?? '').split(',').map((a) => a.trim()).filter((a) => a !== '');
+      this.#mapping.set(javaUrlDecode(iface) ?? iface, apps);
+    } catch (err) {
+      if (zkCode(err) !== NO_NODE) throw err;
+      this.#mapping.delete(iface);
+    }
+  }
+
+  #interfacesOf(app: string): string[] {
+    return [...this.#mapping].filter(([, apps]) => apps.includes(app)).map(([iface]) => iface);
+  }
+
+  #recomputeApps(): void {
+    for (const [app, nodes] of this.#instances) this.#cache.replace(`a:${app}`, instanceSnapshot(app, nodes, this.#interfacesOf(app), this.#o.settings));
+  }
+
+  async #loadApps(): Promise<void> {
+    const root = this.#o.servicesRoot;
+    const apps = new Set((await this.#children(root, () => { this.#react(this.#loadApps()); })) ?? []);
+    for (const app of [...this.#instances.keys()]) {
+      if (apps.has(app)) continue;
+      this.#instances.delete(app);
+      this.#tokens.delete(`${root}/${app}`);
+      this.#cache.drop(`a:${app}`);
+    }
+    await Promise.all([...apps].filter((a) => !this.#tokens.has(`${root}/${a}`)).map((a) => this.#loadApp(a)));
+  }
+
+  async #loadApp(app: string): Promise<void> {
+    const dir = `${this.#o.servicesRoot}/${app}`;
+    const children = (await this.#children(dir, () => { this.#react(this.#loadApp(app)); })) ?? [];
+    const old = this.#instances.get(app) ?? new Map<string, Buffer | undefined>();
+    const nodes = new Map<string, Buffer | undefined>();
+    await Promise.all(
+      children.map(async (child) => {
+        const path = `${dir}/${child}`;
+        // A child still watched keeps its data; its own watch reports changes.
+        if (old.has(child) && this.#tokens.has(path)) nodes.set(child, old.get(child));
+        else {
+          const data = await this.#instanceData(app, child);
+          if (data !== null) nodes.set(child, data);
+        }
+      }),
+    );
+    this.#instances.set(app, nodes);
+    this.#cache.replace(`a:${app}`, instanceSnapshot(app, nodes, this.#interfacesOf(app), this.#o.settings));
+  }
+
+  /** An instance's data with a data watch; null when it vanished meanwhile. */
+  async #instanceData(app: string, child: string): Promise<Buffer | undefined | null> {
+    const path = `${this.#o.servicesRoot}/${app}/${child}`;
+    try {
+      const { data } = await this.#client.getData(path, this.#arm(path, () => { this.#react(this.#reloadInstance(app, child)); }));
+      return data;
+    } catch (err) {
+      if (zkCode(err) === NO_NODE) return null;
+      throw err;
+    }
+  }
+
+  async #reloadInstance(app: string, child: string): Promise<void> {
+    const data = await this.#instanceData(app, child);
+    const nodes = this.#instances.get(app);
+    if (nodes === undefined) return;
+    if (data === null) nodes.delete(child);
+    else nodes.set(child, data);
+    this.#cache.replace(`a:${app}`, instanceSnapshot(app, nodes, this.#interfacesOf(app), this.#o.settings));
+  }
+}

@@ -1,0 +1,184 @@
+// Builds and runs our real Dubbo 3.3 peers (provider and consumer on ZooKeeper). The build is
+// cached under ~/.cache/isthmus/peers/dubbo-<hash of pom and sources>, with the harness's local
+// Maven repository; once anything was built, Maven runs offline (-o).
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { cacheDir } from '../../servers/paths.ts';
+
+const exec = promisify(execFile);
+const PROJECT = dirname(fileURLToPath(import.meta.url));
+
+async function sourceFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await sourceFiles(p)));
+    else out.push(p);
+  }
+  return out.sort();
+}
+
+/** ~/.cache/isthmus/peers (beside the servers cache). */
+export function peersCacheDir(): string {
+  return join(dirname(cacheDir()), 'peers');
+}
+
+/** Builds the peers when their pom or sources changed; returns the Java classpath. */
+export async function buildDubboPeers(log: (line: string) => void = () => undefined): Promise<string> {
+  const hash = createHash('sha256');
+  for (const f of [join(PROJECT, 'pom.xml'), ...(await sourceFiles(join(PROJECT, 'src')))]) {
+    hash.update(relative(PROJECT, f)).update('\0').update(await readFile(f)).update('\0');
+  }
+  const out = join(peersCacheDir(), `dubbo-${hash.digest('hex').slice(0, 12)}`);
+  const classpath = `${join(out, 'classes')}:${join(out, 'lib', '*')}`;
+  if (existsSync(join(out, '.done'))) return classpath;
+  await mkdir(out, { recursive: true });
+  const resolved = join(peersCacheDir(), '.dubbo-resolved');
+  const offline = existsSync(resolved);
+  log(`building dubbo peers into ${out}${offline ? ' (offline)' : ''}`);
+  const started = Date.now();
+  const mvn = (o: boolean): Promise<unknown> =>
+    exec('mvn', ['-B', '-q', ...(o ? ['-o'] : []), '-f', join(PROJECT, 'pom.xml'), `-Dmaven.repo.local=${join(cacheDir(), 'm2')}`, `-Dpeers.out=${out}`, '-DskipTests', 'package'], {
+      maxBuffer: 64 * 2 ** 20,
+      timeout: 1_200_000,
+    });
+  try {
+    await mvn(offline);
+  } catch (err) {
+    // A changed pom may need artifacts the local repository lacks: resolve them online once.
+    if (!offline) throw err;
+    log('offline build failed; retrying online');
+    await mvn(false);
+  }
+  await writeFile(join(out, '.done'), `${new Date().toISOString()}\n`);
+  await writeFile(resolved, `${out}\n`);
+  log(`dubbo peers built in ${Math.round((Date.now() - started) / 1000)} s`);
+  return classpath;
+}
+
+/** One JSON line a peer printed. */
+export type PeerLine = Record<string, unknown> & { event?: string };
+
+/** A running peer JVM: its JSON lines, and stop(). */
+export class DubboPeer {
+  readonly lines: PeerLine[] = [];
+  readonly #proc: ChildProcess;
+  readonly #waiters = new Set<() => void>();
+  #exited = false;
+  #stderrTail: string[] = [];
+
+  constructor(proc: ChildProcess) {
+    this.#proc = proc;
+    if (proc.stdout !== null) {
+      createInterface({ input: proc.stdout }).on('line', (line) => {
+        if (!line.startsWith('{')) return;
+        try {
+          this.lines.push(JSON.parse(line) as PeerLine);
+        } catch {
+          return;
+        }
+        for (const w of this.#waiters) w();
+      });
+    }
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      this.#stderrTail = [...this.#stderrTail, chunk.toString('utf8')].slice(-20);
+    });
+    proc.on('exit', () => {
+      this.#exited = true;
+      for (const w of this.#waiters) w();
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.#proc.pid;
+  }
+
+  /** Resolves with the first line matching `pred` (already printed or future); rejects on exit or timeout. */
+  async waitFor(pred: (l: PeerLine) => boolean, timeoutMs = 120_000): Promise<PeerLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.lines.find(pred);
+      if (hit !== undefined) return hit;
+      if (this.#exited) throw new Error(`dubbo peer exited; stderr tail:\n${this.#stderrTail.join('').slice(-4000)}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`dubbo peer: no matching line within ${timeoutMs} ms; stderr tail:\n${this.#stderrTail.join('').slice(-4000)}`);
+      await new Promise<void>((resolve) => {
+        const done = (): void => { clearTimeout(t); this.#waiters.delete(done); resolve(); };
+        const t = setTimeout(done, left);
+        this.#waiters.add(done);
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.#exited || this.#proc.pid === undefined) return;
+    const gone = new Promise<void>((resolve) => this.#proc.once('exit', () => { resolve(); }));
+    this.#proc.kill('SIGKILL');
+    await gone;
+  }
+}
+
+function start(classpath: string, main: string, args: Record<string, string | number | undefined>): DubboPeer {
+  const argv = Object.entries(args)
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `--${k}=${String(v)}`);
+  const proc = spawn('java', ['-Xmx192m', '-XX:TieredStopAtLevel=1', '-cp', classpath, `dev.isthmus.peers.${main}`, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new DubboPeer(proc);
+}
+
+export interface ProviderOptions {
+  readonly id: string;
+  /** ZooKeeper host:port, or 'none' to register nowhere (reachable only through Kubernetes). */
+  readonly zk: string;
+  readonly port: number;
+  readonly app?: string;
+  readonly version?: string;
+  readonly group?: string;
+  readonly registerMode?: 'interface' | 'instance' | 'all';
+  readonly metadataType?: 'local' | 'remote';
+}
+
+/** Starts a provider (it listens on 127.0.0.1:port only) and waits until it serves. */
+export async function startProvider(classpath: string, o: ProviderOptions): Promise<DubboPeer> {
+  const peer = start(classpath, 'Provider', { id: o.id, zk: o.zk, port: o.port, app: o.app, version: o.version, group: o.group, 'register-mode': o.registerMode, 'metadata-type': o.metadataType });
+  await peer.waitFor((l) => l.event === 'ready');
+  return peer;
+}
+
+export interface ConsumerOptions {
+  readonly zk: string;
+  readonly mode: 'interface' | 'application';
+  /** Calls per second. */
+  readonly rate?: number;
+  /** Calls before exiting; 0 = until stopped. */
+  readonly count?: number;
+  readonly app?: string;
+  readonly version?: string;
+  readonly group?: string;
+  readonly timeoutMs?: number;
+  readonly providedBy?: string;
+}
+
+/** Starts a consumer calling in a loop; every call is a JSON line `{event:'call', ok, reply|error}`. */
+export async function startConsumer(classpath: string, o: ConsumerOptions): Promise<DubboPeer> {
+  const peer = start(classpath, 'Consumer', { zk: o.zk, mode: o.mode, rate: o.rate, count: o.count, app: o.app, version: o.version, group: o.group, timeout: o.timeoutMs, 'provided-by': o.providedBy });
+  await peer.waitFor((l) => l.event === 'started');
+  return peer;
+}
+
+/** Free loopback TCP port for a provider. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => { resolve(); }));
+  const addr = server.address();
+  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+  if (addr === null || typeof addr !== 'object') throw new Error('no free port');
+  return addr.port;
+}

@@ -1,0 +1,6 @@
+package dev.isthmus.peers;
+
+/** The one interface our peers speak: the reply names the provider instance that served. */
+public interface Greeter {
+    String greet(String name);
+}

@@ -1,0 +1,57 @@
+package dev.isthmus.peers;
+
+import java.util.concurrent.CountDownLatch;
+import org.apache.dubbo.config.ApplicationConfig;
+import org.apache.dubbo.config.ProtocolConfig;
+import org.apache.dubbo.config.RegistryConfig;
+import org.apache.dubbo.config.ServiceConfig;
+import org.apache.dubbo.config.bootstrap.DubboBootstrap;
+
+/**
+ * A Dubbo 3 provider of {@link Greeter}. Options: --id (answered in every reply), --zk
+ * (host:port, or "none" to register nowhere: a provider reachable only through Kubernetes),
+ * --port, --protocol (dubbo only: our loopback server is for it), --host (registered address), --app, --version, --group, --register-mode
+ * (interface|instance|all). Prints one JSON line when serving.
+ */
+public final class Provider {
+    public static void main(String[] argv) throws Exception {
+        Args a = new Args(argv);
+        String id = a.get("id", "provider-1");
+        String zk = a.get("zk", "127.0.0.1:2181");
+        String protocol = a.get("protocol", "dubbo");
+        int port = a.getInt("port", 20880);
+        String host = a.get("host", "auto");
+
+        ApplicationConfig app = new ApplicationConfig(a.get("app", "isthmus-peer-provider"));
+        app.setQosEnable(false);
+        app.setRegisterMode(a.get("register-mode", "all"));
+        app.setMetadataType(a.get("metadata-type", "local"));
+
+        RegistryConfig registry = new RegistryConfig("none".equals(zk) ? RegistryConfig.NO_AVAILABLE : "zookeeper://" + zk);
+
+        ProtocolConfig proto = new ProtocolConfig(protocol, port);
+        // Dubbo refuses to bind loopback (it would bind every interface instead); our transporter
+        // binds 127.0.0.1 only. The address registered stays Dubbo's own choice of host address.
+        proto.setServer(LoopbackTransporter.NAME);
+        if (!"auto".equals(host)) proto.setHost(host);
+
+        ServiceConfig<Greeter> service = new ServiceConfig<>();
+        service.setInterface(Greeter.class);
+        service.setRef(new GreeterImpl(id));
+        String version = a.get("version", "");
+        String group = a.get("group", "");
+        if (!version.isEmpty()) service.setVersion(version);
+        if (!group.isEmpty()) service.setGroup(group);
+
+        DubboBootstrap.getInstance()
+                .application(app)
+                .registry(registry)
+                .protocol(proto)
+                .service(service)
+                .start();
+        System.out.println("{\"event\":\"ready\",\"id\":" + Args.json(id) + ",\"host\":" + Args.json(host)
+                + ",\"port\":" + port + ",\"protocol\":" + Args.json(protocol) + "}");
+        System.out.flush();
+        new CountDownLatch(1).await();
+    }
+}
