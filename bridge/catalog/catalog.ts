@@ -17,6 +17,14 @@ export interface CatalogEntry {
 
 type Listener = (entry: CatalogEntry) => void;
 
+export interface CatalogOptions {
+  /**
+   * Rewrites a service's merged endpoints (same length, same order) before they are stored: the
+   * migration split sets weights here. Call `refresh(ref)` when its answer for a ref changes.
+   */
+  readonly shape?: (ref: ServiceRef, endpoints: readonly Endpoint[]) => readonly Endpoint[];
+}
+
 /**
  * Aggregate view of all sources, indexed by ref. Sources nudge; the catalog re-reads the ref from
  * every source and bumps the revision only when the merged content really changed, so watchers
@@ -29,10 +37,12 @@ export class Catalog {
   readonly #fingerprints = new Map<string, string>();
   readonly #listeners = new Set<Listener>();
   readonly #unsubscribe: (() => void)[] = [];
+  readonly #shape: CatalogOptions['shape'];
   #revision = 0;
 
-  constructor(sources: readonly Source[]) {
+  constructor(sources: readonly Source[], options: CatalogOptions = {}) {
     this.#sources = sources;
+    this.#shape = options.shape;
   }
 
   /** Subscribes to the sources and loads what their caches already hold. */
@@ -82,7 +92,8 @@ export class Catalog {
       Object.assign(metadata, snap.metadata);
     }
     endpoints.sort((a, b) => endpointOrder(a).localeCompare(endpointOrder(b)));
-    const content = { ports: [...ports.values()], endpoints, registries, metadata };
+    const shaped = this.#shape === undefined ? endpoints : this.#shape(ref, endpoints);
+    const content = { ports: [...ports.values()], endpoints: shaped, registries, metadata };
     const fingerprint = JSON.stringify(content);
     if (this.#fingerprints.get(key) === fingerprint) return;
     // Still absent: nothing changed, so no revision and no event (sources may nudge spuriously).

@@ -1,1 +1,1 @@
-export { Catalog, type CatalogEntry } from './catalog.ts';
+export { Catalog, type CatalogEntry, type CatalogOptions } from './catalog.ts';

@@ -54,11 +54,22 @@ export type Answer<T> = { readonly found: true; readonly body: T } | { readonly 
  * everything else that is not 2xx becomes an error whose message says what to do next.
  */
 export async function getJson<T>(conn: Connection, path: string): Promise<Answer<T>> {
+  return sendJson<T>(conn, 'GET', path);
+}
+
+/** Like getJson, for any method; `body` is sent as JSON. Errors (400 included) throw with the resolver's message. */
+export async function sendJson<T>(conn: Connection, method: string, path: string, body?: unknown): Promise<Answer<T>> {
   const url = conn.baseUrl + path;
   let response: Response;
   try {
     response = await conn.fetch(url, {
-      headers: { accept: 'application/json', ...(conn.token === undefined ? {} : { authorization: `Bearer ${conn.token}` }) },
+      method,
+      headers: {
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(conn.token === undefined ? {} : { authorization: `Bearer ${conn.token}` }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(conn.timeoutMs),
     });
   } catch (err) {
@@ -72,6 +83,9 @@ export async function getJson<T>(conn: Connection, path: string): Promise<Answer
       'ISTHMUS_UNAUTHENTICATED',
       `the resolver at ${conn.baseUrl} refused the request (${response.status}): ${error?.message ?? 'no or wrong token'}; pass --token-file with the bridge's resolver token`,
     );
+  }
+  if (response.status === 400 && error !== undefined) {
+    throw new BridgeError('ISTHMUS_USAGE', `the resolver at ${conn.baseUrl} refused the request: ${error.message}`);
   }
   if (!response.ok) {
     const what = error === undefined ? `HTTP ${response.status}` : `${error.code}: ${error.message}`;

@@ -9,6 +9,7 @@ import { runCommand } from './commands/run.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { statusCommand } from './commands/status.ts';
 import { validateCommand } from './commands/validate.ts';
+import { weightCommand } from './commands/weight.ts';
 import type { CliDeps, CliIo, TextSink } from './deps.ts';
 import { EXIT } from './exit-codes.ts';
 import { resolveIo } from './process-io.ts';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly Command[] = [
   planCommand,
   statusCommand,
   resolveCommand,
+  weightCommand,
   cleanupCommand,
   schemaCommand,
 ];

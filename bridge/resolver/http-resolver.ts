@@ -7,7 +7,10 @@ import { bearerChecker } from './auth.ts';
 import { DEFAULT_EVENT_TIMING, type EventStreamTiming } from './event-stream.ts';
 import { ResponseCache, type ResponseCacheOptions } from './response-cache.ts';
 import { registerOpsRoutes, registerV1Routes } from './routes.ts';
+import type { TlsFiles } from './tls.ts';
 import { WatchHub } from './watch-hub.ts';
+import { registerWeightRoutes } from './weight-routes.ts';
+import type { Weights } from '../sync/index.ts';
 
 export interface HttpResolverDeps {
   readonly catalog: Catalog;
@@ -18,6 +21,10 @@ export interface HttpResolverDeps {
   /** Errors and 5xx only: per-request logs would dominate the CPU at 20k lookups/s. */
   readonly logger?: Logger | false;
   readonly auth?: { readonly token: string };
+  /** Serve HTTPS instead of HTTP. */
+  readonly tls?: TlsFiles;
+  /** Migration splits: adds /v1/weights and shows them in /v1/status. */
+  readonly weights?: Weights;
 }
 
 /** Knobs with production defaults; tests shorten them. */
@@ -62,12 +69,15 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
   // Typed as fastify's logger so the instance keeps the default generics callers expect.
   const log: FastifyBaseLogger | undefined =
     deps.logger === undefined || deps.logger === false ? undefined : deps.logger.child({ component: 'resolver' });
-  const app: FastifyInstance = Fastify({
+  const common = {
     ...(log === undefined ? { logger: false } : { loggerInstance: log }),
     logController: new LogController({ disableRequestLogging: true }),
     // Dubbo interface names (`org.example.foo.v2.OrderService:1.0.0:group`) exceed the default 100.
     routerOptions: { maxParamLength: 512 },
-  });
+  };
+  // Routes and hooks are the same over HTTPS; only the server type differs, which nothing here reads.
+  const app: FastifyInstance =
+    deps.tls === undefined ? Fastify(common) : (Fastify({ ...common, https: { cert: deps.tls.cert, key: deps.tls.key } }));
 
   const hub = new WatchHub(deps.catalog, {
     ...(options.maxTombstones === undefined ? {} : { maxTombstones: options.maxTombstones }),
@@ -111,7 +121,8 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
           sendError(reply, 401, 'ISTHMUS_UNAUTHENTICATED', 'missing or wrong bearer token');
         });
       }
-      registerV1Routes(v1, { catalog: deps.catalog, status: deps.status, hub, cache, timing });
+      registerV1Routes(v1, { catalog: deps.catalog, status: deps.status, hub, cache, timing, ...(deps.weights === undefined ? {} : { weights: deps.weights }) });
+      if (deps.weights !== undefined) registerWeightRoutes(v1, deps.weights);
       done();
     },
     { prefix: '/v1' },

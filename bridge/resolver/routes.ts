@@ -11,7 +11,8 @@
  * |   `?origin=<registry>` `?zone=<zone>`  | only endpoints from that registry / in that zone (filters narrow endpoints only) |
  * |   `?index=N&wait=30s`                  | long-poll: blocks until the index passes N or wait elapses (default 30s, max 5m; `500ms`, `10s`, `2m`), then answers as above; a deleted service answers 404 with the deletion's index. index absent or 0 = immediate; an index ahead of the catalog (bridge restarted) = immediate |
  * | GET /v1/services/:ns/:name/events      | server-sent events: `event: snapshot` (id = index, data = entry JSON, same filters) now and after every change, bursts coalesced; `event: deleted` while absent; `: heartbeat` every 15s; honours Last-Event-ID |
- * | GET /v1/status                         | the engine's summary (sources, routes, queue, held, quarantined, errors) |
+ * | GET /v1/status                         | the engine's summary (sources, routes, queue, held, quarantined, errors) and `weights` (migration splits) |
+ * | GET/PUT/DELETE /v1/weights[/:ns/:name] | runtime migration splits (weight-routes.ts)                             |
  * | GET /v1/status/:ns/:name               | `{ service: entry or null, explain }`: where each endpoint came from and what each sink did |
  * | GET /livez                             | 200 `{ ok: true }` while the process serves                             |
  * | GET /readyz                            | 200 `{ ok: true, reasons: [] }`, or 503 with the reasons               |
@@ -29,6 +30,7 @@ import { openEventStream, type EventStreamTiming } from './event-stream.ts';
 import { parseFilters, parseLastEventId, parseWatch, usage, type EndpointFilters, type Query } from './params.ts';
 import type { ResponseCache } from './response-cache.ts';
 import { filterEntry, summarize } from './view.ts';
+import type { Weights } from '../sync/index.ts';
 import type { WatchHub } from './watch-hub.ts';
 
 export const INDEX_HEADER = 'x-isthmus-index';
@@ -40,6 +42,8 @@ export interface RouteContext {
   readonly hub: WatchHub;
   readonly cache: ResponseCache;
   readonly timing: EventStreamTiming;
+  /** Migration splits, shown in /v1/status (the weight routes live in weight-routes.ts). */
+  readonly weights?: Weights;
 }
 
 interface RefRoute {
@@ -129,7 +133,9 @@ export function registerV1Routes(app: FastifyInstance, ctx: RouteContext): void 
       .send(stream);
   });
 
-  app.get('/status', (_req, reply) => reply.type(JSON_TYPE).send(JSON.stringify(status.summary())));
+  app.get('/status', (_req, reply) =>
+    reply.type(JSON_TYPE).send(JSON.stringify(ctx.weights === undefined ? status.summary() : { ...status.summary(), weights: ctx.weights.all() })),
+  );
 
   app.get<RefRoute>('/status/:namespace/:name', (req, reply) => {
     const ref = refOf(req.params);

@@ -1,6 +1,7 @@
 import type { Endpoint, RegistryId, Route, ServicePort, ServiceSnapshot } from '../model/index.ts';
 import { endpointKey, endpointProblem, liveness, selects } from '../model/index.ts';
 import type { QuarantinedRecord, Source } from '../ports/index.ts';
+import { applySplit, type Split } from './split.ts';
 import type { Contributor, Target } from './target.ts';
 
 export interface DesiredState {
@@ -25,6 +26,7 @@ export function desiredState(
   contributors: readonly Contributor[],
   sources: ReadonlyMap<RegistryId, Source>,
   now: number,
+  split?: Split,
 ): DesiredState {
   const endpoints = new Map<string, Endpoint>();
   const ports = new Map<string, ServicePort>();
@@ -65,15 +67,27 @@ export function desiredState(
     }
   }
 
+  const exported = [...endpoints.values()].sort((a, b) => endpointKey(a).localeCompare(endpointKey(b)));
   const snapshot: ServiceSnapshot | undefined =
     origin === undefined
       ? undefined
       : {
           ref: target.ref,
           ports: [...ports.values()],
-          endpoints: [...endpoints.values()].sort((a, b) => endpointKey(a).localeCompare(endpointKey(b))),
+          endpoints: withSplit(exported, split, target, sources),
           metadata,
           origin,
         };
   return { snapshot, routes: [...routes], gone, quarantined, stale: [...stale] };
+}
+
+/**
+ * The migration split, scaled against the sink registry's own records of the service (which we
+ * may not rewrite) when it has some: they are the anchor the exported weights are relative to.
+ */
+function withSplit(exported: Endpoint[], split: Split | undefined, target: Target, sources: ReadonlyMap<RegistryId, Source>): Endpoint[] {
+  if (split === undefined) return exported;
+  const native = (sources.get(target.sink)?.get(target.ref)?.endpoints ?? []).filter((ep) => ep.origin.registry === target.sink);
+  const weighted = applySplit([...native, ...exported], split, target.sink);
+  return weighted.slice(native.length);
 }

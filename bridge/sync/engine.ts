@@ -9,6 +9,7 @@ import { reconcile, type ReconcileResult } from './reconciler.ts';
 import type { BridgeStatus, ServiceExplain, StatusProvider } from './status.ts';
 import { NO_METRICS, type SyncMetrics } from './sync-metrics.ts';
 import { ContributorIndex, parseTargetKey, targetKey, type Target } from './target.ts';
+import type { Weights } from './weights.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface EngineOptions {
@@ -27,6 +28,8 @@ export interface EngineOptions {
   readonly logger?: EngineLogger;
   /** Whether this replica may write (leader election); read before every write. */
   readonly isWriter?: () => boolean;
+  /** Migration splits; a change re-checks every target (they are rare and diffs are cheap). */
+  readonly weights?: Weights;
 }
 
 /**
@@ -84,6 +87,10 @@ export class Engine implements StatusProvider {
       });
       if (off !== undefined) this.#unsubscribe.push(off);
     }
+    const offWeights = this.#o.weights?.onChange(() => {
+      for (const source of this.#sources.values()) for (const ref of source.keys()) this.#nudge(source.id, ref);
+    });
+    if (offWeights !== undefined) this.#unsubscribe.push(offWeights);
     for (let i = 0; i < (this.#o.workers ?? 8); i++) this.#workers.push(this.#work());
     this.#gateTimer = setInterval(() => { void this.#openGates(); }, 100);
     this.#gateTimer.unref();
@@ -233,6 +240,7 @@ export class Engine implements StatusProvider {
   }
 
   #input(key: string, target: Target, sink: Sink, write: boolean): Parameters<typeof reconcile>[0] {
+    const split = this.#o.weights?.get(target.ref);
     return {
       target,
       sink,
@@ -243,6 +251,7 @@ export class Engine implements StatusProvider {
       heldSince: this.#book.heldSince(key),
       now: Date.now(),
       write,
+      ...(split === undefined ? {} : { split }),
     };
   }
 

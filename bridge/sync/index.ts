@@ -10,3 +10,5 @@ export { NO_METRICS, type SyncMetrics } from './sync-metrics.ts';
 export { SILENT_LOGGER, type EngineLogger } from './logger-port.ts';
 export type * from './status.ts';
 export type * from './reports.ts';
+export { applySplit, splitProblem, type Split } from './split.ts';
+export { Weights } from './weights.ts';

@@ -5,6 +5,7 @@ import { desiredState, type DesiredState } from './desired.ts';
 import { diffEndpoints, isNoop } from './diff.ts';
 import { guardRemovals } from './guard.ts';
 import type { ReconcileOutcome } from './status.ts';
+import type { Split } from './split.ts';
 import type { Contributor, Target } from './target.ts';
 
 export interface ReconcileInput {
@@ -20,6 +21,8 @@ export interface ReconcileInput {
   readonly now: number;
   /** False for a dry run or a replica that is not the leader: decide, but write nothing. */
   readonly write: boolean;
+  /** The target service's migration split, if one is set. */
+  readonly split?: Split;
 }
 
 export interface ReconcileResult {
@@ -41,7 +44,7 @@ export interface ReconcileResult {
  */
 export async function reconcile(input: ReconcileInput): Promise<ReconcileResult> {
   const { target, sink, now } = input;
-  const desired = desiredState(target, input.contributors, input.sources, now);
+  const desired = desiredState(target, input.contributors, input.sources, now, input.split);
   const actual = await sink.observe(target.ref);
   const before = actual?.endpoints.length ?? 0;
   const want = desired.snapshot;

@@ -67,6 +67,7 @@ export function parseConfig(yamlText: string, kinds: RegistryKinds, options: Par
   const rawIds = isPlainObject(file['registries']) ? Object.keys(file['registries']) : [];
   problems.push(...routeProblems(file['routes'], registries, rawIds, kinds));
   problems.push(...syncProblems(file['sync']));
+  problems.push(...weightProblems(file['weights'], registries));
 
   if (problems.length > 0) throw invalid(source, withLines(problems, doc, lines));
 
@@ -77,6 +78,7 @@ export function parseConfig(yamlText: string, kinds: RegistryKinds, options: Par
     routes: expandRoutes(file['routes'] as FileRoute[]),
     sync: file['sync'] as SyncConfig,
     resolver: file['resolver'] as ResolverConfig,
+    weights: file['weights'] as Config['weights'],
     log: file['log'] as LogConfig,
   };
   return deepFreeze(config);
@@ -96,6 +98,22 @@ function syncProblems(sync: unknown): ConfigProblem[] {
     if (typeof a === 'number' && typeof b === 'number' && a > b) {
       out.push({ path: `/sync/${low}`, message: `must not exceed ${high} (${b})` });
     }
+  }
+  return out;
+}
+
+/** Shares naming a registry the file does not configure are typos, not a way to drain it. */
+function weightProblems(weights: unknown, registries: Readonly<Record<string, unknown>>): ConfigProblem[] {
+  if (!isPlainObject(weights)) return [];
+  const out: ConfigProblem[] = [];
+  for (const [service, split] of Object.entries(weights)) {
+    if (!isPlainObject(split)) continue;
+    const key = service.replaceAll('~', '~0').replaceAll('/', '~1');
+    if (!/^[^/]+\/[^/]+$/.test(service)) out.push({ path: `/weights/${key}`, message: 'must be a service as namespace/name' });
+    for (const registry of Object.keys(split)) {
+      if (!(registry in registries)) out.push({ path: `/weights/${key}/${registry}`, message: `registry ${registry} is not configured` });
+    }
+    if (Object.values(split).every((v) => v === 0)) out.push({ path: `/weights/${key}`, message: 'at least one share must be above 0' });
   }
   return out;
 }

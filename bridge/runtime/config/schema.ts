@@ -188,8 +188,32 @@ export const ResolverSchema = Type.Object(
         closed,
       ),
     ),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          certFile: Type.String({ minLength: 1, description: 'PEM certificate chain served by both the HTTP and the gRPC listener.' }),
+          keyFile: Type.String({ minLength: 1, description: 'PEM private key of certFile.' }),
+        },
+        { ...closed, description: 'Serve HTTPS and gRPC over TLS; absent = plaintext (loopback or a mesh that encrypts).' },
+      ),
+    ),
   },
   { ...closed, default: {} },
+);
+
+/** `namespace/name` → registry id → share: the migration split per service (DESIGN §5). */
+export const WeightsSchema = Type.Record(
+  Type.String({ pattern: '^[^/]+/[^/]+$', errorMessage: 'must be a service as namespace/name' }),
+  Type.Record(Type.String({ pattern: ID_PATTERN }), Type.Number({ minimum: 0, maximum: 10000 }), {
+    minProperties: 1,
+    errorMessage: 'must map registry ids to shares 0-10000, like { vm: 90, k8s: 10 }',
+  }),
+  {
+    default: {},
+    description:
+      'Migration split per service, by origin registry: `shop/orders: { vm: 90, k8s: 10 }`. Applied as endpoint ' +
+      'weights in registries that carry weights and in resolver answers; adjustable at run time (`isthmus weight`).',
+  },
 );
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -215,6 +239,7 @@ export const FileSchema = Type.Object(
     routes: Type.Optional(Type.Array(RouteSchema, { default: [] })),
     sync: Type.Optional(SyncSchema),
     resolver: Type.Optional(ResolverSchema),
+    weights: Type.Optional(WeightsSchema),
     log: Type.Optional(LogSchema),
   },
   closed,

@@ -31,6 +31,7 @@ export interface ResolverConfig {
   readonly http: ListenConfig;
   readonly grpc: ListenConfig & { readonly enabled: boolean };
   readonly auth?: { readonly tokenFile: string };
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 export interface LogConfig {
@@ -48,6 +49,8 @@ export interface Config {
   readonly routes: readonly Route[];
   readonly sync: SyncConfig;
   readonly resolver: ResolverConfig;
+  /** `namespace/name` → registry id → share: migration splits at start-up (runtime changes are not written back). */
+  readonly weights: Readonly<Record<string, Readonly<Record<RegistryId, number>>>>;
   readonly log: LogConfig;
 }
 

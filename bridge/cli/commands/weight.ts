@@ -1,0 +1,86 @@
+import { parseRef, refKey } from '../../model/index.ts';
+import { outputFormat, parseCommandArgs, usageError } from '../args.ts';
+import type { Command } from '../command.ts';
+import { EXIT } from '../exit-codes.ts';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionFrom, refPath, sendJson } from '../resolver-client.ts';
+
+interface WeightAnswer {
+  readonly service: string;
+  readonly split: Readonly<Record<string, number>> | null;
+}
+
+/** `vm=90` → ['vm', 90]; anything else is a usage error naming the bad word. */
+export function parseShare(word: string): [string, number] {
+  const m = /^([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)=(\d+(?:\.\d+)?)$/.exec(word);
+  if (m?.[1] === undefined || m[2] === undefined) throw usageError(`"${word}" is not REGISTRY=SHARE (like vm=90)`, 'weight');
+  return [m[1], Number(m[2])];
+}
+
+export const weightCommand: Command = {
+  name: 'weight',
+  summary: 'shift traffic between origins (VM / pods) of one service',
+  help: `Usage: isthmus weight NAMESPACE/NAME REGISTRY=SHARE... [--url URL] [--token-file FILE]
+       isthmus weight NAMESPACE/NAME --clear
+       isthmus weight NAMESPACE/NAME
+
+Sets a service's migration split at run time: each origin registry's share of the traffic
+(only the ratio matters). Registries that carry weights (Nacos weight, Consul Weights, Dubbo
+URL weight) get them on the next reconcile; resolver answers, gRPC watches and the SDK follow
+at once. An origin that has no ready endpoint drops out and the others take its share.
+The change lives in the running bridge only: a restart returns to the config file's weights.
+With no shares, prints the split in force.
+
+Options:
+  --clear              remove the split (weights return to what the registries say)
+${CONNECTION_HELP}
+  -o, --output FORMAT  text (default) or json
+  -h, --help           show this help
+
+Examples:
+  isthmus weight shop/orders vm=90 k8s=10
+  isthmus weight shop/orders vm=50 k8s=50
+  isthmus weight shop/orders --clear
+
+Exit codes:
+  0  done
+  1  the resolver refused or could not be reached
+  2  bad command line
+`,
+  async run({ args, io }) {
+    const { values, positionals } = parseCommandArgs(
+      'weight',
+      args,
+      { ...CONNECTION_OPTIONS, output: { type: 'string', short: 'o' }, clear: { type: 'boolean' } },
+      Infinity,
+    );
+    const format = outputFormat(values, 'weight');
+    const [target, ...words] = positionals;
+    if (target === undefined) throw usageError('which service? give NAMESPACE/NAME', 'weight');
+    const ref = parseRef(target);
+    if (ref === undefined) throw usageError(`"${target}" is not NAMESPACE/NAME`, 'weight');
+    const clear = values['clear'] === true;
+    if (clear && words.length > 0) throw usageError('give either shares or --clear, not both', 'weight');
+    const split = Object.fromEntries(words.map(parseShare));
+    const conn = connectionFrom(values, 'weight', io.env, io.fetch);
+    const path = `/v1/weights${refPath(ref)}`;
+    let answer: WeightAnswer;
+    if (clear) {
+      const r = await sendJson<WeightAnswer>(conn, 'DELETE', path);
+      answer = r.found ? r.body : { service: refKey(ref), split: null };
+    } else if (words.length === 0) {
+      const r = await sendJson<{ weights: Record<string, Record<string, number>> }>(conn, 'GET', '/v1/weights');
+      answer = { service: refKey(ref), split: r.found ? (r.body.weights[refKey(ref)] ?? null) : null };
+    } else {
+      const r = await sendJson<WeightAnswer>(conn, 'PUT', path, split);
+      if (!r.found) {
+        io.stderr.write(`the resolver at ${conn.baseUrl} has no weights API (${r.message})\n`);
+        return EXIT.error;
+      }
+      answer = r.body;
+    }
+    if (format === 'json') io.stdout.write(`${JSON.stringify(answer)}\n`);
+    else if (answer.split === null) io.stdout.write(`${answer.service}: no split (registry weights apply)\n`);
+    else io.stdout.write(`${answer.service}: ${Object.entries(answer.split).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+    return EXIT.ok;
+  },
+};

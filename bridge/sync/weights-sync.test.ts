@@ -1,0 +1,49 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ep, route, World } from './testing/fixture.ts';
+import { Weights } from './weights.ts';
+
+const ORDERS = { namespace: 'shop', name: 'orders' };
+let world: World;
+
+afterEach(async () => { await world.close(); });
+
+/** Weights of the endpoints Isthmus wrote into `registry` (owned records only). */
+function exportedWeights(registry: string): number[] {
+  const svc = world.registry(registry).registry.service(ORDERS);
+  return [...(svc?.endpoints.values() ?? [])].filter((e) => e.owner !== undefined).map((e) => e.endpoint.weight).sort((a, b) => a - b);
+}
+
+describe('migration weights in registries that carry weights', () => {
+  it('weighs exported pods against the native VM records, and follows a runtime change', async () => {
+    world = new World();
+    world.put('nacos', ORDERS, ep('10.0.0.1', 8080, 'nacos'));
+    world.put('nacos', ORDERS, ep('10.0.0.2', 8080, 'nacos'));
+    world.put('k8s', ORDERS, ep('10.1.0.1', 8080, 'k8s'));
+    world.put('k8s', ORDERS, ep('10.1.0.2', 8080, 'k8s'));
+    const weights = new Weights({ 'shop/orders': { nacos: 90, k8s: 10 } });
+    const engine = await world.engine([route('k8s', 'nacos')], { weights });
+    await engine.whenIdle();
+    // VMs weigh 200 together and are not ours to change: pods get 200 × 10/90 ≈ 22, 11 each.
+    expect(exportedWeights('nacos')).toEqual([11, 11]);
+
+    weights.set(ORDERS, { nacos: 50, k8s: 50 });
+    await new Promise((r) => setTimeout(r, 50));
+    await engine.whenIdle();
+    expect(exportedWeights('nacos')).toEqual([100, 100]);
+
+    weights.set(ORDERS, undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    await engine.whenIdle();
+    expect(exportedWeights('nacos')).toEqual([100, 100]);
+    await engine.stop();
+  });
+
+  it('leaves weights alone for services without a split', async () => {
+    world = new World();
+    world.put('k8s', ORDERS, ep('10.1.0.1', 8080, 'k8s', { weight: 300 }));
+    const engine = await world.engine([route('k8s', 'nacos')], { weights: new Weights({ 'shop/pay': { k8s: 1 } }) });
+    await engine.whenIdle();
+    expect(exportedWeights('nacos')).toEqual([300]);
+    await engine.stop();
+  });
+});
