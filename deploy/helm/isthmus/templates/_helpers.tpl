@@ -1,0 +1,79 @@
+{{/* Names and labels. */}}
+{{- define "isthmus.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "isthmus.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "isthmus.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "isthmus.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "isthmus.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "isthmus.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "isthmus.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "isthmus.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{/*
+The config file as mounted: values.config with the resolver listening on the Pod IP and the
+chart's ports, so probes, the Service and the container ports always agree.
+*/}}
+{{- define "isthmus.config" -}}
+{{- $listen := dict "http" (dict "host" "0.0.0.0" "port" (int .Values.ports.http)) "grpc" (dict "host" "0.0.0.0" "port" (int .Values.ports.grpc)) -}}
+{{- $config := mustMergeOverwrite (deepCopy .Values.config) (dict "resolver" $listen) -}}
+{{- toYaml $config -}}
+{{- end -}}
+
+{{/*
+What RBAC the config needs, as JSON: {"clusterWide", "namespaces", "createNamespaces", "nodes",
+"leases"}. Only kubernetes registries that use the in-cluster identity count: a registry with
+its own kubeconfig talks to another cluster with other credentials. The verbs themselves are
+fixed in rbac.yaml and mirror adapters/kubernetes/client.ts.
+*/}}
+{{- define "isthmus.rbacPlan" -}}
+{{- $plan := dict "clusterWide" false "namespaces" (list) "createNamespaces" false "nodes" false "leases" (list) "any" false -}}
+{{- range $id, $r := .Values.config.registries -}}
+{{- if and (eq (toString $r.kind) "kubernetes") (not (dig "connection" "kubeconfig" "" $r)) -}}
+{{- $_ := set $plan "any" true -}}
+{{- $namespaces := default (list) $r.namespaces -}}
+{{- if $namespaces -}}
+{{- $_ := set $plan "namespaces" (concat $plan.namespaces $namespaces | uniq) -}}
+{{- else -}}
+{{- $_ := set $plan "clusterWide" true -}}
+{{- end -}}
+{{- if dig "sink" "createNamespaces" false $r -}}
+{{- $_ := set $plan "createNamespaces" true -}}
+{{- end -}}
+{{- if or (dig "source" "watchNodes" false $r) (eq (toString (dig "source" "addressMode" "podIP" $r)) "nodePort") -}}
+{{- $_ := set $plan "nodes" true -}}
+{{- end -}}
+{{- if dig "leaderElection" "enabled" false $r -}}
+{{- $lease := dict "namespace" (dig "leaderElection" "namespace" "isthmus-system" $r) "name" (dig "leaderElection" "name" "isthmus-leader" $r) -}}
+{{- $_ := set $plan "leases" (append $plan.leases $lease) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $plan -}}
+{{- end -}}

@@ -1,0 +1,154 @@
+// The generated deploy artefacts stay in sync with their sources, the chart renders with the
+// real helm binary (defaults and the production example), its values schema enforces the
+// bridge's config schema, deploy/rbac grants exactly what the chart grants, and every shutdown
+// budget (Kubernetes grace period, systemd TimeoutStopSec) outlasts the bridge's own deadline.
+// Needs no server: helm runs client-side only here (the API server checks are in dry-run.test.ts).
+import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { ADAPTER_KINDS } from '../../adapters/index.ts';
+import { parseConfig } from '../../bridge/runtime/config/index.ts';
+import { DEFAULT_SHUTDOWN_DEADLINE_MS } from '../../bridge/runtime/shutdown.ts';
+import { PLAIN_MANIFESTS, PLAIN_RELEASE, PRODUCTION_VALUES, helmLint, helmTemplate, parseObjects, plainManifestText, type KubeObject } from './chart.ts';
+import { buildHelm } from './helm-binary.ts';
+import { VALUES_SCHEMA_PATH, valuesSchemaText } from './values-schema.ts';
+
+const read = (url: URL): string => readFileSync(url, 'utf8');
+const byKind = (objects: KubeObject[], kind: string): KubeObject[] => objects.filter((o) => o.kind === kind);
+const REGEN = 'stale: run `npm run deploy:generate` and commit the result';
+
+let helm = '';
+beforeAll(async () => {
+  helm = await buildHelm();
+});
+
+describe('generated artefacts', () => {
+  it('values.schema.json is the current config schema plus the chart settings', () => {
+    expect(read(VALUES_SCHEMA_PATH), REGEN).toBe(valuesSchemaText());
+  });
+
+  it('deploy/kubernetes/isthmus.yaml is the chart rendered with default values', async () => {
+    expect(read(PLAIN_MANIFESTS), REGEN).toBe(plainManifestText(await helmTemplate(helm, PLAIN_RELEASE)));
+  });
+});
+
+describe('helm chart', () => {
+  it('passes helm lint --strict with default and production values', async () => {
+    expect(await helmLint(helm)).toContain('0 chart(s) failed');
+    expect(await helmLint(helm, [PRODUCTION_VALUES])).toContain('0 chart(s) failed');
+  });
+
+  it('renders with default values: 2 replicas, probes, grace period, least-privilege RBAC', async () => {
+    const objects = parseObjects(await helmTemplate(helm, PLAIN_RELEASE));
+    expect(objects.map((o) => o.kind).sort()).toEqual(
+      ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'],
+    );
+    const deployment = byKind(objects, 'Deployment')[0] as unknown as DeploymentShape;
+    expect(deployment.spec.replicas).toBe(2);
+    const pod = deployment.spec.template.spec;
+    const c = pod.containers[0]!;
+    expect(c.readinessProbe.httpGet.path).toBe('/readyz');
+    expect(c.livenessProbe.httpGet.path).toBe('/livez');
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    expect(c.resources.requests).toBeDefined();
+    expect(c.resources.limits).toBeDefined();
+    const config = parseAllDocuments((byKind(objects, 'ConfigMap')[0] as unknown as { data: Record<string, string> }).data['config.yaml']!)[0]!.toJSON() as {
+      resolver: { http: { host: string; port: number } };
+    };
+    // Probes reach the Pod IP, so the chart must not leave the resolver on loopback.
+    expect(config.resolver.http).toEqual({ host: '0.0.0.0', port: 8080 });
+  });
+
+  it('renders the production example: namespaced RoleBindings, secret mount, ServiceMonitor, NetworkPolicy', async () => {
+    const objects = parseObjects(await helmTemplate(helm, { ...PLAIN_RELEASE, valuesFiles: [PRODUCTION_VALUES] }));
+    expect(byKind(objects, 'ClusterRoleBinding')).toEqual([]);
+    expect(byKind(objects, 'RoleBinding').map((b) => b.metadata.namespace).sort()).toEqual(['isthmus-system', 'payments', 'shop']);
+    expect(byKind(objects, 'ServiceMonitor')).toHaveLength(1);
+    expect(byKind(objects, 'NetworkPolicy')).toHaveLength(1);
+    const pod = (byKind(objects, 'Deployment')[0] as unknown as DeploymentShape).spec.template.spec;
+    expect(pod.volumes.map((v) => v.name)).toContain('secret-consul-token');
+  });
+
+  it('refuses, through values.schema.json, a config the bridge would refuse', async () => {
+    const bad = helmTemplate(helm, { ...PLAIN_RELEASE, setJson: ['config.bridge.id="Not_Valid"'] });
+    await expect(bad).rejects.toThrow(/values don't meet the specifications of the schema|pattern/);
+    const unknownKind = helmTemplate(helm, { ...PLAIN_RELEASE, setJson: ['config.registries.x={"kind":"etcd"}'] });
+    await expect(unknownKind).rejects.toThrow(/schema/);
+  });
+
+  it('refuses two replicas without leader election', async () => {
+    const render = helmTemplate(helm, { ...PLAIN_RELEASE, setJson: ['config.registries.k8s.leaderElection.enabled=false'] });
+    await expect(render).rejects.toThrow(/needs leader election/);
+  });
+
+  it('grants exactly the rules of deploy/rbac (one source of truth, checked here)', async () => {
+    const objects = parseObjects(await helmTemplate(helm, {
+      ...PLAIN_RELEASE,
+      setJson: ['config.registries.k8s.sink={"createNamespaces":true}', 'config.registries.k8s.source={"addressMode":"nodePort"}'],
+    }));
+    const dir = new URL('../../deploy/rbac/', import.meta.url);
+    const shipped = (await readdir(dir)).filter((f) => f.endsWith('.yaml')).flatMap((f) => parseObjects(read(new URL(f, dir))));
+    const strip = (o: KubeObject) => ({ kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace, rules: o['rules'], roleRef: o['roleRef'], subjects: o['subjects'] });
+    const rbacKinds = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+    const sort = (list: ReturnType<typeof strip>[]) => list.sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`));
+    expect(sort(shipped.map(strip))).toEqual(sort(objects.filter((o) => rbacKinds.has(o.kind)).map(strip)));
+  });
+});
+
+describe('shipped configs load in the bridge', () => {
+  const configMapText = (objects: KubeObject[]) => (byKind(objects, 'ConfigMap')[0] as unknown as { data: Record<string, string> }).data['config.yaml']!;
+
+  it('the ConfigMap the chart renders, with default and production values', async () => {
+    for (const valuesFiles of [[], [PRODUCTION_VALUES]]) {
+      const text = configMapText(parseObjects(await helmTemplate(helm, { ...PLAIN_RELEASE, valuesFiles })));
+      expect(parseConfig(text, ADAPTER_KINDS, { env: {} }).registries['k8s']?.kind).toBe('kubernetes');
+    }
+  });
+
+  it('the VM daemon example', () => {
+    const config = parseConfig(read(new URL('../../deploy/vm/config.yaml', import.meta.url)), ADAPTER_KINDS, { env: {} });
+    expect(config.routes.length).toBe(2);
+  });
+});
+
+describe('shutdown budgets', () => {
+  const deadlineSeconds = DEFAULT_SHUTDOWN_DEADLINE_MS / 1000;
+
+  it('the Pod grace period covers preStop plus the bridge deadline', async () => {
+    const pod = (byKind(parseObjects(await helmTemplate(helm, PLAIN_RELEASE)), 'Deployment')[0] as unknown as DeploymentShape).spec.template.spec;
+    const preStop = pod.containers[0]!.lifecycle.preStop.exec.command.join(' ');
+    const preStopSeconds = Number(/setTimeout\(\(\) => \{\}, (\d+)\)/.exec(preStop)?.[1]) / 1000;
+    expect(preStopSeconds).toBeGreaterThan(0);
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(preStopSeconds + deadlineSeconds);
+  });
+
+  it('systemd waits longer than the bridge deadline and restarts on failure only', () => {
+    const unit = read(new URL('../../deploy/systemd/isthmus.service', import.meta.url));
+    const setting = (key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(unit)?.[1];
+    expect(Number(setting('TimeoutStopSec'))).toBeGreaterThan(deadlineSeconds);
+    expect(setting('Restart')).toBe('on-failure');
+    expect(setting('User')).toBe('isthmus');
+    expect(setting('ExecStart')).toContain('--config /etc/isthmus/config.yaml');
+    expect(setting('KillSignal')).toBe('SIGTERM');
+  });
+});
+
+interface DeploymentShape {
+  spec: {
+    replicas: number;
+    template: {
+      spec: {
+        terminationGracePeriodSeconds: number;
+        securityContext: { runAsNonRoot: boolean };
+        volumes: { name: string }[];
+        containers: {
+          readinessProbe: { httpGet: { path: string } };
+          livenessProbe: { httpGet: { path: string } };
+          resources: { requests?: unknown; limits?: unknown };
+          lifecycle: { preStop: { exec: { command: string[] } } };
+        }[];
+      };
+    };
+  };
+}
