@@ -1,0 +1,16 @@
+package dev.isthmus.peers.spring;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+
+/**
+ * One application, two roles (profile {@code provider} or {@code consumer}) and two discovery
+ * frameworks (profile {@code consul} or {@code nacos}); profile {@code pod} runs a provider that
+ * talks to no registry at all, because in Kubernetes its address is published by EndpointSlices.
+ */
+@SpringBootApplication
+public class PeersApplication {
+  public static void main(String[] args) {
+    SpringApplication.run(PeersApplication.class, args);
+  }
+}
