@@ -1,8 +1,8 @@
 import type { RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
-import { refKey } from '../../bridge/model/index.ts';
 import { BridgeError, describeError } from '../../bridge/errors/index.ts';
 import type { QuarantinedRecord, Source, SourceHealth } from '../../bridge/ports/index.ts';
 import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
+import { SnapshotCache } from '../shared/snapshot-cache.ts';
 import type { ConsulClient } from './client.ts';
 import { toSnapshots, wantsService, type ImportSettings } from './convert.ts';
 import type { HealthEntry, ServiceList } from './native.ts';
@@ -34,9 +34,8 @@ export class ConsulSource implements Source {
   readonly id: RegistryId;
   readonly #client: ConsulClient;
   readonly #o: ConsulSourceOptions;
-  readonly #cache = new Map<string, ServiceSnapshot>();
+  readonly #cache = new SnapshotCache();
   readonly #watches = new Map<string, ServiceWatch>();
-  readonly #listeners = new Set<(ref: ServiceRef) => void>();
   /** Watch keys ('' = the service list) whose last read failed. */
   readonly #failing = new Map<string, string>();
   #listed = false;
@@ -77,16 +76,15 @@ export class ConsulSource implements Source {
   }
 
   keys(): Iterable<ServiceRef> {
-    return [...this.#cache.values()].map((s) => s.ref);
+    return this.#cache.keys();
   }
 
   get(ref: ServiceRef): ServiceSnapshot | undefined {
-    return this.#cache.get(refKey(ref));
+    return this.#cache.get(ref);
   }
 
   onChange(listener: (ref: ServiceRef) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#cache.onChange(listener);
   }
 
   quarantined(): readonly QuarantinedRecord[] {
@@ -142,25 +140,8 @@ export class ConsulSource implements Source {
     }).finally(() => { parent.removeEventListener('abort', stop); });
   }
 
-  /** Swaps the snapshots one Consul service produced, nudging every ref that changed. */
   #replace(w: ServiceWatch, snapshots: readonly ServiceSnapshot[]): void {
-    const next = new Set<string>();
-    for (const snap of snapshots) {
-      const key = refKey(snap.ref);
-      next.add(key);
-      const old = this.#cache.get(key);
-      if (old !== undefined && sameContent(old, snap)) continue;
-      this.#cache.set(key, snap);
-      this.#emit(snap.ref);
-    }
-    for (const key of w.refs) {
-      if (next.has(key)) continue;
-      const old = this.#cache.get(key);
-      if (old === undefined) continue;
-      this.#cache.delete(key);
-      this.#emit(old.ref);
-    }
-    w.refs = next;
+    w.refs = this.#cache.replace(w.refs, snapshots);
   }
 
   #checkSynced(): void {
@@ -177,7 +158,7 @@ export class ConsulSource implements Source {
       this.#o.logger?.info({ registry: this.id }, 'consul reachable again');
       // Removals the engine held while we were unreachable must be looked at again even when
       // nothing changed since: a nudge is cheap and the engine re-reads level-triggered.
-      for (const snap of [...this.#cache.values()]) this.#emit(snap.ref);
+      this.#cache.nudgeAll();
     }
   }
 
@@ -194,12 +175,5 @@ export class ConsulSource implements Source {
     }
   }
 
-  #emit(ref: ServiceRef): void {
-    for (const l of this.#listeners) l(ref);
-  }
 }
 
-/** Equal apart from the revision, which moves on every read and means nothing by itself. */
-function sameContent(a: ServiceSnapshot, b: ServiceSnapshot): boolean {
-  return JSON.stringify({ ...a, revision: '' }) === JSON.stringify({ ...b, revision: '' });
-}

@@ -1,8 +1,8 @@
 import type { RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
-import { refKey } from '../../bridge/model/index.ts';
 import { BridgeError, describeError } from '../../bridge/errors/index.ts';
 import type { QuarantinedRecord, Source, SourceHealth } from '../../bridge/ports/index.ts';
 import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
+import { SnapshotCache } from '../shared/snapshot-cache.ts';
 import type { NacosNamingClient } from './client.ts';
 import { toSnapshots, wantsService, type ImportSettings } from './convert.ts';
 import { groupedName, nameOfInfo, type NacosName, type ServiceInfo } from './native.ts';
@@ -35,9 +35,8 @@ export class NacosSource implements Source {
   readonly id: RegistryId;
   readonly #client: NacosNamingClient;
   readonly #o: NacosSourceOptions;
-  readonly #cache = new Map<string, ServiceSnapshot>();
+  readonly #cache = new SnapshotCache();
   readonly #watched = new Map<string, Watched>();
-  readonly #listeners = new Set<(ref: ServiceRef) => void>();
   #listed = false;
   #synced = false;
   #reachable = false;
@@ -79,16 +78,15 @@ export class NacosSource implements Source {
   }
 
   keys(): Iterable<ServiceRef> {
-    return [...this.#cache.values()].map((s) => s.ref);
+    return this.#cache.keys();
   }
 
   get(ref: ServiceRef): ServiceSnapshot | undefined {
-    return this.#cache.get(refKey(ref));
+    return this.#cache.get(ref);
   }
 
   onChange(listener: (ref: ServiceRef) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#cache.onChange(listener);
   }
 
   quarantined(): readonly QuarantinedRecord[] {
@@ -177,25 +175,8 @@ export class NacosSource implements Source {
     w.synced = true;
   }
 
-  /** Swaps the snapshots one Nacos service produced, nudging every ref that changed. */
   #replace(w: Watched, snapshots: readonly ServiceSnapshot[]): void {
-    const next = new Set<string>();
-    for (const snap of snapshots) {
-      const key = refKey(snap.ref);
-      next.add(key);
-      const old = this.#cache.get(key);
-      if (old !== undefined && sameContent(old, snap)) continue;
-      this.#cache.set(key, snap);
-      this.#emit(snap.ref);
-    }
-    for (const key of w.refs) {
-      if (next.has(key)) continue;
-      const old = this.#cache.get(key);
-      if (old === undefined) continue;
-      this.#cache.delete(key);
-      this.#emit(old.ref);
-    }
-    w.refs = next;
+    w.refs = this.#cache.replace(w.refs, snapshots);
   }
 
   #checkSynced(): void {
@@ -214,7 +195,7 @@ export class NacosSource implements Source {
     if (this.#synced) {
       this.#o.logger?.info({ registry: this.id }, 'nacos reachable again');
       // Removals the engine held while we were unreachable must be looked at again.
-      for (const snap of [...this.#cache.values()]) this.#emit(snap.ref);
+      this.#cache.nudgeAll();
     }
   }
 
@@ -230,9 +211,6 @@ export class NacosSource implements Source {
     }
   }
 
-  #emit(ref: ServiceRef): void {
-    for (const l of this.#listeners) l(ref);
-  }
 }
 
 async function runLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -246,7 +224,3 @@ async function runLimited<T>(items: readonly T[], limit: number, fn: (item: T) =
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** Equal apart from the revision, which moves on every push and means nothing by itself. */
-function sameContent(a: ServiceSnapshot, b: ServiceSnapshot): boolean {
-  return JSON.stringify({ ...a, revision: '' }) === JSON.stringify({ ...b, revision: '' });
-}
