@@ -1,69 +1,149 @@
-// `npm run demo`: runs the bridge on the example topology and prints, every two seconds, what
-// the resolver answers for each service: its endpoints by side and whether each sync target is
-// in step. Ctrl-C stops the bridge (which, as always, deregisters nothing).
+// `npm run demo`: the README's first command. Brings up the local real servers (kube-apiserver,
+// Consul, Nacos, ZooKeeper; built or installed once and cached), registers a small mixed
+// topology natively, runs Isthmus between them and prints, every two seconds, where each
+// endpoint is visible. Ctrl-C takes back everything the demo put in place and stops the servers
+// it started (servers that were already running are left alone).
+// `--memory` runs the serverless variant on deploy/examples/demo.yaml (`--config` on another file).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ADAPTER_KINDS } from '../../adapters/index.ts';
-import { runBridge } from '../../bridge/app/index.ts';
+import { cleanupBridge, runBridge } from '../../bridge/app/index.ts';
 import { createLogger, loadConfig } from '../../bridge/runtime/index.ts';
-import type { CatalogEntry } from '../../bridge/catalog/index.ts';
-import type { ServiceExplain } from '../../bridge/sync/index.ts';
-import { liveness } from '../../bridge/model/index.ts';
+import { consoleProgress, ensureServers, runDir, stopServers, type ServerName } from '../servers/index.ts';
+import { demoConfig, type DemoConnections } from './config.ts';
+import { Natives } from './natives.ts';
+import { Observer } from './observe.ts';
+import { legend, renderTable } from './table.ts';
 
 const { values } = parseArgs({
   options: {
-    config: { type: 'string', default: new URL('../../deploy/examples/demo.yaml', import.meta.url).pathname },
+    memory: { type: 'boolean', default: false },
+    config: { type: 'string' },
     once: { type: 'boolean', default: false },
+    port: { type: 'string', default: '18080' },
+    timeout: { type: 'string', default: '120' },
   },
 });
 
-const config = loadConfig(values.config, ADAPTER_KINDS);
-const logger = createLogger({ level: config.log.level });
-const stop = new AbortController();
-let url = '';
-let listening: (u: string) => void = () => undefined;
-const listened = new Promise<string>((resolve) => { listening = resolve; });
-const running = runBridge(config, ADAPTER_KINDS, { logger, signal: stop.signal, onListening: (u) => { listening(u); } });
-
-async function get<T>(path: string): Promise<T> {
-  const res = await fetch(`${url}${path}`);
-  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
-  return (await res.json()) as T;
+if (values.memory || values.config !== undefined) {
+  // memory.ts runs the bridge on any config (demo.yaml by default) and shows what the resolver answers.
+  await import('./memory.ts');
+} else {
+  process.exitCode = await realDemo();
 }
 
-async function table(): Promise<string> {
-  const list = await get<{ services: { namespace: string; name: string }[] }>('/v1/services');
-  const lines = [`Isthmus demo: resolver at ${url}  (Ctrl-C to stop)`, ''];
-  lines.push(pad(['SERVICE', 'REGISTRY', 'ENDPOINT', 'HEALTH', 'ZONE']), '');
-  for (const s of list.services) {
-    const entry = await get<CatalogEntry>(`/v1/services/${s.namespace}/${s.name}`);
-    const explain = (await get<{ explain: ServiceExplain }>(`/v1/status/${s.namespace}/${s.name}`)).explain;
-    for (const ep of entry.endpoints) {
-      const port = Object.values(ep.ports)[0] ?? '';
-      lines.push(pad([`${s.namespace}/${s.name}`, ep.origin.registry, `${ep.address}:${port}`, liveness(ep), ep.zone ?? '']));
-    }
-    const targets = explain.targets.map((t) => `${t.sink}: ${t.outcome} (${t.desiredEndpoints} synced)`).join(', ');
-    lines.push(pad(['', '→ sync', targets || 'no route', '', '']), '');
+function say(text: string): void {
+  process.stderr.write(`[demo] ${text}\n`);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const onAbort = (): void => { clearTimeout(t); resolve(); };
+    const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+async function realDemo(): Promise<number> {
+  const stop = new AbortController();
+  const onSignal = (): void => { say('stopping…'); stop.abort(); };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const servers: ServerName[] = ['kubernetes', 'consul', 'nacos', 'zookeeper'];
+  say('bringing up the local servers: kube-apiserver + etcd, Consul, Nacos, ZooKeeper.');
+  say('The first run on a fresh machine builds or installs them (tens of minutes; progress below);');
+  say(`later runs start them from the cache in under a minute. Cache: ~/.cache/isthmus.`);
+  const ensured = await ensureServers(servers, { onProgress: consoleProgress });
+  const started = ensured.started;
+  if (started.length > 0) say(`started ${started.join(', ')} (stopped again on exit)`);
+  const c = ensured.connections;
+  if (c.kubernetes === undefined || c.consul === undefined || c.nacos === undefined || c.zookeeper === undefined) {
+    throw new Error('the harness did not return a connection for every server');
   }
-  return lines.join('\n');
+  const conn: DemoConnections = { kubernetes: c.kubernetes, consul: c.consul, nacos: c.nacos, zookeeper: c.zookeeper };
+  if (stop.signal.aborted) {
+    // Interrupted while the servers came up: nothing registered yet, only servers to stop.
+    if (started.length > 0) await stopServers(started);
+    return 0;
+  }
+  const natives = new Natives(conn);
+  let observer: Observer | undefined;
+  let running: Promise<void> | undefined;
+  const bridgeStop = new AbortController();
+  const dir = join(runDir(), 'demo');
+  mkdirSync(dir, { recursive: true });
+  const configPath = join(dir, 'isthmus.yaml');
+  writeFileSync(configPath, `# Generated by npm run demo for the running servers; see deploy/examples/mixed.yaml.\n${JSON.stringify(demoConfig(conn, { bridgeId: 'demo', resolverPort: Number(values.port), logLevel: 'error' }), null, 2)}\n`);
+  const config = loadConfig(configPath, ADAPTER_KINDS);
+  const logger = createLogger({ level: config.log.level });
+  let code = 0;
+  try {
+    say('registering the mixed topology natively (Consul, Nacos, ZooKeeper, Kubernetes)…');
+    await natives.put();
+    say(`starting Isthmus on ${configPath} (same as: npm run isthmus -- run --config ${configPath})`);
+    let listening: (u: string) => void = () => undefined;
+    const listened = new Promise<string>((resolve) => { listening = resolve; });
+    running = runBridge(config, ADAPTER_KINDS, { logger, signal: bridgeStop.signal, onListening: (u) => { listening(u); } });
+    const url = await Promise.race([listened, running.then(() => { throw new Error('the bridge stopped before its resolver listened'); })]);
+    observer = new Observer(conn, natives.kube, url);
+    const deadline = Date.now() + Number(values.timeout) * 1000;
+    // A function, not the property: TypeScript would keep its narrowing from the check above.
+    const stopped = (): boolean => stop.signal.aborted;
+    while (!stopped()) {
+      const { text, complete } = renderTable(await observer.observe());
+      const head = `Isthmus demo — resolver ${url}/v1/services   (Ctrl-C to stop)\n${new Date().toISOString().slice(11, 19)} UTC  ${complete ? 'in sync' : 'syncing…'}\n`;
+      if (values.once) {
+        if (complete || Date.now() > deadline) {
+          process.stdout.write(`${head}\n${text}\n\n${legend()}\n`);
+          if (!complete) code = 1;
+          break;
+        }
+      } else {
+        process.stdout.write(`\u001b[2J\u001b[H${head}\n${text}\n\n${legend()}\n`);
+      }
+      await sleep(values.once ? 500 : 2000, stop.signal);
+    }
+  } catch (err) {
+    say(`failed: ${err instanceof Error ? err.message : String(err)}`);
+    code = 1;
+  } finally {
+    await teardown({ natives, observer, running, bridgeStop, started, config, logger });
+  }
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  return code;
 }
 
-function pad(cols: string[]): string {
-  const widths = [18, 10, 40, 10, 12];
-  return cols.map((c, i) => c.padEnd(widths[i] ?? 10)).join(' ').trimEnd();
+interface Teardown {
+  readonly natives: Natives;
+  readonly observer: Observer | undefined;
+  readonly running: Promise<void> | undefined;
+  readonly bridgeStop: AbortController;
+  readonly started: readonly ServerName[];
+  readonly config: ReturnType<typeof loadConfig>;
+  readonly logger: ReturnType<typeof createLogger>;
 }
 
-url = await listened;
-// The first table should show the synced state: wait until the engine's queue has drained.
-// (The queue is filled before the resolver listens, so an empty queue means the first pass is done.)
-for (let i = 0; i < 100 && (await get<{ queueDepth: number }>('/v1/status')).queueDepth > 0; i++) {
-  await new Promise((r) => setTimeout(r, 50));
+async function teardown(t: Teardown): Promise<void> {
+  const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+    say(what);
+    try {
+      await fn();
+    } catch (err) {
+      say(`  ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  t.observer?.close();
+  t.bridgeStop.abort();
+  if (t.running !== undefined) await step('stopping Isthmus', () => t.running ?? Promise.resolve());
+  // Isthmus never deregisters on shutdown (an outage must delete nothing), so take back its
+  // records explicitly, as an operator retiring a bridge would with `isthmus cleanup`.
+  await step('removing what Isthmus wrote (isthmus cleanup)', () => cleanupBridge(t.config, ADAPTER_KINDS, { logger: t.logger, dryRun: false }));
+  await step('removing the demo\'s native records', async () => {
+    const problems = await t.natives.remove();
+    if (problems.length > 0) throw new Error(problems.join('; '));
+  });
+  if (t.started.length > 0) await step(`stopping the servers the demo started: ${t.started.join(', ')}`, () => stopServers(t.started));
+  say('done');
 }
-for (;;) {
-  const text = await table().catch((err: unknown) => `resolver not answering: ${String(err)}`);
-  process.stdout.write(values.once ? `${text}\n` : `\u001b[2J\u001b[H${text}\n`);
-  if (values.once) break;
-  const done = await Promise.race([running.then(() => true), new Promise<false>((r) => setTimeout(() => { r(false); }, 2000))]);
-  if (done) break;
-}
-stop.abort();
-await running;
