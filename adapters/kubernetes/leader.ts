@@ -59,6 +59,11 @@ export class LeaderElector {
     return this.#identity;
   }
 
+  /** A follower retries every retryPeriod plus up to 20 % jitter (see `start`). */
+  get takeoverMs(): number {
+    return Math.ceil(this.#o.retryPeriodSeconds * 1000 * 1.2);
+  }
+
   isLeader(): boolean {
     return this.#leading && Date.now() - this.#lastRenew < this.#o.renewDeadlineSeconds * 1000;
   }

@@ -42,6 +42,8 @@ export class NacosSink implements Sink {
   readonly #client: NacosNamingClient;
   readonly #o: NacosSinkOptions;
   readonly #published = new Map<string, Published>();
+  /** Set once this replica leads: another connection's ephemeral instances no longer count as held. */
+  #adopted = false;
   /** Service kind learnt per grouped name: true = ephemeral. */
   readonly #ephemeral = new Map<string, boolean>();
   readonly #resetListeners = new Set<() => void>();
@@ -121,6 +123,10 @@ export class NacosSink implements Sink {
     return [...refs.values()];
   }
 
+  adopt(): void {
+    this.#adopted = true;
+  }
+
   async apply(desired: ServiceSnapshot): Promise<void> {
     const name = nameOfRef(desired.ref, this.#o.defaultGroup);
     const key = groupedName(name);
@@ -128,7 +134,7 @@ export class NacosSink implements Sink {
     const want = desired.endpoints.map((ep) => toInstance(desired.ref, ep, this.#o.settings, ephemeral));
     const published = this.#published.get(key);
     if (ephemeral) {
-      const held = published?.instances ?? (await this.#serverOwned(name, desired.ref));
+      const held = published?.instances ?? (await this.#serverHeld(name, desired.ref));
       if (sameInstances(want, held)) return;
       if (want.length === 0) {
         if (published !== undefined && published.instances.length > 0) await this.#withdraw(name, published.instances);
@@ -160,7 +166,17 @@ export class NacosSink implements Sink {
     const name = nameOfRef(ref, this.#o.defaultGroup);
     const published = this.#published.get(groupedName(name));
     if (published !== undefined) return published.instances;
-    return this.#serverOwned(name, ref);
+    return this.#serverHeld(name, ref);
+  }
+
+  /**
+   * What the server shows with our marker, as far as it is ours to rely on: after adopt(), an
+   * ephemeral instance held by another connection (the old leader, lingering) is not, so it
+   * gets published on ours too and survives that connection's close.
+   */
+  async #serverHeld(name: NacosName, ref: ServiceRef): Promise<NacosInstance[]> {
+    const owned = await this.#serverOwned(name, ref);
+    return this.#adopted ? owned.filter((i) => i.ephemeral === false) : owned;
   }
 
   async #serverOwned(name: NacosName, ref: ServiceRef): Promise<NacosInstance[]> {

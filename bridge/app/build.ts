@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { RegistryId } from '../model/index.ts';
 import { BridgeError } from '../errors/index.ts';
 import type { Adapter, AdapterKind, Sink, Source } from '../ports/index.ts';
@@ -37,6 +38,17 @@ export function buildParts(config: Config, kinds: AdapterKinds, logger: (registr
     }
   }
   return { adapters, sources, sinks, allSinks };
+}
+
+/**
+ * The abort controller every adapter of one bridge starts with. Each watch, reflector and retry
+ * sleep listens on its signal while it waits, so dozens of listeners at once are normal there,
+ * not a leak; Node's default warning at 11 would only be noise in the operator's log.
+ */
+export function partsAbort(): AbortController {
+  const abort = new AbortController();
+  setMaxListeners(0, abort.signal);
+  return abort;
 }
 
 export async function closeParts(parts: BridgeParts): Promise<void> {

@@ -2,7 +2,7 @@ import type { ServiceRef } from '../model/index.ts';
 import type { Config, Logger } from '../runtime/index.ts';
 import { childLogger } from '../runtime/index.ts';
 import type { CleanupReport } from '../sync/index.ts';
-import { buildParts, closeParts, type AdapterKinds } from './build.ts';
+import { buildParts, closeParts, partsAbort, type AdapterKinds } from './build.ts';
 
 export interface CleanupOptions {
   readonly logger: Logger;
@@ -16,7 +16,7 @@ export interface CleanupOptions {
 export async function cleanupBridge(config: Config, kinds: AdapterKinds, options: CleanupOptions): Promise<CleanupReport> {
   const log = options.logger;
   const parts = buildParts(config, kinds, (registry) => childLogger(log, { component: 'adapter', registry }));
-  const abort = new AbortController();
+  const abort = partsAbort();
   try {
     const removed: { sink: string; refs: ServiceRef[] }[] = [];
     for (const sink of parts.allSinks) {

@@ -2,7 +2,7 @@ import type { RegistryId } from '../model/index.ts';
 import type { Config, Logger } from '../runtime/index.ts';
 import { childLogger } from '../runtime/index.ts';
 import { Engine, type PlanReport, type PlannedChange } from '../sync/index.ts';
-import { buildParts, closeParts, type AdapterKinds } from './build.ts';
+import { buildParts, closeParts, partsAbort, type AdapterKinds } from './build.ts';
 
 export interface PlanOptions {
   readonly logger: Logger;
@@ -16,7 +16,7 @@ export interface PlanOptions {
  */
 export async function planBridge(config: Config, kinds: AdapterKinds, options: PlanOptions): Promise<PlanReport> {
   const parts = buildParts(config, kinds, (registry) => childLogger(options.logger, { component: 'adapter', registry }));
-  const abort = new AbortController();
+  const abort = partsAbort();
   try {
     for (const s of parts.sources) await s.start(abort.signal);
     for (const s of parts.sinks) await s.start(abort.signal);

@@ -1,9 +1,11 @@
 import { Catalog } from '../catalog/index.ts';
 import { close, createHttpResolver, GrpcResolver, listen, readTlsFiles } from '../resolver/index.ts';
+import type { LeaderElection } from '../ports/index.ts';
 import type { Config, Logger } from '../runtime/index.ts';
 import { childLogger, createHealth, createMetrics, flushLogger, installShutdown, readSecretFile, standardSteps } from '../runtime/index.ts';
 import { applySplit, Engine, Weights } from '../sync/index.ts';
-import { buildParts, closeParts, type AdapterKinds } from './build.ts';
+import { buildParts, closeParts, partsAbort, type AdapterKinds } from './build.ts';
+import { linger, lingerMs, onLeadershipGained } from './handover.ts';
 
 export interface RunOptions {
   readonly logger: Logger;
@@ -22,7 +24,7 @@ export interface RunOptions {
 export async function runBridge(config: Config, kinds: AdapterKinds, options: RunOptions): Promise<void> {
   const log = options.logger;
   const parts = buildParts(config, kinds, (registry) => childLogger(log, { component: 'adapter', registry }));
-  const abort = new AbortController();
+  const abort = partsAbort();
   for (const s of parts.sources) await s.start(abort.signal);
   for (const s of parts.sinks) await s.start(abort.signal);
 
@@ -31,7 +33,10 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
   const electors = [...parts.adapters.entries()].filter(([, a]) => a.leader !== undefined);
   if (electors.length > 1) log.warn({ registries: electors.map(([id]) => id) }, 'leader election enabled on several registries; using the first');
   const leader = electors[0]?.[1].leader;
-  leader?.start(abort.signal);
+  // The elector stops at release, before the watches: during the hand-over linger it must not
+  // take the lease it has just released back.
+  const electorAbort = new AbortController();
+  leader?.start(electorAbort.signal);
 
   const weights = new Weights(config.weights);
   const metrics = createMetrics();
@@ -56,6 +61,10 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
   const offWeights = weights.onChange((ref) => { catalog.refresh(ref); });
   catalog.start();
   engine.start();
+  const offLeadership = leader === undefined ? undefined : onLeadershipGained(leader, () => {
+    for (const sink of parts.sinks) sink.adopt?.();
+    void engine.resync().catch((err: unknown) => { log.warn({ err }, 'resync on becoming the leader failed; the periodic one retries'); });
+  });
 
   const health = createHealth(parts.sources);
   const tokenFile = config.resolver.auth?.tokenFile;
@@ -98,17 +107,36 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
         await Promise.all([close(http), grpc?.close()]);
       },
       stopEngine: async () => {
+        offLeadership?.();
         await engine.stop();
         offWeights();
         catalog.stop();
       },
-      ...(leader === undefined ? {} : { releaseLease: () => leader.release() }),
+      ...(leader === undefined ? {} : { releaseLease: () => releaseAndLinger(leader) }),
       flushLogs: () => flushLogger(log),
     }),
   });
+
+  /**
+   * If we led, our connections stay open for a while after the release: the follower takes the
+   * lease at its next retry and re-registers everything, and ephemeral records (Nacos instances,
+   * Dubbo znodes) that die with our connection stay listed until its own are. We write nothing
+   * meanwhile: the engine has stopped.
+   */
+  async function releaseAndLinger(elector: LeaderElection): Promise<void> {
+    const wasLeader = elector.isLeader();
+    electorAbort.abort();
+    await elector.release();
+    if (!wasLeader) return;
+    const ms = lingerMs(elector);
+    log.info({ lingerMs: ms }, 'lease released; keeping registry connections open for the new leader to take over');
+    await linger(ms);
+    log.info({ lingerMs: ms }, 'hand-over linger over; closing registry connections');
+  }
   options.signal?.addEventListener('abort', () => { void shutdown.trigger('stop requested'); }, { once: true });
   await shutdown.done;
   // Watches end only after the lease is released: a follower keeps a warm cache to the last.
+  electorAbort.abort();
   abort.abort();
   await closeParts(parts);
   shutdown.dispose();

@@ -18,6 +18,12 @@ export interface LeaderElection {
   isLeader(): boolean;
   /** Hands the lease over on shutdown so a peer takes over without waiting for expiry. */
   release(): Promise<void>;
+  /**
+   * Longest a waiting peer may take to try again and so pick up a released lease. The runtime
+   * keeps its registry connections open about this long after `release`, so ephemeral records
+   * (Nacos instances, ZooKeeper znodes) live until the new leader has written its own.
+   */
+  readonly takeoverMs?: number;
 }
 
 /** One configured registry connection: its read side, its write side, or both. */

@@ -41,4 +41,12 @@ export interface Sink {
    * mapping and metadata). Must remove owned records only, and only those nothing uses any more.
    */
   retire?(): Promise<void>;
+  /**
+   * Optional: this replica just became the writer. Records of this bridge id that another
+   * process holds through a connection-scoped session (Nacos ephemeral instances, ZooKeeper
+   * ephemeral nodes) vanish when that process exits, so from now on count only what this
+   * process's own session holds: the next pass re-publishes the rest alongside, and the old
+   * leader's exit then removes nothing callers see.
+   */
+  adopt?(): void;
 }
