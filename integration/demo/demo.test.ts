@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { describe, expect, inject, it } from 'vitest';
 import type {} from '../servers/provided-context.ts';
 import type { DemoConnections } from './config.ts';
-import { KubeRest } from './kube.ts';
+import { Kube } from '../drill/kube.ts';
 import { Observer } from './observe.ts';
 import { DEMO_TAG, NAMESPACE } from './topology.ts';
 
@@ -60,7 +60,7 @@ describe('npm run demo', () => {
       const entries = (await (await fetch(`${consul.httpUrl}/v1/health/service/${name}`)).json()) as { Service: { Tags: string[] | null; Address: string } }[];
       expect(entries.filter((e) => (e.Service.Tags ?? []).includes(DEMO_TAG) || /^(192\.168|10\.244)\./.test(e.Service.Address))).toEqual([]);
     }
-    const kube = new KubeRest(servers.kubernetes!);
+    const kube = new Kube(servers.kubernetes!);
     const services = await kube.must('GET', `/api/v1/namespaces/${NAMESPACE}/services`);
     expect((services['items'] as unknown[] | undefined) ?? []).toEqual([]);
     const slices = await kube.must('GET', `/apis/discovery.k8s.io/v1/namespaces/${NAMESPACE}/endpointslices`);

@@ -8,7 +8,7 @@ import { ZkClient, aclsFor, formatDubboUrl, javaUrlEncode } from '../../adapters
 import { CREATE_MODE, NODE_EXISTS, zkCode } from '../../adapters/dubbo/client.ts';
 import { NacosNamingClient, NacosOptions, nacosConnection } from '../../adapters/nacos/index.ts';
 import { SILENT_LOGGER } from '../../bridge/sync/logger-port.ts';
-import { KubeRest } from './kube.ts';
+import { Kube } from '../drill/kube.ts';
 import type { DemoConnections } from './config.ts';
 import { DEMO_TAG, DUBBO_ROOT, NAMESPACE, TOPOLOGY, type DemoEndpoint, type DemoService } from './topology.ts';
 
@@ -30,16 +30,16 @@ export function providerUrl(iface: string, e: DemoEndpoint): string {
 
 export class Natives {
   readonly #conn: DemoConnections;
-  readonly #kube: KubeRest;
+  readonly #kube: Kube;
   readonly #nacosAbort = new AbortController();
   #zk: ZkClient | undefined;
 
   constructor(conn: DemoConnections) {
     this.#conn = conn;
-    this.#kube = new KubeRest(conn.kubernetes);
+    this.#kube = new Kube(conn.kubernetes);
   }
 
-  get kube(): KubeRest {
+  get kube(): Kube {
     return this.#kube;
   }
 

@@ -4,7 +4,7 @@
 import { ZkClient, javaUrlDecode, javaUrlEncode, parseDubboUrl } from '../../adapters/dubbo/index.ts';
 import { NO_NODE, zkCode } from '../../adapters/dubbo/client.ts';
 import type { DemoConnections } from './config.ts';
-import type { KubeRest } from './kube.ts';
+import type { Kube } from '../drill/kube.ts';
 import { DUBBO_ROOT, NAMESPACE, REGISTRIES, SERVICE_NAMES, TOPOLOGY, type Home } from './topology.ts';
 
 /** Column → service name → "address:port" list. */
@@ -17,11 +17,11 @@ function asError(err: unknown): Error {
 
 export class Observer {
   readonly #conn: DemoConnections;
-  readonly #kube: KubeRest;
+  readonly #kube: Kube;
   readonly #resolverUrl: string;
   readonly #zk: ZkClient;
 
-  constructor(conn: DemoConnections, kube: KubeRest, resolverUrl: string) {
+  constructor(conn: DemoConnections, kube: Kube, resolverUrl: string) {
     this.#conn = conn;
     this.#kube = kube;
     this.#resolverUrl = resolverUrl;

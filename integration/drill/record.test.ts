@@ -2,6 +2,7 @@
 // "zero failed calls" meaningless.
 import { describe, expect, it } from 'vitest';
 import { failureWindows, parseCallLine, podShareSince, shareOverTime, summarize, type CallRecord } from './record.ts';
+import { dubboCall } from './dubbo-migration.ts';
 import { reportOk } from './run.ts';
 
 const ok = (t: number, side: 'vm' | 'pod', instance = `${side}-1`): CallRecord => ({ t, ok: true, side, instance });
@@ -48,5 +49,15 @@ describe('drill call records', () => {
     expect(reportOk({ consul: ran(0), nacos: missing }, true)).toBe(false);
     expect(reportOk({ nacos: missing }, false)).toBe(false);
     expect(reportOk({ consul: { available: true, error: 'boom' } }, false)).toBe(false);
+  });
+});
+
+describe('dubbo consumer lines', () => {
+  it('reads the serving instance from the reply and dates the call from its start', () => {
+    expect(dubboCall({ event: 'call', ok: true, reply: 'hello call-7 from pod-2', ms: 4 }, 1004)).toEqual({ t: 1000, ok: true, instance: 'pod-2', side: 'pod', ms: 4 });
+    expect(dubboCall({ event: 'call', ok: true, reply: 'hello call-8 from vm-3', ms: 0 }, 50)).toMatchObject({ side: 'vm', instance: 'vm-3' });
+    expect(dubboCall({ event: 'call', ok: false, error: 'No provider available', ms: 2 }, 10)).toEqual({ t: 8, ok: false, error: 'No provider available', ms: 2 });
+    // A reply from an unknown instance is a success served by neither side, never counted as a pod.
+    expect(dubboCall({ event: 'call', ok: true, reply: 'hello', ms: 1 }, 1)).toMatchObject({ ok: true, side: undefined });
   });
 });

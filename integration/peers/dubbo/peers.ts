@@ -70,6 +70,7 @@ export class DubboPeer {
   readonly lines: PeerLine[] = [];
   readonly #proc: ChildProcess;
   readonly #waiters = new Set<() => void>();
+  readonly #listeners: ((line: PeerLine) => void)[] = [];
   #exited = false;
   #stderrTail: string[] = [];
 
@@ -78,11 +79,14 @@ export class DubboPeer {
     if (proc.stdout !== null) {
       createInterface({ input: proc.stdout }).on('line', (line) => {
         if (!line.startsWith('{')) return;
+        let parsed: PeerLine;
         try {
-          this.lines.push(JSON.parse(line) as PeerLine);
+          parsed = JSON.parse(line) as PeerLine;
         } catch {
           return;
         }
+        this.lines.push(parsed);
+        for (const l of this.#listeners) l(parsed);
         for (const w of this.#waiters) w();
       });
     }
@@ -116,19 +120,49 @@ export class DubboPeer {
     }
   }
 
+  /** Called with every JSON line as it arrives (a caller stamps its own arrival times). */
+  onLine(listener: (line: PeerLine) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  get running(): boolean {
+    return !this.#exited;
+  }
+
   async stop(): Promise<void> {
     if (this.#exited || this.#proc.pid === undefined) return;
     const gone = new Promise<void>((resolve) => this.#proc.once('exit', () => { resolve(); }));
     this.#proc.kill('SIGKILL');
     await gone;
   }
+
+  /**
+   * SIGTERM, as an orchestrator stops a JVM: Dubbo's shutdown hook unregisters, waits for calls
+   * in flight, then exits. SIGKILL after `graceMs`. Resolves with how long the exit took.
+   */
+  async terminate(graceMs: number): Promise<{ ms: number; killed: boolean }> {
+    const started = Date.now();
+    if (this.#exited || this.#proc.pid === undefined) return { ms: 0, killed: false };
+    const gone = new Promise<void>((resolve) => this.#proc.once('exit', () => { resolve(); }));
+    this.#proc.kill('SIGTERM');
+    let killed = false;
+    const timer = setTimeout(() => { killed = true; this.#proc.kill('SIGKILL'); }, graceMs);
+    await gone;
+    clearTimeout(timer);
+    return { ms: Date.now() - started, killed };
+  }
+
+  /** Writes one line to the peer's stdin (the direct consumer's endpoint list). */
+  send(line: string): void {
+    if (!this.#exited) this.#proc.stdin?.write(`${line}\n`);
+  }
 }
 
-function start(classpath: string, main: string, args: Record<string, string | number | undefined>): DubboPeer {
+function start(classpath: string, main: string, args: Record<string, string | number | undefined>, stdin: 'ignore' | 'pipe' = 'ignore'): DubboPeer {
   const argv = Object.entries(args)
     .filter(([, v]) => v !== undefined && v !== '')
     .map(([k, v]) => `--${k}=${String(v)}`);
-  const proc = spawn('java', ['-Xmx192m', '-XX:TieredStopAtLevel=1', '-cp', classpath, `dev.isthmus.peers.${main}`, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn('java', ['-Xmx192m', '-XX:TieredStopAtLevel=1', '-cp', classpath, `dev.isthmus.peers.${main}`, ...argv], { stdio: [stdin, 'pipe', 'pipe'] });
   return new DubboPeer(proc);
 }
 
@@ -142,11 +176,15 @@ export interface ProviderOptions {
   readonly group?: string;
   readonly registerMode?: 'interface' | 'instance' | 'all';
   readonly metadataType?: 'local' | 'remote';
+  /** Address registered and bound (default: Dubbo's choice registered, 127.0.0.1 bound). */
+  readonly host?: string;
+  /** dubbo.service.shutdown.wait, ms: how long a SIGTERM'd provider waits for calls in flight. */
+  readonly shutdownWaitMs?: number;
 }
 
 /** Starts a provider (it listens on 127.0.0.1:port only) and waits until it serves. */
 export async function startProvider(classpath: string, o: ProviderOptions): Promise<DubboPeer> {
-  const peer = start(classpath, 'Provider', { id: o.id, zk: o.zk, port: o.port, app: o.app, version: o.version, group: o.group, 'register-mode': o.registerMode, 'metadata-type': o.metadataType });
+  const peer = start(classpath, 'Provider', { id: o.id, zk: o.zk, port: o.port, app: o.app, version: o.version, group: o.group, 'register-mode': o.registerMode, 'metadata-type': o.metadataType, host: o.host, 'shutdown-wait': o.shutdownWaitMs });
   await peer.waitFor((l) => l.event === 'ready');
   return peer;
 }
@@ -181,4 +219,25 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => { resolve(); }));
   if (addr === null || typeof addr !== 'object') throw new Error('no free port');
   return addr.port;
+}
+
+export interface DirectConsumerOptions {
+  readonly rate?: number;
+  readonly app?: string;
+  readonly version?: string;
+  readonly group?: string;
+  readonly timeoutMs?: number;
+  /** The first endpoint list (`ip:port`); the consumer calls nothing before it has one. */
+  readonly targets: readonly string[];
+}
+
+/**
+ * Starts a registry-less consumer that calls the endpoints given with `peer.send('targets
+ * ip:port,…')` round-robin, one direct reference per endpoint (see DirectConsumer.java).
+ */
+export async function startDirectConsumer(classpath: string, o: DirectConsumerOptions): Promise<DubboPeer> {
+  const peer = start(classpath, 'DirectConsumer', { rate: o.rate, app: o.app, version: o.version, group: o.group, timeout: o.timeoutMs }, 'pipe');
+  peer.send(`targets ${o.targets.join(',')}`);
+  await peer.waitFor((l) => l.event === 'started');
+  return peer;
 }

@@ -13,7 +13,7 @@ import org.apache.dubbo.remoting.transport.netty4.NettyServer;
 /**
  * Netty transport for loopback-only test machines. Dubbo treats any 127.x address as "invalid":
  * a server asked to bind one binds 0.0.0.0, and a client given a 127.x provider address dials the
- * host's first interface address instead. Our server binds 127.0.0.1 only and our client dials
+ * host's first interface address instead. Our server binds 127.0.0.1 (or the --host given) and our client dials
  * exactly the registered address; everything else is stock Dubbo netty4.
  */
 public final class LoopbackTransporter implements Transporter {
@@ -24,7 +24,11 @@ public final class LoopbackTransporter implements Transporter {
         return new NettyServer(url, handler) {
             @Override
             public InetSocketAddress getBindAddress() {
-                return new InetSocketAddress("127.0.0.1", getUrl().getParameter("bind.port", getUrl().getPort()));
+                // An explicit --host (e.g. the drill's 198.18.x.y on lo) is bound as given; without
+                // one Dubbo asks for every interface ("anyhost"), which we narrow to loopback.
+                String ip = getUrl().getParameter("bind.ip", "");
+                if (getUrl().getParameter("anyhost", false) || ip.isEmpty() || "0.0.0.0".equals(ip)) ip = "127.0.0.1";
+                return new InetSocketAddress(ip, getUrl().getParameter("bind.port", getUrl().getPort()));
             }
         };
     }

@@ -10,8 +10,9 @@ import org.apache.dubbo.config.bootstrap.DubboBootstrap;
 /**
  * A Dubbo 3 provider of {@link Greeter}. Options: --id (answered in every reply), --zk
  * (host:port, or "none" to register nowhere: a provider reachable only through Kubernetes),
- * --port, --protocol (dubbo only: our loopback server is for it), --host (registered address), --app, --version, --group, --register-mode
- * (interface|instance|all). Prints one JSON line when serving.
+ * --port, --protocol (dubbo only: our loopback server is for it), --host (registered and bound
+ * address), --app, --version, --group, --register-mode (interface|instance|all), --shutdown-wait
+ * (ms, dubbo.service.shutdown.wait). Prints one JSON line when serving.
  */
 public final class Provider {
     public static void main(String[] argv) throws Exception {
@@ -21,6 +22,10 @@ public final class Provider {
         String protocol = a.get("protocol", "dubbo");
         int port = a.getInt("port", 20880);
         String host = a.get("host", "auto");
+        // How long Dubbo's shutdown hook waits for in-flight calls after unregistering (Dubbo's
+        // default is 10 s); the drill passes its drain window.
+        String shutdownWait = a.get("shutdown-wait", "");
+        if (!shutdownWait.isEmpty()) System.setProperty("dubbo.service.shutdown.wait", shutdownWait);
 
         ApplicationConfig app = new ApplicationConfig(a.get("app", "isthmus-peer-provider"));
         app.setQosEnable(false);

@@ -1,0 +1,99 @@
+// Isthmus itself, run the way an operator runs it: `isthmus run --config <file>` as a child
+// process, ready when its /readyz answers 200, stopped with SIGTERM, and its writes removed
+// afterwards with `isthmus cleanup` so the shared servers are left as they were found.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { getJson, waitFor } from './net.ts';
+
+const REPO = join(import.meta.dirname, '..', '..');
+const CLI = join(REPO, 'adapters', 'cli.ts');
+
+export interface DrillBridgeConfig {
+  readonly bridgeId: string;
+  readonly kubeconfig: string;
+  readonly namespace: string;
+  /** Registry id of the VM registry, and its registry entry. */
+  readonly vmId: string;
+  readonly vmRegistry: Record<string, unknown>;
+  readonly service: string;
+  readonly httpPort: number;
+}
+
+/**
+ * Both directions for one service: pods in the drill namespace go to the VM registry, the
+ * service's VM instances there come into the same namespace (and, as allowed by the Service's
+ * accept-imports annotation, into the same Service). The delete guard is opened on the import
+ * route because retiring the last VM provider is a 100 % shrink that the guard would otherwise
+ * hold for two minutes, leaving a dead address in the slices: an operator doing a planned
+ * migration sets exactly this.
+ */
+export function bridgeConfig(c: DrillBridgeConfig): Record<string, unknown> {
+  return {
+    bridge: { id: c.bridgeId },
+    registries: {
+      k8s: { kind: 'kubernetes', connection: { kubeconfig: c.kubeconfig }, namespaces: [c.namespace], sink: { mixed: 'annotated' } },
+      [c.vmId]: c.vmRegistry,
+    },
+    routes: [
+      { from: 'k8s', to: c.vmId, select: { namespaces: [c.namespace] } },
+      { from: c.vmId, to: 'k8s', select: { services: [c.service] }, policy: { deleteGuard: { maxShrinkPercent: 100, registryEmpty: 'propagate' } } },
+    ],
+    // gRPC off: its fixed default port would collide with any other bridge on the machine.
+    resolver: { http: { host: '127.0.0.1', port: c.httpPort }, grpc: { enabled: false } },
+    log: { level: 'info' },
+  };
+}
+
+export class BridgeProcess {
+  readonly configPath: string;
+  readonly #child: ChildProcess;
+  readonly #exited: Promise<number | null>;
+  readonly #baseUrl: string;
+
+  private constructor(configPath: string, child: ChildProcess, baseUrl: string) {
+    this.configPath = configPath;
+    this.#child = child;
+    this.#baseUrl = baseUrl;
+    this.#exited = new Promise((resolve) => child.on('exit', (code) => { resolve(code); }));
+  }
+
+  static async start(config: Record<string, unknown>, workDir: string): Promise<BridgeProcess> {
+    const configPath = join(workDir, 'isthmus.yaml');
+    await writeFile(configPath, stringify(config));
+    const log = createWriteStream(join(workDir, 'isthmus.log'), { flags: 'a' });
+    // `node --import tsx` rather than the tsx binary: one process, so a signal reaches the bridge.
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '--config', configPath], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    process.on('exit', () => child.kill('SIGKILL'));
+    const port = ((config.resolver as { http: { port: number } }).http).port;
+    const bridge = new BridgeProcess(configPath, child, `http://127.0.0.1:${port}`);
+    await waitFor('isthmus /readyz', async () => {
+      if (child.exitCode !== null) throw new Error(`isthmus exited with ${child.exitCode}; see ${join(workDir, 'isthmus.log')}`);
+      const { status } = await getJson(`${bridge.#baseUrl}/readyz`, 2000);
+      return status === 200 ? true : undefined;
+    }, 120_000, 250);
+    return bridge;
+  }
+
+  get baseUrl(): string {
+    return this.#baseUrl;
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.#child.exitCode === null) this.#child.kill('SIGTERM');
+    return this.#exited;
+  }
+}
+
+/** `isthmus cleanup --yes`: removes what this bridge id wrote (Consul node, imported slices). */
+export function cleanupBridge(configPath: string): Promise<number | null> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'cleanup', '--config', configPath, '--yes'], { cwd: REPO, stdio: 'ignore' });
+    child.on('exit', (code) => { resolve(code); });
+    child.on('error', () => { resolve(null); });
+  });
+}

@@ -1,0 +1,34 @@
+// The reduced migration drill against the real kube-apiserver and the real VM registry, with real
+// Spring Cloud peers (Dubbo 3.3 peers for dubbo): fails if a single call fails in either direction, or if the pods do not
+// serve all traffic once the last VM provider has retired. One test per framework.
+import { describe, expect, inject, it } from 'vitest';
+import type {} from '../servers/provided-context.ts';
+import { REDUCED, runDrill } from './run.ts';
+
+const servers = inject('isthmusServers');
+const log = (m: string): void => { process.stderr.write(`[drill ${new Date().toISOString().slice(11, 19)}] ${m}\n`); };
+
+describe.each([
+  { framework: 'consul' as const, label: 'Spring Cloud Consul', present: servers.consul !== undefined },
+  { framework: 'nacos' as const, label: 'Spring Cloud Alibaba Nacos', present: servers.nacos !== undefined },
+  { framework: 'dubbo' as const, label: 'Dubbo 3.3 on ZooKeeper', present: servers.zookeeper !== undefined },
+])('migration drill: $label', ({ framework, present }) => {
+  it.skipIf(servers.kubernetes === undefined || !present)('moves a service from VMs to pods with zero failed calls in both directions', async () => {
+    const report = await runDrill([framework], servers, REDUCED, log);
+    const result = report.frameworks[framework];
+    if (result === undefined || !result.available || 'error' in result) throw new Error(`${framework} drill did not run: ${JSON.stringify(result)} (logs in ${report.workDir})`);
+    for (const dir of ['vmToPod', 'podToVm'] as const) {
+      const d = result[dir];
+      console.log(JSON.stringify({ figure: `drill-${framework}-${dir}`, calls: d.calls, failures: d.failures, callsPerSecond: d.callsPerSecond, podShareAfterLastVmRetired: d.podShareAfterLastVmRetired, stepVisibilityMs: d.stepVisibilityMs }));
+      expect(d.failures, `${dir} failure windows: ${JSON.stringify(d.failureWindows)} (logs in ${report.workDir})`).toBe(0);
+      // At 25 calls/s over a run of well over a minute; a stalled consumer must not pass.
+      expect(d.calls).toBeGreaterThan(20 * 30);
+      expect(d.podShareAfterLastVmRetired.calls).toBeGreaterThan(0);
+      expect(d.podShareAfterLastVmRetired.pod).toBe(100);
+      // Both sides served calls at some point: the VM providers first, the pods last.
+      expect(Object.keys(d.servedBy).some((i) => i.startsWith('vm-'))).toBe(true);
+      expect(Object.keys(d.servedBy).some((i) => i.startsWith('pod-'))).toBe(true);
+    }
+    expect(report.ok).toBe(true);
+  }, 1_200_000);
+});

@@ -1,0 +1,77 @@
+// The VM-era registry of a drill: how its providers and consumer are configured, how Isthmus
+// reaches it, and what a caller of that registry sees. One per framework; the migration itself
+// (migration.ts) is the same for all of them.
+import type { ConsulConnection, NacosConnection } from '../servers/connections.ts';
+import type { Framework } from '../peers/spring/jvm.ts';
+import { passingInstances } from './consul-view.ts';
+import { getJson } from './net.ts';
+
+export interface VisibleInstance {
+  readonly address: string;
+  readonly port: number;
+  /** Written by an Isthmus bridge (exported from Kubernetes). */
+  readonly exported: boolean;
+  readonly weight: number | undefined;
+}
+
+export interface VmSide {
+  readonly framework: Framework;
+  /** Display name, e.g. "Consul". */
+  readonly label: string;
+  /** The registry entry of the bridge config (registry id = framework). */
+  registry(service: string, namespace: string): Record<string, unknown>;
+  providerProperties(ip: string): Record<string, string | number>;
+  consumerProperties(): Record<string, string | number>;
+  /** Instances a consumer of this registry would call (healthy, enabled). */
+  visible(service: string): Promise<VisibleInstance[]>;
+  /** After `isthmus cleanup`: remove what cleanup leaves behind for this run's bridge id. */
+  afterCleanup(bridgeId: string): Promise<void>;
+}
+
+export function consulSide(consul: ConsulConnection): VmSide {
+  return {
+    framework: 'consul',
+    label: 'Consul',
+    registry: (service, namespace) => ({ kind: 'consul', address: consul.httpUrl, services: [service], namespace, minWatchIntervalMs: 20 }),
+    providerProperties: (ip) => ({ 'spring.cloud.consul.host': consul.host, 'spring.cloud.consul.port': consul.port, 'spring.cloud.consul.discovery.ip-address': ip }),
+    consumerProperties: () => ({ 'spring.cloud.consul.host': consul.host, 'spring.cloud.consul.port': consul.port }),
+    visible: async (service) => (await passingInstances(consul.httpUrl, service)).map((i) => ({ address: i.address, port: i.port, exported: i.exported, weight: i.weight })),
+    afterCleanup: async (bridgeId) => {
+      // `isthmus cleanup` removes the services but leaves the empty synthetic node behind; the
+      // node name is unique to this run, so removing it touches nothing else.
+      await fetch(`${consul.httpUrl}/v1/catalog/deregister`, { method: 'PUT', body: JSON.stringify({ Node: `isthmus-${bridgeId}` }) }).catch(() => undefined);
+    },
+  };
+}
+
+interface NacosHost {
+  ip?: string;
+  port?: number;
+  healthy?: boolean;
+  enabled?: boolean;
+  weight?: number;
+  metadata?: Record<string, string>;
+}
+
+export function nacosSide(nacos: NacosConnection): VmSide {
+  return {
+    framework: 'nacos',
+    label: 'Nacos',
+    registry: (service, namespace) => ({ kind: 'nacos', servers: [nacos.serverAddr], services: [service], namespace }),
+    providerProperties: (ip) => ({ 'spring.cloud.nacos.discovery.server-addr': nacos.serverAddr, 'spring.cloud.nacos.discovery.ip': ip }),
+    consumerProperties: () => ({ 'spring.cloud.nacos.discovery.server-addr': nacos.serverAddr }),
+    visible: async (service) => {
+      const { status, body } = await getJson(`${nacos.baseUrl}/v1/ns/instance/list?serviceName=${encodeURIComponent(service)}&healthyOnly=true`);
+      if (status !== 200) throw new Error(`nacos instance list for ${service}: HTTP ${status}`);
+      return ((body as { hosts?: NacosHost[] }).hosts ?? [])
+        .filter((h) => h.healthy !== false && h.enabled !== false)
+        .map((h) => ({
+          address: h.ip ?? '',
+          port: h.port ?? 0,
+          exported: Object.keys(h.metadata ?? {}).some((k) => k.startsWith('isthmus.')),
+          weight: h.weight,
+        }));
+    },
+    afterCleanup: () => Promise.resolve(),
+  };
+}
