@@ -7,6 +7,7 @@ import type { ConsulClient, ConsulSink } from '../../adapters/consul/index.ts';
 import { Value } from '@sinclair/typebox/value';
 import { SILENT_LOGGER } from '../../bridge/sync/logger-port.ts';
 import { TcpProxy, consulApi, runId, sharedConsulUrl } from './consul-support.ts';
+import { proxiedOutages } from './tcp-proxy.ts';
 
 function options(address: string, extra: Partial<ConsulOptions>): ConsulOptions {
   return Value.Default(ConsulOptions, { address, minWatchIntervalMs: 0, maxBackoffMs: 1000, ...extra }) as ConsulOptions;
@@ -78,16 +79,7 @@ async function makeHarness(): Promise<ContractHarness> {
       return entries.map((e) => (e.ServiceAddress === '' ? e.Address : e.ServiceAddress));
     },
     writes: () => sinkClients.reduce((n, c) => n + c.writes, 0),
-    cutOff: async (source) => {
-      const proxy = proxyOf.get(source);
-      if (proxy === undefined) throw new Error('not a harness source');
-      await proxy.cut();
-      return () => proxy.restore();
-    },
-    dropWatch: (source) => {
-      proxyOf.get(source)?.drop();
-      return Promise.resolve();
-    },
+    ...proxiedOutages(proxyOf),
     close: async () => {
       abort.abort();
       await Promise.all(proxies.map((p) => p.cut()));

@@ -4,7 +4,7 @@ import type { AdapterContext, Source } from '../../bridge/ports/index.ts';
 import { describeAdapterContract, type ContractHarness } from '../../adapters/contract/index.ts';
 import { createDubbo, parseDubboUrl, javaUrlDecode, javaUrlEncode, type ZkClient } from '../../adapters/dubbo/index.ts';
 import { SILENT_LOGGER } from '../../bridge/sync/logger-port.ts';
-import { TcpProxy } from './tcp-proxy.ts';
+import { TcpProxy, proxiedOutages } from './tcp-proxy.ts';
 import { ZkAdmin, dubboOptions, nativeProviderUrl, runId, sharedZooKeeper } from './dubbo-support.ts';
 
 function ctx(registryId: string, bridgeId: string): AdapterContext {
@@ -71,16 +71,7 @@ async function makeHarness(): Promise<ContractHarness> {
       });
     },
     writes: () => sinkClients.reduce((n, c) => n + c.writes, 0),
-    cutOff: async (source) => {
-      const proxy = proxyOf.get(source);
-      if (proxy === undefined) throw new Error('not a harness source');
-      await proxy.cut();
-      return () => proxy.restore();
-    },
-    dropWatch: (source) => {
-      proxyOf.get(source)?.drop();
-      return Promise.resolve();
-    },
+    ...proxiedOutages(proxyOf),
     close: async () => {
       abort.abort();
       await Promise.all(proxies.map((p) => p.close()));

@@ -3,7 +3,7 @@ import type { Source } from '../../bridge/ports/index.ts';
 import { describeAdapterContract, type ContractHarness } from '../../adapters/contract/index.ts';
 import { createNacosSink, createNacosSource, nacosConnection } from '../../adapters/nacos/index.ts';
 import type { NacosConnection } from '../../adapters/nacos/index.ts';
-import { TcpProxy } from './tcp-proxy.ts';
+import { TcpProxy, proxiedOutages } from './tcp-proxy.ts';
 import { NativeApp, ctx, nacosOptions, nativeInstance, runId, sharedNacos } from './nacos-support.ts';
 
 async function makeHarness(): Promise<ContractHarness> {
@@ -49,16 +49,7 @@ async function makeHarness(): Promise<ContractHarness> {
     deleteNative: (ref, ep) => app.delete(ref, ep.address),
     listAll: async (ref) => (await app.list(ref)).map((i) => i.ip),
     writes: () => sinkConns.reduce((n, c) => n + c.writes, 0),
-    cutOff: async (source) => {
-      const proxy = proxyOf.get(source);
-      if (proxy === undefined) throw new Error('not a harness source');
-      await proxy.cut();
-      return () => proxy.restore();
-    },
-    dropWatch: (source) => {
-      proxyOf.get(source)?.drop();
-      return Promise.resolve();
-    },
+    ...proxiedOutages(proxyOf),
     close: async () => {
       abort.abort();
       app.close();

@@ -1,4 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { ContractHarness } from '../../adapters/contract/index.ts';
+import type { Source } from '../../bridge/ports/index.ts';
 
 /**
  * A loopback TCP proxy in front of a real server, for outage tests: `cut` refuses and drops
@@ -59,4 +61,23 @@ export class TcpProxy {
   async close(): Promise<void> {
     await this.cut();
   }
+}
+
+/**
+ * The contract suite's outage hooks for a harness whose sources reach their registry through
+ * a TcpProxy each: cutting the proxy is the outage, dropping its connections a lost watch.
+ */
+export function proxiedOutages(proxyOf: ReadonlyMap<Source, TcpProxy>): Pick<ContractHarness, 'cutOff' | 'dropWatch'> {
+  return {
+    cutOff: async (source) => {
+      const proxy = proxyOf.get(source);
+      if (proxy === undefined) throw new Error('not a harness source');
+      await proxy.cut();
+      return () => proxy.restore();
+    },
+    dropWatch: (source) => {
+      proxyOf.get(source)?.drop();
+      return Promise.resolve();
+    },
+  };
 }
