@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { Catalog, CatalogEntry } from '../catalog/index.ts';
 import type { ServiceRef } from '../model/index.ts';
+import { coalescedPush } from './coalesced-push.ts';
 import type { WatchHub } from './watch-hub.ts';
 
 export interface EventStreamTiming {
@@ -42,49 +43,28 @@ export interface EventStreamArgs {
 export function openEventStream(args: EventStreamArgs): PassThrough {
   const { hub, catalog, ref, render, timing } = args;
   const stream = new PassThrough();
-  let sent: number | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let burstStart = 0;
-  let waitingForDrain = false;
-
-  const emit = (): void => {
-    timer = undefined;
-    if (stream.destroyed || stream.writableEnded) return;
-    if (stream.writableNeedDrain) {
-      if (!waitingForDrain) {
-        waitingForDrain = true;
-        stream.once('drain', () => {
-          waitingForDrain = false;
-          emit();
-        });
-      }
-      return;
-    }
-    const index = hub.index(ref);
-    if (index === sent) return;
-    sent = index;
-    const entry = catalog.get(ref);
-    stream.write(
-      entry === undefined
-        ? `event: deleted\nid: ${index}\ndata: ${JSON.stringify({ ref, revision: index })}\n\n`
-        : `event: snapshot\nid: ${entry.revision}\ndata: ${render(entry)}\n\n`,
-    );
-  };
-
-  const schedule = (): void => {
-    const now = Date.now();
-    if (timer === undefined) burstStart = now;
-    else clearTimeout(timer);
-    const delay = Math.max(0, Math.min(timing.quietMs, burstStart + timing.maxDelayMs - now));
-    timer = setTimeout(emit, delay);
-  };
+  const pusher = coalescedPush({
+    target: stream,
+    closed: () => stream.destroyed || stream.writableEnded,
+    index: () => hub.index(ref),
+    write: (index) => {
+      const entry = catalog.get(ref);
+      stream.write(
+        entry === undefined
+          ? `event: deleted\nid: ${index}\ndata: ${JSON.stringify({ ref, revision: index })}\n\n`
+          : `event: snapshot\nid: ${entry.revision}\ndata: ${render(entry)}\n\n`,
+      );
+    },
+    quietMs: timing.quietMs,
+    maxDelayMs: timing.maxDelayMs,
+  });
 
   const heartbeat = setInterval(() => {
     if (!stream.writableNeedDrain && !stream.writableEnded) stream.write(': heartbeat\n\n');
   }, timing.heartbeatMs);
 
   const unwatch = hub.watch(ref, {
-    changed: schedule,
+    changed: pusher.schedule,
     drained: () => {
       cleanup();
       stream.end();
@@ -93,8 +73,7 @@ export function openEventStream(args: EventStreamArgs): PassThrough {
 
   function cleanup(): void {
     clearInterval(heartbeat);
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
+    pusher.stop();
     unwatch();
   }
   stream.once('close', cleanup);
@@ -102,10 +81,10 @@ export function openEventStream(args: EventStreamArgs): PassThrough {
   if (args.lastEventId !== undefined && !hub.changedSince(ref, args.lastEventId)) {
     // The client already holds this state. A comment still goes out so the response headers are
     // flushed and the client's EventSource reports the stream open.
-    sent = args.lastEventId;
+    pusher.markSent(args.lastEventId);
     stream.write(': resumed\n\n');
   } else {
-    emit();
+    pusher.push();
   }
   return stream;
 }

@@ -2,6 +2,7 @@ import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { Catalog } from '../catalog/index.ts';
 import type { ServiceRef } from '../model/index.ts';
 import type { Service, WatchRequest, WatchResponse } from '../../proto/gen/isthmus/v1/resolver.ts';
+import { coalescedPush } from './coalesced-push.ts';
 import type { EventStreamTiming } from './event-stream.ts';
 import type { WatchHub } from './watch-hub.ts';
 
@@ -26,50 +27,28 @@ export interface GrpcWatchArgs {
  */
 export function serveWatch(args: GrpcWatchArgs): void {
   const { call, hub, ref, timing } = args;
-  let sent: number | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let burstStart = 0;
-  let waitingForDrain = false;
   let closed = false;
-
-  const emit = (): void => {
-    timer = undefined;
-    if (closed) return;
-    if (call.writableNeedDrain) {
-      if (!waitingForDrain) {
-        waitingForDrain = true;
-        call.once('drain', () => {
-          waitingForDrain = false;
-          emit();
-        });
-      }
-      return;
-    }
-    const index = hub.index(ref);
-    if (index === sent) return;
-    sent = index;
-    const service = args.render(ref);
-    call.write(service === undefined ? { index, deleted: true, service: undefined } : { index: service.revision, deleted: false, service });
-  };
-
-  const schedule = (): void => {
-    const now = Date.now();
-    if (timer === undefined) burstStart = now;
-    else clearTimeout(timer);
-    const delay = Math.max(0, Math.min(timing.quietMs, burstStart + timing.maxDelayMs - now));
-    timer = setTimeout(emit, delay);
-  };
+  const pusher = coalescedPush({
+    target: call,
+    closed: () => closed,
+    index: () => hub.index(ref),
+    write: (index) => {
+      const service = args.render(ref);
+      call.write(service === undefined ? { index, deleted: true, service: undefined } : { index: service.revision, deleted: false, service });
+    },
+    quietMs: timing.quietMs,
+    maxDelayMs: timing.maxDelayMs,
+  });
 
   const cleanup = (): void => {
     if (closed) return;
     closed = true;
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
+    pusher.stop();
     unwatch();
   };
 
   const unwatch = hub.watch(ref, {
-    changed: schedule,
+    changed: pusher.schedule,
     drained: () => {
       cleanup();
       call.end();
@@ -78,5 +57,5 @@ export function serveWatch(args: GrpcWatchArgs): void {
   call.once('cancelled', cleanup);
   call.once('close', cleanup);
   call.once('error', cleanup);
-  emit();
+  pusher.push();
 }
