@@ -20,6 +20,11 @@ export interface ContractHarness {
   deleteNative(ref: ServiceRef, endpoint: Endpoint): Promise<void>;
   /** Addresses of every instance of `ref` the registry holds, whoever wrote them. */
   listAll(ref: ServiceRef): Promise<string[]>;
+  /**
+   * Optional: service metadata this registry's sink renders (e.g. the Dubbo interfaces
+   * annotation), so the contract can check that a change to it converges.
+   */
+  serviceMetadata?(): Record<string, string>;
   /** Write requests sent to the registry so far by sinks this harness created. */
   writes(): number;
   /** Cuts `source` off from the registry; the returned function restores it. */

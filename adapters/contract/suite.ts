@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Endpoint, ServiceSnapshot } from '../../bridge/model/index.ts';
-import { DEFAULT_POLICY, endpointKey } from '../../bridge/model/index.ts';
+import { DEFAULT_POLICY, conditionsOf, endpointKey } from '../../bridge/model/index.ts';
 import type { EndpointField, Sink } from '../../bridge/ports/index.ts';
+import { applyDesired, observeOwned, removeOwned } from '../../bridge/ports/index.ts';
 import { Engine } from '../../bridge/sync/index.ts';
 import { MemoryRegistry, MemorySink, MemorySource } from '../memory/index.ts';
 import type { ContractHarness } from './harness.ts';
@@ -36,12 +37,58 @@ export function describeAdapterContract(name: string, makeHarness: () => Promise
       const sink = await h.sink(BRIDGE);
       const ref = h.ref('idempotent');
       const want = snapshot(ref, [1, 2, 3].map((i) => h.endpoint(i, ORIGIN)));
-      await sink.apply(want);
-      const seen = await sink.observe(ref);
+      await applyDesired(sink, want);
+      const seen = await observeOwned(sink, ref);
       expect(project(seen?.endpoints ?? [], sink.fields)).toEqual(project(want.endpoints, sink.fields));
       const writes = h.writes();
-      await sink.apply(want);
-      await sink.apply({ ...want, endpoints: seen?.endpoints ?? [] });
+      expect((await applyDesired(sink, want)).operations).toEqual([]);
+      await applyDesired(sink, { ...want, endpoints: seen?.endpoints ?? [] });
+      expect(h.writes() - writes).toBe(0);
+    });
+
+    it('health is state: a not-ready endpoint is written as such (or withdrawn where the registry holds no health) and comes back', async () => {
+      const sink = await h.sink(BRIDGE);
+      const ref = h.ref('health');
+      const [a, b] = [h.endpoint(1, ORIGIN), h.endpoint(2, ORIGIN)] as [Endpoint, Endpoint];
+      await applyDesired(sink, snapshot(ref, [a, b]));
+      const carriesHealth = sink.fields.includes('ready');
+      for (const state of ['down', 'draining', 'ready'] as const) {
+        const flipped = { ...b, ...conditionsOf(state) };
+        const want = snapshot(ref, [a, flipped]);
+        const writes = h.writes();
+        await applyDesired(sink, want);
+        const seen = (await observeOwned(sink, ref))?.endpoints ?? [];
+        const got = seen.find((e) => endpointKey(e) === endpointKey(b));
+        if (carriesHealth) expect(got && { ready: got.ready, serving: got.serving, terminating: got.terminating }, state).toEqual(conditionsOf(state));
+        else expect(got === undefined, state).toBe(state !== 'ready');
+        expect(seen.some((e) => endpointKey(e) === endpointKey(a)), state).toBe(true);
+        // Without health in the registry, draining after down changes nothing visible.
+        if (carriesHealth || state !== 'draining') expect(h.writes() - writes, state).toBeGreaterThan(0);
+        // The pass after a health change plans nothing: the new state round-trips.
+        expect(sink.plan(await sink.read(ref), want).operations, state).toEqual([]);
+      }
+    });
+
+    it('service-level changes converge: after applying a changed port or metadata, the next pass plans nothing', async () => {
+      const sink = await h.sink(BRIDGE);
+      const ref = h.ref('shape');
+      const eps = [h.endpoint(1, ORIGIN), h.endpoint(2, ORIGIN)];
+      const base = snapshot(ref, eps);
+      await applyDesired(sink, base);
+      const portName = base.ports[0]?.name ?? 'http';
+      const variants: ServiceSnapshot[] = [
+        { ...base, ports: [{ name: portName, port: 8081 }] },
+        { ...base, ports: [{ name: portName, port: 8081 }, { name: 'admin', port: 9000 }] },
+        { ...base, metadata: { 'contract.example/unrelated': 'x' } },
+        { ...base, metadata: { ...h.serviceMetadata?.() } },
+        base,
+      ];
+      for (const [i, v] of variants.entries()) {
+        await applyDesired(sink, v);
+        expect(sink.plan(await sink.read(ref), v).operations, `variant ${i}`).toEqual([]);
+      }
+      const writes = h.writes();
+      await applyDesired(sink, base);
       expect(h.writes() - writes).toBe(0);
     });
 
@@ -51,12 +98,13 @@ export function describeAdapterContract(name: string, makeHarness: () => Promise
       await h.putNative(ref, foreign);
       const mine = await h.sink(BRIDGE);
       const theirs = await h.sink(OTHER);
-      await theirs.apply(snapshot(ref, [h.endpoint(60, ORIGIN)]));
-      await mine.apply(snapshot(ref, [h.endpoint(1, ORIGIN), h.endpoint(2, ORIGIN)]));
-      await mine.apply(snapshot(ref, [h.endpoint(2, ORIGIN)]));
-      expect((await mine.observe(ref))?.endpoints.map((e) => e.address)).toEqual([h.endpoint(2, ORIGIN).address]);
-      await mine.remove(ref);
-      expect(await mine.observe(ref)).toBeUndefined();
+      await applyDesired(theirs, snapshot(ref, [h.endpoint(60, ORIGIN)]));
+      await applyDesired(mine, snapshot(ref, [h.endpoint(1, ORIGIN), h.endpoint(2, ORIGIN)]));
+      await applyDesired(mine, snapshot(ref, [h.endpoint(2, ORIGIN)]));
+      expect((await observeOwned(mine, ref))?.endpoints.map((e) => e.address)).toEqual([h.endpoint(2, ORIGIN).address]);
+      await removeOwned(mine, ref);
+      expect(await observeOwned(mine, ref)).toBeUndefined();
+      expect((await removeOwned(mine, ref)).operations).toEqual([]);
       expect((await mine.ownedRefs()).some((r) => r.name === ref.name && r.namespace === ref.namespace)).toBe(false);
       expect((await h.listAll(ref)).sort()).toEqual([foreign.address, h.endpoint(60, ORIGIN).address].sort());
     });
@@ -66,8 +114,8 @@ export function describeAdapterContract(name: string, makeHarness: () => Promise
       const sink = await h.sink(BRIDGE);
       const native = h.endpoint(7, ORIGIN);
       await h.putNative(ref, native);
-      await sink.apply(snapshot(ref, [h.endpoint(8, 'nacos-prod')]));
-      const seen = await sink.observe(ref);
+      await applyDesired(sink, snapshot(ref, [h.endpoint(8, 'nacos-prod')]));
+      const seen = await observeOwned(sink, ref);
       if (sink.fields.includes('origin')) expect(seen?.endpoints[0]?.origin.registry).toBe('nacos-prod');
       const source = await h.source();
       await vi.waitFor(() => { expect(source.get(ref)?.endpoints.map((e) => e.address)).toEqual([native.address]); }, WAIT);

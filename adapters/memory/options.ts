@@ -14,8 +14,9 @@ const SeedEndpoint = Type.Object(
 
 const SeedService = Type.Object(
   {
-    namespace: Type.String({ minLength: 1 }),
-    name: Type.String({ minLength: 1 }),
+    // `/` separates namespace and name everywhere in Isthmus, so neither may hold one.
+    namespace: Type.String({ minLength: 1, maxLength: 512, pattern: '^[^/\\u0000-\\u001f]+$' }),
+    name: Type.String({ minLength: 1, maxLength: 512, pattern: '^[^/\\u0000-\\u001f]+$' }),
     portName: Type.String({ default: 'http', description: 'Name of the single port every seeded endpoint listens on.' }),
     metadata: Type.Record(Type.String(), Type.String(), { default: {} }),
     endpoints: Type.Array(SeedEndpoint, { default: [] }),

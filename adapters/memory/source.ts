@@ -1,5 +1,5 @@
 import type { RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
-import { refKey } from '../../bridge/model/index.ts';
+import { refKey, refProblem, sameValue } from '../../bridge/model/index.ts';
 import type { QuarantinedRecord, Source, SourceHealth } from '../../bridge/ports/index.ts';
 import type { MemoryRegistry, StoredService } from './registry.ts';
 
@@ -13,6 +13,8 @@ export class MemorySource implements Source {
   readonly #registry: MemoryRegistry;
   readonly #cache = new Map<string, ServiceSnapshot>();
   readonly #listeners = new Set<(ref: ServiceRef) => void>();
+  /** Services whose identity the model cannot carry, by native key, with why. */
+  readonly #quarantine = new Map<string, QuarantinedRecord>();
   #synced = false;
   #connected = true;
   #lastContact = Date.now();
@@ -57,7 +59,7 @@ export class MemorySource implements Source {
   }
 
   quarantined(): readonly QuarantinedRecord[] {
-    return [];
+    return [...this.#quarantine.values()];
   }
 
   /** Simulates losing the registry: the cache freezes and health reports unreachable. */
@@ -80,6 +82,7 @@ export class MemorySource implements Source {
       seen.add(refKey(svc.ref));
       this.#refresh(svc.ref);
     }
+    for (const key of this.#quarantine.keys()) if (!seen.has(key)) this.#quarantine.delete(key);
     for (const [key, snap] of this.#cache) {
       if (!seen.has(key)) {
         this.#cache.delete(key);
@@ -91,13 +94,19 @@ export class MemorySource implements Source {
   #refresh(ref: ServiceRef): void {
     const key = refKey(ref);
     const svc = this.#registry.service(ref);
+    const problem = svc === undefined ? undefined : refProblem(svc.ref);
+    if (problem !== undefined) {
+      if (!this.#quarantine.has(key)) this.#quarantine.set(key, { registry: this.id, nativeId: key, reason: problem, since: Date.now() });
+      return;
+    }
+    this.#quarantine.delete(key);
     const snap = svc === undefined ? undefined : toSnapshot(this.id, svc);
     const old = this.#cache.get(key);
     if (snap === undefined) {
       if (old === undefined) return;
       this.#cache.delete(key);
     } else {
-      if (old !== undefined && JSON.stringify(old) === JSON.stringify(snap)) return;
+      if (old !== undefined && sameValue(old, snap)) return;
       this.#cache.set(key, snap);
     }
     this.#emit(ref);

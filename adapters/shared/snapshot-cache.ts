@@ -1,5 +1,5 @@
 import type { ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
-import { refKey } from '../../bridge/model/index.ts';
+import { refKey, sameValue } from '../../bridge/model/index.ts';
 
 /**
  * The cache of a watch-based source: snapshots by ref, plus the change listeners the engine
@@ -64,5 +64,5 @@ export class SnapshotCache {
 
 /** Equal apart from the revision, which moves on every read or push and means nothing by itself. */
 export function sameContent(a: ServiceSnapshot, b: ServiceSnapshot): boolean {
-  return JSON.stringify({ ...a, revision: '' }) === JSON.stringify({ ...b, revision: '' });
+  return sameValue({ ...a, revision: '' }, { ...b, revision: '' });
 }

@@ -10,7 +10,12 @@ export type AdapterKinds = Readonly<Record<string, AdapterKind>>;
 /** Every configured registry's adapter, and its sides that routes and the catalog use. */
 export interface BridgeParts {
   readonly adapters: ReadonlyMap<RegistryId, Adapter>;
-  /** Every registry that can be read: the catalog shows them all, routes read some. */
+  /**
+   * Registries read: those a route reads from, those no route mentions (they feed the catalog
+   * and resolver only), and, while a migration split is configured, route targets too (the
+   * split is anchored on the target's own records). A registry that is only a target starts
+   * no watches: exporting into a Consul must not watch every service in it.
+   */
   readonly sources: readonly Source[];
   /** Registries some route writes to. */
   readonly sinks: readonly Sink[];
@@ -27,11 +32,13 @@ export function buildParts(config: Config, kinds: AdapterKinds, logger: (registr
     adapters.set(id, kind.create(reg.options, { bridgeId: config.bridge.id, registryId: id, logger: logger(id) }));
   }
   const targets = new Set(config.routes.map((r) => r.to));
+  const read = new Set(config.routes.flatMap((r) => r.from));
+  const splits = Object.keys(config.weights).length > 0;
   const sources: Source[] = [];
   const sinks: Sink[] = [];
   const allSinks: Sink[] = [];
   for (const [id, a] of adapters) {
-    if (a.source !== undefined) sources.push(a.source);
+    if (a.source !== undefined && (read.has(id) || !targets.has(id) || splits)) sources.push(a.source);
     if (a.sink !== undefined) {
       allSinks.push(a.sink);
       if (targets.has(id)) sinks.push(a.sink);

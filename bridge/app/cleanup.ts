@@ -1,4 +1,5 @@
 import type { ServiceRef } from '../model/index.ts';
+import { removeOwned } from '../ports/index.ts';
 import type { Config, Logger } from '../runtime/index.ts';
 import { childLogger } from '../runtime/index.ts';
 import type { CleanupReport } from '../sync/index.ts';
@@ -23,7 +24,7 @@ export async function cleanupBridge(config: Config, kinds: AdapterKinds, options
       await sink.start(abort.signal);
       const refs = [...(await sink.ownedRefs())];
       for (const [i, ref] of refs.entries()) {
-        if (!options.dryRun) await sink.remove(ref);
+        if (!options.dryRun) await removeOwned(sink, ref);
         if (!options.dryRun && (i + 1) % 100 === 0) log.info({ sink: sink.id, done: i + 1, of: refs.length }, 'cleanup progress');
       }
       if (!options.dryRun && sink.retire !== undefined) await sink.retire();

@@ -52,4 +52,18 @@ describe('hand-over linger', () => {
     expect(gained).not.toHaveBeenCalled();
     stop();
   });
+
+  it('follows the elector\'s own change events when it has them, without polling', async () => {
+    const listeners = new Set<(leader: boolean) => void>();
+    const isLeader = vi.fn(() => false);
+    const gained = vi.fn();
+    const stop = onLeadershipGained({ isLeader, onChange: (l) => { listeners.add(l); return () => listeners.delete(l); } }, gained, 100);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(isLeader).not.toHaveBeenCalled();
+    for (const l of listeners) l(true);
+    for (const l of listeners) l(false);
+    expect(gained).toHaveBeenCalledTimes(1);
+    stop();
+    expect(listeners.size).toBe(0);
+  });
 });

@@ -28,7 +28,8 @@ export function lingerMs(leader: Pick<LeaderElection, 'takeoverMs'>): number {
  * follower and, idle, would only notice leadership at its next periodic resync (minutes later);
  * a takeover must re-check everything at once. Returns a stop function.
  */
-export function onLeadershipGained(leader: Pick<LeaderElection, 'isLeader'>, onGained: () => void, intervalMs = LEADERSHIP_POLL_MS): () => void {
+export function onLeadershipGained(leader: Pick<LeaderElection, 'isLeader' | 'onChange'>, onGained: () => void, intervalMs = LEADERSHIP_POLL_MS): () => void {
+  if (leader.onChange !== undefined) return leader.onChange((leading) => { if (leading) onGained(); });
   let leading = leader.isLeader();
   const timer = setInterval(() => {
     const now = leader.isLeader();

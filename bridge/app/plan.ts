@@ -1,7 +1,7 @@
 import type { RegistryId } from '../model/index.ts';
 import type { Config, Logger } from '../runtime/index.ts';
 import { childLogger } from '../runtime/index.ts';
-import { Engine, type PlanReport, type PlannedChange } from '../sync/index.ts';
+import { planTargets, Weights, type PlanReport, type PlannedChange } from '../sync/index.ts';
 import { buildParts, closeParts, partsAbort, type AdapterKinds } from './build.ts';
 
 export interface PlanOptions {
@@ -23,11 +23,10 @@ export async function planBridge(config: Config, kinds: AdapterKinds, options: P
     const deadline = Date.now() + options.timeoutMs;
     while (Date.now() < deadline && !parts.sources.every((s) => s.hasSynced())) await new Promise((r) => setTimeout(r, 50));
     const unsyncedSources: RegistryId[] = parts.sources.filter((s) => !s.hasSynced()).map((s) => s.id);
-    const engine = new Engine({ bridgeId: config.bridge.id, sources: parts.sources, sinks: parts.sinks, routes: config.routes });
-    engine.primeIndex();
+    const planned = await planTargets({ bridgeId: config.bridge.id, sources: parts.sources, sinks: parts.sinks, routes: config.routes, weights: new Weights(config.weights) });
     const changes: PlannedChange[] = [];
     let inSync = 0;
-    for (const { target, result } of await engine.plan()) {
+    for (const { target, result } of planned) {
       if (result.change === 'none') {
         inSync++;
         continue;
@@ -40,6 +39,7 @@ export async function planBridge(config: Config, kinds: AdapterKinds, options: P
         action: result.change,
         before: result.before,
         after: result.after,
+        operations: result.operations,
         ...(result.held === undefined ? {} : { reason: result.held.reason }),
       });
     }

@@ -1,5 +1,5 @@
-import type { Endpoint, RegistryId, ServiceRef, ServicePort } from '../model/index.ts';
-import { refKey } from '../model/index.ts';
+import type { Endpoint, RegistryId, ServiceRef, ServicePort, ServiceSnapshot } from '../model/index.ts';
+import { mergeShape, refKey } from '../model/index.ts';
 import type { Source } from '../ports/index.ts';
 
 /** One service as every source sees it, merged: what the resolver answers. */
@@ -81,19 +81,18 @@ export class Catalog {
     const key = refKey(ref);
     const registries: RegistryId[] = [];
     const endpoints: Endpoint[] = [];
-    const ports = new Map<string, ServicePort>();
-    const metadata: Record<string, string> = {};
+    const snaps: ServiceSnapshot[] = [];
+    // Sources in config order; the first to name a port or metadata key wins (mergeShape).
     for (const s of this.#sources) {
       const snap = s.get(ref);
       if (snap === undefined) continue;
       registries.push(s.id);
       endpoints.push(...snap.endpoints);
-      for (const p of snap.ports) if (!ports.has(p.name)) ports.set(p.name, p);
-      Object.assign(metadata, snap.metadata);
+      snaps.push(snap);
     }
     endpoints.sort((a, b) => endpointOrder(a).localeCompare(endpointOrder(b)));
     const shaped = this.#shape === undefined ? endpoints : this.#shape(ref, endpoints);
-    const content = { ports: [...ports.values()], endpoints: shaped, registries, metadata };
+    const content = { ...mergeShape(snaps), endpoints: shaped, registries };
     const fingerprint = JSON.stringify(content);
     if (this.#fingerprints.get(key) === fingerprint) return;
     // Still absent: nothing changed, so no revision and no event (sources may nudge spuriously).

@@ -123,9 +123,9 @@ describe('run', () => {
 const PLAN: PlanReport = {
   bridgeId: 'prod-east',
   changes: [
-    { route: 'nacos->k8s', sink: 'k8s', ref: { namespace: 'shop', name: 'orders' }, action: 'create', before: 0, after: 3 },
-    { route: 'nacos->k8s', sink: 'k8s', ref: { namespace: 'shop', name: 'pay' }, action: 'hold', before: 10, after: 2, reason: 'shrinks by 80% (> 50%)' },
-    { route: 'k8s->nacos', sink: 'nacos', ref: { namespace: 'shop', name: 'cart' }, action: 'update', before: 2, after: 3 },
+    { route: 'nacos->k8s', sink: 'k8s', ref: { namespace: 'shop', name: 'orders' }, action: 'create', before: 0, after: 3, operations: [{ verb: 'create', record: 'Service shop/orders' }, { verb: 'create', record: 'EndpointSlice shop/orders-vm-1' }] },
+    { route: 'nacos->k8s', sink: 'k8s', ref: { namespace: 'shop', name: 'pay' }, action: 'hold', before: 10, after: 2, operations: [], reason: 'shrinks by 80% (> 50%)' },
+    { route: 'k8s->nacos', sink: 'nacos', ref: { namespace: 'shop', name: 'cart' }, action: 'update', before: 2, after: 3, operations: [{ verb: 'update', record: 'instance 1a2b' }] },
   ],
   inSync: 12,
   unsyncedSources: [],
@@ -137,8 +137,9 @@ describe('plan', () => {
     const { io, out } = captureIo();
     expect(await runCli(['plan', '-c', configFile(GOOD_CONFIG), '--timeout', '90s'], fakeDeps({ plan }), io)).toBe(0);
     expect(plan.mock.calls[0]).toEqual([expect.anything(), { timeoutMs: 90_000, logger: expect.anything() as unknown }]);
-    expect(out()).toContain('route nacos->k8s\n  ACTION  SINK  SERVICE      ENDPOINTS  REASON\n  create  k8s   shop/orders  0 → 3\n');
-    expect(out()).toContain('  hold    k8s   shop/pay     10 → 2     shrinks by 80% (> 50%)\n');
+    expect(out()).toContain('route nacos->k8s\n  ACTION  SINK  SERVICE      ENDPOINTS  WRITES        REASON\n  create  k8s   shop/orders  0 → 3      2 (2 create)\n');
+    expect(out()).toContain('  hold    k8s   shop/pay     10 → 2     0             shrinks by 80% (> 50%)\n');
+    expect(out()).toContain('  update  nacos  shop/cart  2 → 3      update instance 1a2b\n');
     expect(out()).toContain('3 changes: 1 create, 1 update, 0 delete, 1 hold; 12 targets in sync');
   });
 

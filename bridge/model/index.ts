@@ -12,7 +12,7 @@ export {
 export { type ServicePort, type ServiceSnapshot, emptySnapshot } from './snapshot.ts';
 export { type Ownership, MARKER, instanceId } from './ownership.ts';
 export { toDns1035, isDns1035, NameTable, type NameClaim } from './naming.ts';
-export { endpointProblem, METADATA_LIMITS } from './validate.ts';
+export { endpointProblem, refProblem, METADATA_LIMITS, MAX_NAME_LENGTH } from './validate.ts';
 export {
   type Selector,
   type NameMap,
@@ -24,3 +24,5 @@ export {
   selects,
   globToRegExp,
 } from './route.ts';
+export { sameValue } from './equal.ts';
+export { mergeShape } from './merge.ts';

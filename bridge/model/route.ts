@@ -35,7 +35,7 @@ export interface RoutePolicy {
   readonly deleteGuard: DeleteGuard;
   /** Source unreachable: freeze forever (undefined) or drop its endpoints after this long. */
   readonly staleAfterSeconds?: number;
-  /** Carry draining (serving and terminating) endpoints so targets stop sending before exit. */
+  /** Draining (serving and terminating) endpoints are written as draining; false writes them as down. */
   readonly exportDraining: boolean;
 }
 

@@ -27,3 +27,23 @@ export function endpointProblem(ep: Endpoint): string | undefined {
   }
   return undefined;
 }
+
+/** Longest namespace or service name the model carries (the resolver's HTTP API caps names at 512 too). */
+export const MAX_NAME_LENGTH = 512;
+
+/**
+ * Why a service identity cannot be carried, or undefined when it can. `/` separates namespace
+ * and name in every key, URL and log line, so neither part may hold one; control characters
+ * and empty or oversized parts are refused too. Sources call it while converting and quarantine
+ * the service with this reason; nothing downstream ever sees such a ref.
+ */
+export function refProblem(ref: { readonly namespace: string; readonly name: string }): string | undefined {
+  for (const [part, value] of [['namespace', ref.namespace], ['name', ref.name]] as const) {
+    if (value.length === 0) return `service ${part} is empty`;
+    if (value.length > MAX_NAME_LENGTH) return `service ${part} is ${value.length} characters (limit ${MAX_NAME_LENGTH})`;
+    if (value.includes('/')) return `service ${part} ${JSON.stringify(value.slice(0, 80))} contains "/", which the model reserves as the namespace/name separator`;
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(value)) return `service ${part} ${JSON.stringify(value.slice(0, 80))} contains a control character`;
+  }
+  return undefined;
+}

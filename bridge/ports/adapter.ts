@@ -16,6 +16,12 @@ export interface LeaderElection {
   start(signal: AbortSignal): void;
   /** Checked before every reconcile; false stops writes at once. */
   isLeader(): boolean;
+  /**
+   * Optional: calls `listener` on every change of leadership, as the elector sees it happen.
+   * Without it the runtime polls `isLeader` (a takeover must resync at once, not at the next
+   * periodic resync).
+   */
+  onChange?(listener: (leader: boolean) => void): () => void;
   /** Hands the lease over on shutdown so a peer takes over without waiting for expiry. */
   release(): Promise<void>;
   /**

@@ -4,31 +4,66 @@ import type { Endpoint, RegistryId, ServiceRef, ServiceSnapshot } from '../model
 export type EndpointField = Exclude<keyof Endpoint, 'address' | 'ports'>;
 
 /**
+ * One read of what this bridge owns for one service. Each sink extends it with the native
+ * records it read, so `plan` can compare everything it renders without reading again.
+ */
+export interface SinkState {
+  readonly ref: ServiceRef;
+  /**
+   * What is owned, in model form, or undefined when nothing is: the deletion guard counts its
+   * endpoints, status and `isthmus plan` report them. The fields named by `Sink.fields`
+   * round-trip exactly.
+   */
+  readonly observed: ServiceSnapshot | undefined;
+}
+
+/** One native write a plan would make, described for `isthmus plan`, logs and tests. */
+export interface SinkOperation {
+  readonly verb: 'create' | 'update' | 'delete';
+  /** The native record, e.g. `Service shop/orders`, `instance 1a2b3c4d5e6f7a8b`, a znode path. */
+  readonly record: string;
+}
+
+/** Part of a desired state the sink will not write, with why; shown as quarantined in status. */
+export interface SinkRefusal {
+  /** What was refused: an endpoint's origin id, an annotation, a port name… */
+  readonly nativeId: string;
+  readonly reason: string;
+}
+
+/** The native writes that turn one read state into one desired state; empty = in sync. */
+export interface SinkPlan {
+  readonly operations: readonly SinkOperation[];
+  /** What the desired state asked for that this registry cannot hold (the rest is written). */
+  readonly refusals?: readonly SinkRefusal[];
+}
+
+/**
  * Write side of a registry. Sees and touches only records carrying this bridge's `managed-by`.
  *
- * Contract:
- * - `fields` names the endpoint fields this registry can store besides address and ports (an
- *   EndpointSlice has no per-endpoint metadata, say). `observe` returns what this bridge owns
- *   for `ref`, with those fields round-tripped exactly, or undefined when nothing is owned; the
- *   engine compares desired and observed on exactly those fields, which is what makes a second
- *   reconcile and a restart write nothing. `observe` is safe to call at any time.
+ * Contract (DESIGN §3), per pass and per service: one `read`, one pure `plan`, one `execute`.
+ * - `read` returns what this bridge owns for `ref` now. It may be called at any time.
+ * - `plan(state, desired)` compares everything the sink renders — endpoint fields, health and
+ *   service-level shape such as ports, annotations, Dubbo interfaces and metadata revision — and
+ *   lists only the writes that differ. Pure: no I/O, same answer for the same input, so a second
+ *   pass and a restart plan nothing. `desired` undefined means: remove every owned record of the
+ *   ref. An endpoint `desired` carries as not ready is written as not ready where the registry
+ *   holds health, and withdrawn only where it cannot (the sink's README says which).
+ * - `execute` performs a plan made from the latest `read` of the same ref, batched where the
+ *   registry allows. Failures throw a `BridgeError`; the engine re-reads and retries with backoff.
  * - `ownedRefs` lists every ref with at least one owned record (used by resync garbage
  *   collection). It must be complete: a ref missing here is a record never cleaned up.
- * - `apply` makes the owned state for `desired.ref` equal `desired` (the full set; an empty set
- *   keeps the service but no endpoints). It is idempotent: applying what `observe` returns
- *   performs zero registry writes. It writes as few records as the registry allows (batched).
- * - `remove` deletes every owned record of `ref` and nothing else.
- * - The engine never calls two of these for the same ref at once; calls for different refs may
- *   run concurrently. Failures throw a `BridgeError`; the engine retries with backoff.
+ * - The engine never works on the same ref twice at once; different refs may run concurrently.
  */
-export interface Sink {
+export interface Sink<S extends SinkState = SinkState, P extends SinkPlan = SinkPlan> {
   readonly id: RegistryId;
+  /** The endpoint fields `read` round-trips besides address and ports (contract tests check them). */
   readonly fields: readonly EndpointField[];
   start(signal: AbortSignal): Promise<void>;
-  observe(ref: ServiceRef): Promise<ServiceSnapshot | undefined>;
+  read(ref: ServiceRef): Promise<S>;
+  plan(state: S, desired: ServiceSnapshot | undefined): P;
+  execute(plan: P): Promise<void>;
   ownedRefs(): Promise<readonly ServiceRef[]>;
-  apply(desired: ServiceSnapshot): Promise<void>;
-  remove(ref: ServiceRef): Promise<void>;
   /**
    * Optional: the registry lost what we wrote behind our back (a Consul dev agent restarted, a
    * ZooKeeper session expired). The engine answers with a resync of this sink at once instead
@@ -49,4 +84,23 @@ export interface Sink {
    * leader's exit then removes nothing callers see.
    */
   adopt?(): void;
+}
+
+/** What this bridge owns of `ref` in `sink`, in model form (tests, cleanup, status). */
+export async function observeOwned(sink: Sink, ref: ServiceRef): Promise<ServiceSnapshot | undefined> {
+  return (await sink.read(ref)).observed;
+}
+
+/** Read, plan, execute: makes the owned state of `desired.ref` equal `desired`. Returns the plan. */
+export async function applyDesired(sink: Sink, desired: ServiceSnapshot): Promise<SinkPlan> {
+  const plan = sink.plan(await sink.read(desired.ref), desired);
+  if (plan.operations.length > 0) await sink.execute(plan);
+  return plan;
+}
+
+/** Removes every owned record of `ref` and nothing else. Returns the plan. */
+export async function removeOwned(sink: Sink, ref: ServiceRef): Promise<SinkPlan> {
+  const plan = sink.plan(await sink.read(ref), undefined);
+  if (plan.operations.length > 0) await sink.execute(plan);
+  return plan;
 }

@@ -1,5 +1,5 @@
-import type { Endpoint, RegistryId, Route, ServicePort, ServiceSnapshot } from '../model/index.ts';
-import { endpointKey, endpointProblem, liveness, selects } from '../model/index.ts';
+import type { Endpoint, RegistryId, Route, ServiceSnapshot } from '../model/index.ts';
+import { endpointKey, endpointProblem, liveness, mergeShape, selects } from '../model/index.ts';
 import type { QuarantinedRecord, Source } from '../ports/index.ts';
 import { applySplit, type Split } from './split.ts';
 import type { Contributor, Target } from './target.ts';
@@ -19,7 +19,9 @@ export interface DesiredState {
 
 /**
  * The desired state of one target: the union of every contributing source snapshot, filtered by
- * each route's selector and health policy. Pure apart from reading source caches.
+ * each route's selector and health policy. Contributors come in config order and the first to
+ * say something wins (an endpoint at the same address and ports, a port name, a metadata key:
+ * `mergeShape`, the same rule as the catalog's). Pure apart from reading source caches.
  */
 export function desiredState(
   target: Target,
@@ -29,8 +31,7 @@ export function desiredState(
   split?: Split,
 ): DesiredState {
   const endpoints = new Map<string, Endpoint>();
-  const ports = new Map<string, ServicePort>();
-  const metadata: Record<string, string> = {};
+  const shapes: ServiceSnapshot[] = [];
   const routes = new Set<Route>();
   const gone: Contributor[] = [];
   const quarantined: QuarantinedRecord[] = [];
@@ -53,17 +54,17 @@ export function desiredState(
     }
     routes.add(c.route);
     origin ??= c.source;
-    for (const p of snap.ports) if (!ports.has(p.name)) ports.set(p.name, p);
-    Object.assign(metadata, snap.metadata);
+    shapes.push(snap);
     for (const ep of snap.endpoints) {
       const problem = endpointProblem(ep);
       if (problem !== undefined) {
         quarantined.push({ registry: ep.origin.registry, nativeId: ep.origin.nativeId, ref: c.ref, reason: problem, since: now });
         continue;
       }
-      const state = liveness(ep);
-      if (state === 'down' || (state === 'draining' && !c.route.policy.exportDraining)) continue;
-      endpoints.set(endpointKey(ep), ep);
+      // Health is state (DESIGN §5): a not-ready endpoint stays desired, as not ready, so the
+      // sink writes its health (or withdraws it where it cannot) and the guard never sees it go.
+      const exported = !c.route.policy.exportDraining && liveness(ep) === 'draining' ? { ...ep, serving: false } : ep;
+      if (!endpoints.has(endpointKey(ep))) endpoints.set(endpointKey(ep), exported);
     }
   }
 
@@ -73,9 +74,8 @@ export function desiredState(
       ? undefined
       : {
           ref: target.ref,
-          ports: [...ports.values()],
+          ...mergeShape(shapes),
           endpoints: withSplit(exported, split, target, sources),
-          metadata,
           origin,
         };
   return { snapshot, routes: [...routes], gone, quarantined, stale: [...stale] };

@@ -48,7 +48,9 @@ export class EngineBook {
     } else {
       this.#holds.delete(key);
     }
-    if (desired.quarantined.length > 0) this.#quarantine.set(key, desired.quarantined);
+    const refused = result.refused.map((r): QuarantinedRecord => ({ registry: target.sink, nativeId: r.nativeId, ref: target.ref, reason: r.reason, since: this.#quarantine.get(key)?.find((q) => q.nativeId === r.nativeId && q.registry === target.sink)?.since ?? at }));
+    const quarantined = [...desired.quarantined, ...refused];
+    if (quarantined.length > 0) this.#quarantine.set(key, quarantined);
     else this.#quarantine.delete(key);
     this.#targets.set(key, {
       sink: target.sink,
@@ -59,6 +61,18 @@ export class EngineBook {
       at,
       ...(held === undefined ? {} : { held }),
     });
+  }
+
+  /** Drops everything remembered about a target that no source feeds and no sink holds. */
+  forget(key: string): void {
+    this.#targets.delete(key);
+    this.#holds.delete(key);
+    this.#quarantine.delete(key);
+  }
+
+  /** Targets remembered (for tests that prove bookkeeping shrinks back). */
+  get size(): number {
+    return Math.max(this.#targets.size, this.#holds.size, this.#quarantine.size);
   }
 
   recordError(key: string, target: Target, error: string, at: number): void {

@@ -1,14 +1,16 @@
-import type { RegistryId, Route, RoutePolicy, ServiceRef } from '../model/index.ts';
+import type { RegistryId, Route, ServiceRef } from '../model/index.ts';
 import { describeError, isTerminal } from '../errors/index.ts';
 import type { Sink, Source } from '../ports/index.ts';
-import { EngineBook } from './engine-book.ts';
 import type { EngineLogger } from './logger-port.ts';
 import { SILENT_LOGGER } from './logger-port.ts';
 import { RetryLimiter, type RetryPolicy } from './rate-limiter.ts';
-import { reconcile, type ReconcileResult } from './reconciler.ts';
+import { ReconcileContext } from './reconcile-context.ts';
+import { reconcile } from './reconciler.ts';
+import { SinkBackoff } from './sink-backoff.ts';
+import { SinkGate } from './sink-gate.ts';
 import type { BridgeStatus, ServiceExplain, StatusProvider } from './status.ts';
 import { NO_METRICS, type SyncMetrics } from './sync-metrics.ts';
-import { ContributorIndex, parseTargetKey, targetKey, type Target } from './target.ts';
+import type { Target } from './target.ts';
 import type { Weights } from './weights.ts';
 import { WorkQueue } from './work-queue.ts';
 
@@ -28,80 +30,74 @@ export interface EngineOptions {
   readonly logger?: EngineLogger;
   /** Whether this replica may write (leader election); read before every write. */
   readonly isWriter?: () => boolean;
-  /** Migration splits; a change re-checks every target (they are rare and diffs are cheap). */
+  /** Migration splits; a change re-checks the targets of that service. */
   readonly weights?: Weights;
 }
 
 /**
  * The level-triggered sync engine: source nudges → debounced work queue → workers reconcile one
- * (sink, service) target at a time. Nothing is reconciled into a sink until every source feeding
- * it has synced and the sink has listed what it owns; a jittered periodic resync re-checks every
- * target, including owned records whose source is gone (garbage collection).
+ * (sink, service) target at a time. Nothing is reconciled into a sink until its gate opens
+ * (`sink-gate.ts`); a registry failing as a whole is backed off as a whole (`sink-backoff.ts`);
+ * a jittered periodic resync re-checks every target, including owned records whose source is
+ * gone (garbage collection). A worker never stops on a failure: every pass ends in a status.
  */
 export class Engine implements StatusProvider {
   readonly #o: EngineOptions;
-  readonly #sources: ReadonlyMap<RegistryId, Source>;
-  readonly #sinks: ReadonlyMap<RegistryId, Sink>;
-  readonly #routesBySink = new Map<RegistryId, Route[]>();
-  readonly #index = new ContributorIndex();
+  readonly #ctx: ReconcileContext;
   readonly #queue: WorkQueue;
   readonly #limiter: RetryLimiter;
   readonly #metrics: SyncMetrics;
   readonly #log: EngineLogger;
-  readonly #book: EngineBook;
-  readonly #readySinks = new Set<RegistryId>();
-  readonly #hadKeys = new Set<RegistryId>();
+  readonly #backoff = new Map<RegistryId, SinkBackoff>();
+  readonly #gate: SinkGate;
   readonly #unsubscribe: (() => void)[] = [];
   readonly #workers: Promise<void>[] = [];
   #busy = 0;
   #wasWriter = true;
-  #gateTimer: NodeJS.Timeout | undefined;
   #resyncTimer: NodeJS.Timeout | undefined;
   #idleWaiters: (() => void)[] = [];
 
   constructor(options: EngineOptions) {
     this.#o = options;
-    this.#sources = new Map(options.sources.map((s) => [s.id, s]));
-    this.#sinks = new Map(options.sinks.map((s) => [s.id, s]));
-    for (const r of options.routes) {
-      const list = this.#routesBySink.get(r.to) ?? [];
-      list.push(r);
-      this.#routesBySink.set(r.to, list);
-    }
+    this.#ctx = new ReconcileContext(options.bridgeId, options.sources, options.sinks, options.routes, options.weights);
     this.#queue = new WorkQueue({ quietMs: options.quietMs ?? 25, maxDelayMs: options.maxDelayMs ?? 1000 });
-    this.#limiter = new RetryLimiter({ baseMs: 200, maxMs: 60_000, perSecond: 50, burst: 500, ...options.retry });
+    const retry: RetryPolicy = { baseMs: 200, maxMs: 60_000, perSecond: 50, burst: 500, ...options.retry };
+    this.#limiter = new RetryLimiter(retry);
     this.#metrics = options.metrics ?? NO_METRICS;
     this.#log = options.logger ?? SILENT_LOGGER;
-    this.#book = new EngineBook(options.bridgeId, options.routes, this.#sources);
+    for (const s of options.sinks) this.#backoff.set(s.id, new SinkBackoff(s.id, { baseMs: retry.baseMs, maxMs: retry.maxMs }, this.#log));
+    this.#gate = new SinkGate(this.#ctx, this.#backoff, this.#log, {
+      onOwned: (_sink, keys) => { for (const k of keys) this.#queue.add(k); },
+      onOpen: () => {
+        this.#resyncSources();
+        this.#checkIdle();
+      },
+    });
   }
 
   /** Subscribes to the sources and starts the workers. Sources and sinks are started by the caller. */
   start(): void {
-    for (const source of this.#sources.values()) {
+    for (const source of this.#ctx.sources.values()) {
       this.#unsubscribe.push(source.onChange((ref) => { this.#nudge(source.id, ref); }));
     }
-    for (const sink of this.#sinks.values()) {
+    for (const sink of this.#ctx.sinks.values()) {
       const off = sink.onReset?.(() => {
         this.#log.warn({ sink: sink.id }, 'registry lost our records; resyncing this sink now');
         this.resync().catch((err: unknown) => { this.#log.warn({ err: describeError(err) }, 'resync after reset failed; the periodic one retries'); });
       });
       if (off !== undefined) this.#unsubscribe.push(off);
     }
-    const offWeights = this.#o.weights?.onChange(() => {
-      for (const source of this.#sources.values()) for (const ref of source.keys()) this.#nudge(source.id, ref);
-    });
+    const offWeights = this.#o.weights?.onChange((ref) => { this.#nudgeService(ref); });
     if (offWeights !== undefined) this.#unsubscribe.push(offWeights);
     for (let i = 0; i < (this.#o.workers ?? 8); i++) this.#workers.push(this.#work());
-    this.#gateTimer = setInterval(() => { void this.#openGates(); }, 100);
-    this.#gateTimer.unref();
-    void this.#openGates();
+    this.#gate.start();
     this.#scheduleResync();
   }
 
   /** Stops taking work and waits for reconciles in flight; never deletes or deregisters anything. */
   async stop(): Promise<void> {
     for (const u of this.#unsubscribe.splice(0)) u();
-    clearInterval(this.#gateTimer);
+    this.#gate.stop();
     clearTimeout(this.#resyncTimer);
     this.#queue.shutdown();
     await Promise.all(this.#workers);
@@ -109,7 +105,7 @@ export class Engine implements StatusProvider {
 
   /** True once every sink has opened (its sources synced, its owned records listed). */
   synced(): boolean {
-    return this.#readySinks.size === this.#sinks.size;
+    return this.#gate.allOpen();
   }
 
   /** Resolves when every sink is open and no work is queued or running (tests, bench, plan). */
@@ -120,57 +116,55 @@ export class Engine implements StatusProvider {
 
   /** Re-checks every target now: every source key and every owned record of every open sink. */
   async resync(): Promise<void> {
-    for (const source of this.#sources.values()) {
-      for (const ref of source.keys()) this.#nudge(source.id, ref);
-    }
-    for (const sinkId of this.#readySinks) {
+    this.#resyncSources();
+    for (const sinkId of this.#gate.openSinks()) {
+      if ((this.#backoff.get(sinkId)?.admit() ?? 0) > 0) continue; // its next probe comes with the backoff
       try {
-        await this.#enqueueOwned(sinkId);
+        await this.#gate.listOwned(sinkId);
+        this.#backoff.get(sinkId)?.succeeded();
       } catch (err) {
         // One registry being down must not stop the others' garbage collection; the next resync retries.
-        this.#log.warn({ sink: sinkId, err: describeError(err) }, 'cannot list owned records during resync');
+        this.#backoff.get(sinkId)?.failed(err, 'cannot list owned records during resync');
       }
     }
   }
 
   summary(): BridgeStatus {
-    return this.#book.summary(this.#o.isWriter?.() ?? true, this.#queue.depth);
+    return this.#ctx.book.summary(this.#o.isWriter?.() ?? true, this.#queue.depth);
   }
 
   explain(ref: ServiceRef): ServiceExplain {
-    return this.#book.explain(ref);
+    return this.#ctx.book.explain(ref);
+  }
+
+  /** Sizes of the per-service bookkeeping (tests prove it shrinks back after churn). */
+  bookkeeping(): { contributors: number; ownedOnly: number; book: number; queue: number } {
+    return { ...this.#ctx.sizes(), queue: this.#queue.depth };
+  }
+
+  /** The shared reconcile context, for the dry run (`dry-run.ts`). */
+  get context(): ReconcileContext {
+    return this.#ctx;
+  }
+
+  #resyncSources(): void {
+    for (const source of this.#ctx.sources.values()) {
+      for (const ref of source.keys()) this.#nudge(source.id, ref);
+    }
   }
 
   #nudge(source: RegistryId, ref: ServiceRef): void {
-    if (!this.#hadKeys.has(source) && this.#sources.get(source)?.get(ref) !== undefined) this.#hadKeys.add(source);
-    for (const key of this.#index.note(this.#o.routes, source, ref)) this.#queue.add(key);
+    for (const key of this.#ctx.noteSource(source, ref)) this.#queue.add(key);
     this.#metrics.queueDepth(this.#queue.depth);
   }
 
-  async #openGates(): Promise<void> {
-    for (const [id, source] of this.#sources) this.#metrics.sourceSynced(id, source.hasSynced());
-    for (const [sinkId] of this.#sinks) {
-      if (this.#readySinks.has(sinkId)) continue;
-      const feeding = (this.#routesBySink.get(sinkId) ?? []).flatMap((r) => r.from);
-      if (!feeding.every((id) => this.#sources.get(id)?.hasSynced() === true)) continue;
-      try {
-        await this.#enqueueOwned(sinkId);
-        this.#readySinks.add(sinkId);
-        this.#log.info({ sink: sinkId }, 'sources synced and owned records listed: sink open for writes');
-        await this.resync();
-        // Once every sink is open the gate has nothing left to do; idle CPU matters at 100k endpoints.
-        if (this.synced()) clearInterval(this.#gateTimer);
-      } catch (err) {
-        this.#log.warn({ sink: sinkId, err: describeError(err) }, 'cannot list owned records yet; sink stays closed');
-      }
+  /** A service's split changed: only the targets it feeds, not every key of every source. */
+  #nudgeService(ref: ServiceRef): void {
+    for (const source of this.#ctx.sources.values()) if (source.get(ref) !== undefined) this.#nudge(source.id, ref);
+    for (const key of this.#ctx.keys()) {
+      const t = this.#ctx.target(key);
+      if (t !== undefined && t.ref.namespace === ref.namespace && t.ref.name === ref.name) this.#queue.add(key);
     }
-    this.#checkIdle();
-  }
-
-  async #enqueueOwned(sinkId: RegistryId): Promise<void> {
-    const sink = this.#sinks.get(sinkId);
-    if (sink === undefined) return;
-    for (const ref of await sink.ownedRefs()) this.#queue.add(targetKey({ sink: sinkId, ref }));
   }
 
   #scheduleResync(): void {
@@ -191,6 +185,10 @@ export class Engine implements StatusProvider {
       this.#busy++;
       try {
         await this.#process(item.key, item.firstAddedAt);
+      } catch (err) {
+        // A bug, not a registry answer: report it and keep the worker alive for everything else.
+        this.#log.error({ key: item.key, err: describeError(err) }, 'internal error while reconciling; the key is retried with backoff');
+        this.#queue.addAfter(item.key, this.#limiter.when(item.key));
       } finally {
         this.#busy--;
         this.#queue.done(item.key);
@@ -201,9 +199,14 @@ export class Engine implements StatusProvider {
   }
 
   async #process(key: string, firstAddedAt: number): Promise<void> {
-    const target = parseTargetKey(key);
-    const sink = this.#sinks.get(target.sink);
-    if (sink === undefined || !this.#readySinks.has(target.sink)) return; // the gate's resync re-queues it
+    const target = this.#ctx.target(key);
+    if (target === undefined || !this.#gate.isOpen(target.sink)) return; // the gate's resync re-queues it
+    const backoff = this.#backoff.get(target.sink);
+    const wait = backoff?.admit() ?? 0;
+    if (wait > 0) {
+      this.#queue.addAfter(key, wait);
+      return;
+    }
     const started = Date.now();
     const writer = this.#o.isWriter?.() ?? true;
     if (writer && !this.#wasWriter) {
@@ -213,87 +216,44 @@ export class Engine implements StatusProvider {
     }
     this.#wasWriter = writer;
     try {
-      const result = await reconcile(this.#input(key, target, sink, writer));
+      const result = await reconcile(this.#ctx.input(key, target, writer, started));
+      backoff?.succeeded();
       this.#limiter.forget(key);
-      this.#book.record(key, target, result, started);
-      if (result.change !== 'none' && result.outcome !== 'waiting') {
+      this.#ctx.settle(key, target, result, started);
+      if (result.change !== 'none' && result.outcome !== 'planned') {
         this.#metrics.write(target.sink, result.change === 'delete' ? 'remove' : 'apply', 'ok');
         this.#metrics.propagation(target.sink, (Date.now() - firstAddedAt) / 1000);
-        this.#log.debug({ sink: target.sink, key, change: result.change, before: result.before, after: result.after }, 'reconciled');
+        this.#log.debug({ sink: target.sink, key, change: result.change, before: result.before, after: result.after, writes: result.operations.length }, 'reconciled');
       }
       if (result.requeueAfterMs !== undefined) this.#queue.addAfter(key, result.requeueAfterMs);
       this.#metrics.reconciled(target.sink, result.outcome, (Date.now() - started) / 1000);
     } catch (err) {
-      this.#book.recordError(key, target, describeError(err), started);
-      this.#metrics.reconciled(target.sink, 'error', (Date.now() - started) / 1000);
-      this.#metrics.write(target.sink, 'apply', 'error');
-      if (isTerminal(err)) {
-        this.#limiter.forget(key);
-        this.#log.error({ sink: target.sink, key, err: describeError(err) }, 'reconcile failed for good; not retried until the next change');
-        return;
-      }
-      const delay = this.#limiter.when(key);
+      this.#failed(key, target, err, started);
+    }
+  }
+
+  #failed(key: string, target: Target, err: unknown, started: number): void {
+    this.#ctx.book.recordError(key, target, describeError(err), started);
+    this.#metrics.reconciled(target.sink, 'error', (Date.now() - started) / 1000);
+    this.#metrics.write(target.sink, 'apply', 'error');
+    const backoff = this.#backoff.get(target.sink);
+    if (backoff !== undefined && SinkBackoff.isSinkWide(err)) {
+      // The registry, not this record: the whole sink waits, and this key is its next probe.
       this.#metrics.retry(target.sink);
-      this.#log.warn({ sink: target.sink, key, err: describeError(err), retryInMs: delay }, 'reconcile failed; retrying');
-      this.#queue.addAfter(key, delay);
+      this.#queue.addAfter(key, backoff.failed(err, 'registry failing; writes paused'));
+      return;
     }
-  }
-
-  #input(key: string, target: Target, sink: Sink, write: boolean): Parameters<typeof reconcile>[0] {
-    const split = this.#o.weights?.get(target.ref);
-    return {
-      target,
-      sink,
-      sources: this.#sources,
-      routesToSink: this.#routesBySink.get(target.sink) ?? [],
-      contributors: this.#index.get(key),
-      frozen: (policy) => this.#frozenOrigins(policy),
-      heldSince: this.#book.heldSince(key),
-      now: Date.now(),
-      write,
-      ...(split === undefined ? {} : { split }),
-    };
-  }
-
-  /** Dry run of every target: what a writer would do now. Used by `isthmus plan`. */
-  async plan(): Promise<{ key: string; target: Target; result: ReconcileResult }[]> {
-    const keys = new Set<string>(this.#index.keys());
-    for (const [sinkId, sink] of this.#sinks) {
-      for (const ref of await sink.ownedRefs()) keys.add(targetKey({ sink: sinkId, ref }));
+    backoff?.succeeded(); // it answered: a record-level refusal says the registry is up
+    if (isTerminal(err)) {
+      this.#limiter.forget(key);
+      this.#log.error({ sink: target.sink, key, err: describeError(err) }, 'reconcile failed for good; not retried until the next change');
+      return;
     }
-    const out: { key: string; target: Target; result: ReconcileResult }[] = [];
-    for (const key of [...keys].sort()) {
-      const target = parseTargetKey(key);
-      const sink = this.#sinks.get(target.sink);
-      if (sink === undefined) continue;
-      out.push({ key, target, result: await reconcile(this.#input(key, target, sink, false)) });
-    }
-    return out;
-  }
-
-  /** Subscribes the index to source keys without starting workers (for plan). */
-  primeIndex(): void {
-    for (const source of this.#sources.values()) {
-      for (const ref of source.keys()) {
-        if (source.get(ref) !== undefined) this.#hadKeys.add(source.id);
-        this.#index.note(this.#o.routes, source.id, ref);
-      }
-    }
-  }
-
-  #frozenOrigins(policy: RoutePolicy): Map<RegistryId, string> {
-    const frozen = new Map<RegistryId, string>();
-    const now = Date.now();
-    for (const [id, source] of this.#sources) {
-      const h = source.health();
-      const stale = policy.staleAfterSeconds !== undefined && now - h.lastContact > policy.staleAfterSeconds * 1000;
-      if (!h.reachable && !stale) {
-        frozen.set(id, `source ${id} is unreachable${h.lastError === undefined ? '' : ` (${h.lastError})`}: its endpoints are frozen`);
-      } else if (policy.deleteGuard.registryEmpty === 'hold' && this.#hadKeys.has(id) && isEmpty(source)) {
-        frozen.set(id, `source ${id} went empty after listing services: held as a likely outage, not propagated`);
-      }
-    }
-    return frozen;
+    const delay = this.#limiter.when(key);
+    this.#metrics.retry(target.sink);
+    if (this.#limiter.failures(key) <= 1) this.#log.warn({ sink: target.sink, key, err: describeError(err), retryInMs: delay }, 'reconcile failed; retrying');
+    else this.#log.debug({ sink: target.sink, key, err: describeError(err), retryInMs: delay }, 'reconcile failed again; retrying');
+    this.#queue.addAfter(key, delay);
   }
 
   #isIdle(): boolean {
@@ -304,8 +264,4 @@ export class Engine implements StatusProvider {
     if (!this.#isIdle() || this.#idleWaiters.length === 0) return;
     for (const w of this.#idleWaiters.splice(0)) w();
   }
-}
-
-function isEmpty(source: Source): boolean {
-  return source.keys()[Symbol.iterator]().next().done === true;
 }

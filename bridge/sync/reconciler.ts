@@ -1,8 +1,7 @@
 import type { Endpoint, RegistryId, Route, RoutePolicy, ServiceSnapshot } from '../model/index.ts';
 import { DEFAULT_POLICY, endpointKey } from '../model/index.ts';
-import type { Sink, Source } from '../ports/index.ts';
+import type { Sink, SinkOperation, SinkRefusal, Source } from '../ports/index.ts';
 import { desiredState, type DesiredState } from './desired.ts';
-import { diffEndpoints, isNoop } from './diff.ts';
 import { guardRemovals } from './guard.ts';
 import type { ReconcileOutcome } from './status.ts';
 import type { Split } from './split.ts';
@@ -29,6 +28,10 @@ export interface ReconcileResult {
   readonly outcome: ReconcileOutcome;
   readonly change: 'none' | 'create' | 'update' | 'delete' | 'hold';
   readonly desired: DesiredState;
+  /** The native writes planned (and, when writing, performed). Empty = in sync. */
+  readonly operations: readonly SinkOperation[];
+  /** What the sink refused to write, with why (quarantined in status). */
+  readonly refused: readonly SinkRefusal[];
   /** Endpoints owned before and after (after = what was or would be written). */
   readonly before: number;
   readonly after: number;
@@ -38,24 +41,25 @@ export interface ReconcileResult {
 }
 
 /**
- * One level-triggered pass over one target: desired (from source caches) vs actual (owned
- * records in the sink) → the fewest writes, with the deletion guard applied. The same function
- * serves create, update, delete, cold start, resync, hand edits and `isthmus plan`.
+ * One level-triggered pass over one target (DESIGN §3): desired (from source caches), one read
+ * of what the sink owns, one plan of native writes, the deletion guard over the endpoints that
+ * would disappear, then the writes. The same function serves create, update, delete, cold
+ * start, resync, hand edits and `isthmus plan`.
+ *
+ * Only disappearance is guarded. An endpoint a live source reports as not ready stays in the
+ * desired set with that health, so it is written as such (or withdrawn by a sink that cannot
+ * hold health) at once, and never counts as a removal.
  */
 export async function reconcile(input: ReconcileInput): Promise<ReconcileResult> {
   const { target, sink, now } = input;
   const desired = desiredState(target, input.contributors, input.sources, now, input.split);
-  const actual = await sink.observe(target.ref);
+  const state = await sink.read(target.ref);
+  const actual = state.observed;
   const before = actual?.endpoints.length ?? 0;
   const want = desired.snapshot;
-  if (want === undefined && actual === undefined) {
-    return { outcome: 'in-sync', change: 'none', desired, before, after: 0 };
-  }
-
-  const diff = diffEndpoints(want?.endpoints ?? [], actual?.endpoints ?? [], sink.fields);
   const policy = effectivePolicy(desired.routes, input.routesToSink, actual);
   const decision = guardRemovals({
-    removed: diff.removed,
+    removed: disappearing(want?.endpoints ?? [], actual?.endpoints ?? []),
     actualCount: before,
     policy,
     frozen: input.frozen(policy),
@@ -65,42 +69,41 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
 
   if (decision.hold) {
     const base: ServiceSnapshot = want ?? { ...(actual as ServiceSnapshot), endpoints: [] };
-    const kept = mergeEndpoints(base.endpoints, decision.keep);
-    const effective: ServiceSnapshot = { ...base, endpoints: kept };
-    const needsWrite = actual === undefined || !isNoop(diffEndpoints(kept, actual.endpoints, sink.fields));
-    if (needsWrite && input.write) await sink.apply(effective);
-    const held = {
-      reason: decision.reason,
-      endpoints: decision.keep.length,
-      shrink: decision.shrink,
-      ...(decision.releaseAt === undefined ? {} : { releaseAt: decision.releaseAt }),
-    };
+    const effective: ServiceSnapshot = { ...base, endpoints: mergeEndpoints(base.endpoints, decision.keep) };
+    const plan = sink.plan(state, effective);
+    if (plan.operations.length > 0 && input.write) await sink.execute(plan);
     return {
       outcome: 'held',
       change: 'hold',
       desired,
+      operations: plan.operations,
+      refused: plan.refusals ?? [],
       before,
-      after: kept.length,
-      held,
+      after: effective.endpoints.length,
+      held: {
+        reason: decision.reason,
+        endpoints: decision.keep.length,
+        shrink: decision.shrink,
+        ...(decision.releaseAt === undefined ? {} : { releaseAt: decision.releaseAt }),
+      },
       ...(decision.releaseAt === undefined ? {} : { requeueAfterMs: Math.max(0, decision.releaseAt - now) + 1 }),
     };
   }
 
-  if (want === undefined) {
-    if (input.write) await sink.remove(target.ref);
-    return { outcome: input.write ? 'removed' : 'waiting', change: 'delete', desired, before, after: 0 };
-  }
-  if (actual !== undefined && isNoop(diff)) {
-    return { outcome: 'in-sync', change: 'none', desired, before, after: want.endpoints.length };
-  }
-  if (input.write) await sink.apply(want);
-  return {
-    outcome: input.write ? 'applied' : 'waiting',
-    change: actual === undefined ? 'create' : 'update',
-    desired,
-    before,
-    after: want.endpoints.length,
-  };
+  const plan = sink.plan(state, want);
+  const after = want?.endpoints.length ?? 0;
+  const refused = plan.refusals ?? [];
+  if (plan.operations.length === 0) return { outcome: 'in-sync', change: 'none', desired, operations: [], refused, before, after };
+  if (input.write) await sink.execute(plan);
+  const change = want === undefined ? 'delete' : actual === undefined ? 'create' : 'update';
+  const outcome = !input.write ? 'planned' : want === undefined ? 'removed' : 'applied';
+  return { outcome, change, desired, operations: plan.operations, refused, before, after };
+}
+
+/** Owned endpoints whose identity (address and ports) the desired set no longer has. */
+function disappearing(desired: readonly Endpoint[], actual: readonly Endpoint[]): Endpoint[] {
+  const wanted = new Set(desired.map(endpointKey));
+  return actual.filter((e) => !wanted.has(endpointKey(e)));
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { RegistryId, ServiceRef } from '../model/index.ts';
+import type { SinkOperation } from '../ports/index.ts';
 
 /** What one reconcile would do to one target; the dry run (`isthmus plan`) lists these. */
 export interface PlannedChange {
@@ -9,6 +10,8 @@ export interface PlannedChange {
   /** Endpoint counts: before (owned in the sink) and after (desired). */
   readonly before: number;
   readonly after: number;
+  /** The native writes the sink planned, one per record. */
+  readonly operations: readonly SinkOperation[];
   readonly reason?: string;
 }
 

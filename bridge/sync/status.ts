@@ -13,7 +13,8 @@ export interface HeldChange {
   readonly releaseAt?: number;
 }
 
-export type ReconcileOutcome = 'in-sync' | 'applied' | 'removed' | 'held' | 'error' | 'waiting';
+/** `planned`: a dry run or a replica that is not the writer decided on writes and made none. */
+export type ReconcileOutcome = 'in-sync' | 'applied' | 'removed' | 'held' | 'error' | 'planned';
 
 /** The engine's view of one (sink, target ref) pair. */
 export interface TargetStatus {

@@ -24,6 +24,8 @@ For every route, each change shows:
   SINK       the target registry
   SERVICE    the target namespace/name
   ENDPOINTS  endpoints this bridge owns there now → endpoints it would own after the pass
+  WRITES     the native writes the sink planned (the record itself when there is one; -o json
+             lists every record), so a port-only or health-only change shows as what it is
   REASON     why, when there is more to say (held: which guard; update: what changed)
 followed by a summary line. Targets already in sync are counted, not listed.
 
@@ -58,6 +60,14 @@ Exit codes:
   },
 };
 
+function writes(c: PlannedChange): string {
+  const ops = c.operations;
+  const only = ops[0];
+  if (ops.length === 1 && only !== undefined) return `${only.verb} ${only.record}`;
+  const verbs = (['create', 'update', 'delete'] as const).map((v) => [v, ops.filter((o) => o.verb === v).length] as const).filter(([, n]) => n > 0);
+  return ops.length === 0 ? '0' : `${ops.length} (${verbs.map(([v, n]) => `${n} ${v}`).join(', ')})`;
+}
+
 export function formatPlan(report: PlanReport, timeoutText: string): string {
   let out = `plan for bridge ${report.bridgeId}\n`;
   const byRoute = new Map<string, PlannedChange[]>();
@@ -65,8 +75,8 @@ export function formatPlan(report: PlanReport, timeoutText: string): string {
   for (const [route, changes] of byRoute) {
     out += `\nroute ${route}\n`;
     out += table(
-      ['ACTION', 'SINK', 'SERVICE', 'ENDPOINTS', 'REASON'],
-      changes.map((c) => [c.action, c.sink, refKey(c.ref), `${c.before} → ${c.after}`, c.reason ?? '']),
+      ['ACTION', 'SINK', 'SERVICE', 'ENDPOINTS', 'WRITES', 'REASON'],
+      changes.map((c) => [c.action, c.sink, refKey(c.ref), `${c.before} → ${c.after}`, writes(c), c.reason ?? '']),
       '  ',
     );
   }

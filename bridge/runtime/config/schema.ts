@@ -92,7 +92,7 @@ export const PolicySchema = Type.Object(
     ),
     exportDraining: Type.Optional(Type.Boolean({
       default: DEFAULT_POLICY.exportDraining,
-      description: 'Carry draining endpoints so targets stop sending before the instance exits.',
+      description: 'Write draining (serving and terminating) endpoints as draining, so targets stop sending before the instance exits; false writes them as down instead (never left out).',
     })),
   },
   { ...closed, default: {} },
