@@ -58,6 +58,23 @@ describe('dubbo convert (ZooKeeper → model)', () => {
     ]);
   });
 
+  it('quarantines a service whose ref the model refuses, and keeps the others of the directory', () => {
+    const children = [
+      node(`dubbo://10.0.0.1:20880/${IFACE}?interface=${IFACE}&group=team/a`),
+      node(`dubbo://10.0.0.2:20880/${IFACE}?interface=${IFACE}&group=team-a`),
+    ];
+    const { snapshots, quarantined } = providerSnapshots(DIR, children, S);
+    expect(snapshots.map((s) => s.ref.name)).toEqual([`${IFACE}::team-a`]);
+    expect(quarantined).toEqual([{ nativeId: `${DIR}/providers/${children[0] ?? ''}`, reason: expect.stringContaining('contains "/"') as unknown }]);
+    expect(instanceSnapshot(`app\u0001`, new Map([['10.0.0.1:1', Buffer.from('{}')]]), [], S).quarantined[0]?.reason).toContain('control character');
+  });
+
+  it('reads the names table by own keys only', () => {
+    const iface = 'constructor';
+    const r = parseProviderNode(iface, node(`dubbo://10.0.0.1:20880/${iface}?interface=${iface}`), S);
+    expect(r.kind === 'ok' && r.value.ref).toEqual({ namespace: 'default', name: 'constructor' });
+  });
+
   it('maps an application name through the names table', () => {
     const r = parseProviderNode(DIR, node(`dubbo://10.0.0.1:20880/${IFACE}?interface=${IFACE}`), { ...S, names: { [IFACE]: 'greeter' } });
     expect(r.kind === 'ok' && r.value.ref).toEqual({ namespace: 'default', name: 'greeter' });

@@ -1,5 +1,5 @@
 import type { Endpoint, RegistryId, ServicePort, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
-import { DEFAULT_WEIGHT, MAX_WEIGHT, conditionsOf, endpointProblem } from '../../bridge/model/index.ts';
+import { DEFAULT_WEIGHT, MAX_WEIGHT, conditionsOf, endpointProblem, refProblem } from '../../bridge/model/index.ts';
 import { DUBBO_META, carriesMarker } from './keys.ts';
 import { javaUrlDecode, parseDubboUrl, type DubboUrl } from './url.ts';
 
@@ -32,7 +32,20 @@ export function serviceKey(iface: string, version = '', group = ''): string {
 }
 
 export function refOf(nativeKey: string, s: Pick<ImportSettings, 'namespace' | 'names'>): ServiceRef {
-  return { namespace: s.namespace, name: s.names[nativeKey] ?? nativeKey };
+  // Own keys only: an interface named `constructor` must not pick up Object.prototype's.
+  const mapped = Object.hasOwn(s.names, nativeKey) ? s.names[nativeKey] : undefined;
+  return { namespace: s.namespace, name: typeof mapped === 'string' ? mapped : nativeKey };
+}
+
+/**
+ * The ref of a native key, or why the model cannot carry it: a group such as `team/a`, an
+ * interface directory decoding to a `/` or a control character, a name over 512 characters.
+ * Such a service is quarantined, and the bad ref itself is never handed on.
+ */
+function checkedRef(nativeKey: string, s: Pick<ImportSettings, 'namespace' | 'names'>): ServiceRef | { readonly problem: string } {
+  const ref = refOf(nativeKey, s);
+  const problem = refProblem(ref);
+  return problem === undefined ? ref : { problem };
 }
 
 function weightOf(raw: string | undefined): number | undefined {
@@ -58,7 +71,9 @@ export function parseProviderNode(dir: string, child: string, s: ImportSettings)
   if (p['side'] !== undefined && p['side'] !== 'provider') return { kind: 'bad', reason: `side=${p['side'].slice(0, 32)} under providers` };
   const named = p['interface'] ?? url.path;
   if (named !== iface) return { kind: 'bad', reason: `interface ${JSON.stringify(named.slice(0, 128))} does not match its directory ${JSON.stringify(iface.slice(0, 128))}` };
-  const ref = refOf(serviceKey(iface, p['version'], p['group']), s);
+  const checked = checkedRef(serviceKey(iface, p['version'], p['group']), s);
+  if ('problem' in checked) return { kind: 'bad', reason: checked.problem };
+  const ref = checked;
   const weight = weightOf(p['weight']);
   if (weight === undefined) return { kind: 'bad', ref, reason: `weight ${JSON.stringify(p['weight']?.slice(0, 32))} is not a number` };
   const disabled = p['enabled'] === 'false' || p['disabled'] === 'true';
@@ -175,7 +190,9 @@ function instancePorts(meta: Readonly<Record<string, string>>, port: number, s: 
 
 /** One application-level instance znode. */
 export function parseInstanceNode(app: string, child: string, data: Buffer | undefined, s: ImportSettings): Parsed<Endpoint> {
-  const ref = refOf(app, s);
+  const checked = checkedRef(app, s);
+  if ('problem' in checked) return { kind: 'bad', reason: checked.problem };
+  const ref = checked;
   if (data === undefined || data.length === 0) return { kind: 'bad', ref, reason: 'instance node has no data' };
   let raw: unknown;
   try {

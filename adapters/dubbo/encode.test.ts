@@ -87,4 +87,15 @@ describe('dubbo encode (model → ZooKeeper)', () => {
     expect(url({ ...S, persistent: true }, 'abc')).not.toContain('isthmus.session');
     expect(url({ ...S, persistent: true }, 'abc')).toContain('dynamic=false');
   });
+
+  it('leaves out annotation values ZooKeeper or a Dubbo URL cannot carry, and says why', () => {
+    const plan = planExport(snap([ep(7)], { 'isthmus.dev/dubbo-interfaces': 'com.acme.Ok,com.bad/Path, com.acme.Ok ', 'isthmus.dev/dubbo-group': 'a&b=c' }), S);
+    expect(plan.nodes).toEqual([]);
+    expect(plan.problems).toEqual([expect.stringContaining('group of com.acme.Ok'), expect.stringContaining('interface "com.bad/Path"'), expect.stringContaining('group of com.acme.Ok')]);
+    const sane = planExport(snap([ep(7)], { 'isthmus.dev/dubbo-interfaces': 'com.acme.Ok, com.acme.Ok ,', 'isthmus.dev/dubbo-protocol': 'tri://x', 'isthmus.dev/dubbo-methods': 'a&b' }), S);
+    expect(sane.nodes.filter((n) => n.path.includes('/providers/'))).toHaveLength(1);
+    expect(sane.problems).toEqual([expect.stringContaining('protocol'), expect.stringContaining('methods')]);
+    const noApp = planExport(snap([ep(7)], { 'isthmus.dev/dubbo-application': 'a/b' }), S);
+    expect([noApp.nodes, noApp.metadata, noApp.mappings]).toEqual([[], undefined, []]);
+  });
 });

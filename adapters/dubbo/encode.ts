@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Endpoint, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
-import { DEFAULT_WEIGHT, liveness, refKey } from '../../bridge/model/index.ts';
+import { DEFAULT_WEIGHT, endpointProblem, liveness, refKey } from '../../bridge/model/index.ts';
 import { DUBBO_ANNOTATION, DUBBO_MARK } from './keys.ts';
-import { javaUrlEncode, urlNodeName, type DubboUrl } from './url.ts';
+import { paramProblem, protocolProblem, segmentProblem } from './names.ts';
+import { javaUrlEncode, percentEncode, urlNodeName, type DubboUrl } from './url.ts';
 
 export interface ExportSettings {
   readonly bridgeId: string;
@@ -25,6 +26,8 @@ export interface ExportShape {
   readonly application: string;
   readonly protocol: string | undefined;
   readonly methods: string | undefined;
+  /** Annotation values left out because ZooKeeper or a Dubbo URL cannot carry them (see names.ts). */
+  readonly problems: readonly string[];
 }
 
 /** A znode the sink wants to exist with exactly this data. */
@@ -41,23 +44,55 @@ export interface ExportPlan {
   /** `<root>/mapping/<interface>` nodes that must list `application`. */
   readonly mappings: string[];
   readonly application: string;
+  /** What the desired snapshot asked for that is not exported, with why (logged by the sink). */
+  readonly problems: readonly string[];
 }
 
 function splitKey(text: string): ExportedInterface {
-  const [iface = '', version = '', group = ''] = text.trim().split(':');
+  const [iface = '', version = '', group = ''] = text.trim().split(':').map((part) => part.trim());
   return { iface, version, group };
 }
 
+function interfaceProblem(i: ExportedInterface): string | undefined {
+  return segmentProblem('interface', i.iface) ?? paramProblem(`version of ${i.iface}`, i.version) ?? paramProblem(`group of ${i.iface}`, i.group);
+}
+
+/**
+ * Every annotation value is checked (names.ts): one that would split a znode path or inject a
+ * URL parameter is left out and reported, never written. An unusable application exports
+ * nothing at all, since every node carries it.
+ */
 export function exportShape(snapshot: Pick<ServiceSnapshot, 'ref' | 'metadata'>): ExportShape {
   const m = snapshot.metadata;
+  const problems: string[] = [];
   const listed = m[DUBBO_ANNOTATION.interfaces];
   const version = m[DUBBO_ANNOTATION.version];
   const group = m[DUBBO_ANNOTATION.group];
-  const interfaces = (listed === undefined ? [snapshot.ref.name] : listed.split(','))
-    .map(splitKey)
-    .filter((i) => i.iface !== '')
-    .map((i) => ({ iface: i.iface, version: version ?? i.version, group: group ?? i.group }));
-  return { interfaces, application: m[DUBBO_ANNOTATION.application] ?? snapshot.ref.name, protocol: m[DUBBO_ANNOTATION.protocol], methods: m[DUBBO_ANNOTATION.methods] };
+  const application = m[DUBBO_ANNOTATION.application] ?? snapshot.ref.name;
+  const appProblem = segmentProblem('application', application);
+  if (appProblem !== undefined) problems.push(appProblem);
+  const interfaces: ExportedInterface[] = [];
+  for (const entry of listed === undefined ? [snapshot.ref.name] : listed.split(',')) {
+    const key = splitKey(entry);
+    if (key.iface === '' && listed !== undefined) continue;
+    const i = { iface: key.iface, version: version ?? key.version, group: group ?? key.group };
+    const problem = interfaceProblem(i);
+    if (problem !== undefined) problems.push(problem);
+    else if (appProblem === undefined && !interfaces.some((x) => x.iface === i.iface && x.version === i.version && x.group === i.group)) interfaces.push(i);
+  }
+  let protocol = m[DUBBO_ANNOTATION.protocol];
+  const badProtocol = protocol === undefined ? undefined : protocolProblem(protocol);
+  if (badProtocol !== undefined) {
+    problems.push(badProtocol);
+    protocol = undefined;
+  }
+  let methods = m[DUBBO_ANNOTATION.methods];
+  const badMethods = methods === undefined ? undefined : paramProblem('methods', methods);
+  if (badMethods !== undefined) {
+    problems.push(badMethods);
+    methods = undefined;
+  }
+  return { interfaces, application, protocol, methods, problems };
 }
 
 /** The protocol and port an endpoint is exported on: the annotated protocol, the endpoint's, or the default. */
@@ -72,11 +107,11 @@ export function exportPort(ep: Endpoint, shape: ExportShape, s: ExportSettings):
 function markers(ref: ServiceRef, ep: Endpoint, portName: string, s: ExportSettings): Record<string, string> {
   // Values are percent-encoded: Dubbo does not decode parameter values, and an origin id may hold `&` or `=`.
   return {
-    [DUBBO_MARK.managedBy]: encodeURIComponent(s.bridgeId),
-    [DUBBO_MARK.origin]: encodeURIComponent(ep.origin.registry),
-    [DUBBO_MARK.originId]: encodeURIComponent(ep.origin.nativeId),
-    [DUBBO_MARK.ref]: encodeURIComponent(refKey(ref)),
-    [DUBBO_MARK.portName]: encodeURIComponent(portName),
+    [DUBBO_MARK.managedBy]: percentEncode(s.bridgeId),
+    [DUBBO_MARK.origin]: percentEncode(ep.origin.registry),
+    [DUBBO_MARK.originId]: percentEncode(ep.origin.nativeId),
+    [DUBBO_MARK.ref]: percentEncode(refKey(ref)),
+    [DUBBO_MARK.portName]: percentEncode(portName),
   };
 }
 
@@ -133,12 +168,12 @@ function matchKey(i: ExportedInterface, protocol: string): string {
  * never share (and never delete each other's) metadata node.
  */
 function ownerParam(s: ExportSettings): Record<string, string> {
-  return { [DUBBO_MARK.managedBy]: encodeURIComponent(s.bridgeId) };
+  return { [DUBBO_MARK.managedBy]: percentEncode(s.bridgeId) };
 }
 
 /** Data of every directory znode the sink creates, so cleanup deletes only directories it created. */
 export function dirMark(s: Pick<ExportSettings, 'bridgeId'>): Buffer {
-  return Buffer.from(`${DUBBO_MARK.managedBy}=${encodeURIComponent(s.bridgeId)}`);
+  return Buffer.from(`${DUBBO_MARK.managedBy}=${percentEncode(s.bridgeId)}`);
 }
 
 /** The MetadataInfo document and its revision; equal inputs give equal bytes. */
@@ -184,12 +219,20 @@ export function providersDir(s: Pick<ExportSettings, 'root'>, iface: string): st
 
 /**
  * Every znode `desired` needs: per exported endpoint one provider URL per interface and one
- * application-level instance. Only ready endpoints are written: draining and down endpoints are
- * removed, which is how Dubbo consumers stop calling an instance (DESIGN §5).
+ * application-level instance. Only ready endpoints are written: a Dubbo provider URL carries no
+ * health, so draining and down endpoints are withdrawn, which is how Dubbo consumers stop
+ * calling an instance (DESIGN §5). An endpoint the model refuses is never exported (the engine
+ * quarantines it before; this keeps a hostile address out of a znode path regardless).
  */
 export function planExport(desired: ServiceSnapshot, s: ExportSettings, session = ''): ExportPlan {
   const shape = exportShape(desired);
-  const live = desired.endpoints.filter((ep) => liveness(ep) === 'ready');
+  const problems = [...shape.problems];
+  const live: Endpoint[] = [];
+  for (const ep of desired.endpoints) {
+    const problem = endpointProblem(ep);
+    if (problem !== undefined) problems.push(`endpoint ${ep.origin.nativeId.slice(0, 80)}: ${problem}`);
+    else if (liveness(ep) === 'ready') live.push(ep);
+  }
   const nodes: WantedNode[] = [];
   const first = live[0] === undefined ? undefined : exportPort(live[0], shape, s);
   const meta = first === undefined || shape.interfaces.length === 0 ? undefined : metadataInfo(shape, first.protocol, first.port, s);
@@ -206,5 +249,6 @@ export function planExport(desired: ServiceSnapshot, s: ExportSettings, session 
     metadata: meta === undefined ? undefined : { path: `${s.root}/metadata/${shape.application}/${meta.revision}`, data: Buffer.from(meta.json) },
     mappings: live.length === 0 ? [] : shape.interfaces.map((i) => `${s.root}/mapping/${i.iface}`),
     application: shape.application,
+    problems,
   };
 }

@@ -9,6 +9,8 @@ export interface OwnedNode {
   readonly ref: ServiceRef;
   readonly endpoint: Endpoint;
   readonly data: Buffer;
+  /** The Dubbo application the node advertises: where its MetadataInfo and mapping entries are. */
+  readonly application: string | undefined;
 }
 
 function decoded(v: string | undefined): string | undefined {
@@ -43,13 +45,13 @@ export function ownedProvider(dirPath: string, child: string, bridgeId: string):
   const parsed = parseDubboUrl(text);
   if (!parsed.ok) return undefined;
   const found = fromMarkers(parsed.url.host, parsed.url.port, parsed.url.params, bridgeId);
-  return found === undefined ? undefined : { path: `${dirPath}/${child}`, ...found, data: Buffer.alloc(0) };
+  return found === undefined ? undefined : { path: `${dirPath}/${child}`, ...found, data: Buffer.alloc(0), application: parsed.url.params['application'] };
 }
 
 /** An application-level instance znode, when `bridgeId` wrote it. */
 export function ownedInstance(path: string, data: Buffer | undefined, bridgeId: string): OwnedNode | undefined {
   if (data === undefined || !data.includes(DUBBO_MARK.managedBy)) return undefined;
-  let doc: { address?: unknown; port?: unknown; payload?: { metadata?: Record<string, unknown> } };
+  let doc: { name?: unknown; address?: unknown; port?: unknown; payload?: { metadata?: Record<string, unknown> } };
   try {
     doc = JSON.parse(data.toString('utf8')) as typeof doc;
   } catch {
@@ -59,7 +61,7 @@ export function ownedInstance(path: string, data: Buffer | undefined, bridgeId: 
   const params: Record<string, string> = {};
   for (const [k, v] of Object.entries(doc.payload?.metadata ?? {})) if (typeof v === 'string') params[k] = v;
   const found = fromMarkers(doc.address, doc.port, params, bridgeId);
-  return found === undefined ? undefined : { path, ...found, data };
+  return found === undefined ? undefined : { path, ...found, data, application: typeof doc.name === 'string' ? doc.name : undefined };
 }
 
 /** True when a MetadataInfo document was published by `bridgeId` (its services carry our marker). */

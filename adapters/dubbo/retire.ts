@@ -1,6 +1,7 @@
 import { BAD_VERSION, NOT_EMPTY, NO_NODE, zkCode, type ZkClient, type ZkStat } from './client.ts';
 import { dirMark } from './encode.ts';
 import { instanceRevision, ownedMetadata } from './owned.ts';
+import { mappingApps } from './reader.ts';
 import { isEmptyDoc, type CreationDoc, type CreationRecord } from './record.ts';
 import { javaUrlDecode, javaUrlEncode, parseDubboUrl } from './url.ts';
 
@@ -37,10 +38,6 @@ export async function retireDubbo(client: ZkClient, s: RetireSettings, record: C
   }
   await sweepDirectories(client, s);
   return left;
-}
-
-function mappingApps(data: Buffer | undefined): string[] {
-  return (data?.toString('utf8') ?? '').split(',').map((a) => a.trim()).filter((a) => a !== '');
 }
 
 /** Removes our applications from one mapping node; returns those still provided (kept). */

@@ -1,15 +1,16 @@
-import type { Endpoint, RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
-import { endpointKey, parseRef, refKey } from '../../bridge/model/index.ts';
-import type { EndpointField, Sink } from '../../bridge/ports/index.ts';
+import type { RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
+import { refKey } from '../../bridge/model/index.ts';
+import type { EndpointField } from '../../bridge/ports/index.ts';
+import { PlannedSink } from '../../bridge/ports/index.ts';
 import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
 import { BAD_VERSION, CREATE_MODE, NODE_EXISTS, NO_NODE, aclsFor, zkCode, type ZkClient } from './client.ts';
-import { dirMark, planExport, type ExportSettings, type WantedNode } from './encode.ts';
-import { ownedInstance, ownedProvider, type OwnedNode } from './owned.ts';
+import { dirMark, type ExportSettings, type WantedNode } from './encode.ts';
+import { planDubbo, type DubboPlan, type DubboState, type MappingRead } from './plan.ts';
+import { DubboReader, readMapping } from './reader.ts';
 import { CreationRecord, isEmptyDoc, recordPath, withApp, withMapping } from './record.ts';
 import { retireDubbo } from './retire.ts';
 
 const FIELDS: readonly EndpointField[] = ['weight', 'origin'];
-const NOT_INTERFACES = new Set(['metadata', 'mapping', 'config']);
 
 export interface DubboSinkOptions {
   readonly settings: ExportSettings;
@@ -19,10 +20,7 @@ export interface DubboSinkOptions {
   readonly logger?: EngineLogger;
 }
 
-interface Held extends OwnedNode {
-  /** Ephemeral owner session (hex), '0000000000000000' for persistent nodes. */
-  readonly owner: string;
-}
+export type { DubboPlan, DubboState } from './plan.ts';
 
 /**
  * Model → ZooKeeper. Each ready endpoint becomes one provider URL per exported interface
@@ -30,25 +28,28 @@ interface Held extends OwnedNode {
  * (Dubbo 3 application-level consumers), plus the MetadataInfo under `<root>/metadata` and the
  * interface→application mapping so application-level consumers never need a MetadataService
  * on the pod. Only nodes carrying our `isthmus.managed-by` are changed or deleted.
+ *
+ * Per pass: `read` (reader.ts) reads what we hold of the ref, `plan` (plan.ts) compares it with
+ * what the desired snapshot renders, `execute` writes the difference in a consumer-safe order.
  */
-export class DubboSink implements Sink {
+export class DubboSink extends PlannedSink<DubboState, DubboPlan> {
   readonly id: RegistryId;
   readonly fields = FIELDS;
   readonly #client: ZkClient;
   readonly #o: DubboSinkOptions;
+  readonly #reader: DubboReader;
   readonly #resetListeners = new Set<() => void>();
-  /** Directories where nodes of a ref may live (filled by the scan and by apply). */
-  readonly #places = new Map<string, Set<string>>();
-  #scanned: Promise<void> | undefined;
   /** Data of every directory we create: cleanup deletes only empty directories carrying it. */
   readonly #mark: Buffer;
   readonly #stateRoot: string;
   readonly #record: CreationRecord;
 
   constructor(id: RegistryId, client: ZkClient, options: DubboSinkOptions) {
+    super();
     this.id = id;
     this.#client = client;
     this.#o = options;
+    this.#reader = new DubboReader(client, options.settings, id);
     this.#mark = dirMark(options.settings);
     this.#stateRoot = options.stateRoot ?? '/isthmus';
     this.#record = new CreationRecord(client, recordPath(this.#stateRoot, options.settings), this.#mark, options.digest);
@@ -69,34 +70,24 @@ export class DubboSink implements Sink {
     return () => this.#resetListeners.delete(listener);
   }
 
-  async observe(ref: ServiceRef): Promise<ServiceSnapshot | undefined> {
-    const held = (await this.#held(ref)).filter((h) => this.#current(h));
-    if (held.length === 0) return undefined;
-    const endpoints = new Map<string, Endpoint>();
-    for (const h of held) if (!endpoints.has(endpointKey(h.endpoint))) endpoints.set(endpointKey(h.endpoint), h.endpoint);
-    const list = [...endpoints.values()].sort((a, b) => endpointKey(a).localeCompare(endpointKey(b)));
-    const ports = Object.entries(list[0]?.ports ?? {}).map(([name, port]) => ({ name, port }));
-    return { ref, ports, endpoints: list, metadata: {}, origin: this.id };
+  read(ref: ServiceRef): Promise<DubboState> {
+    return this.#reader.read(ref);
   }
 
-  async ownedRefs(): Promise<readonly ServiceRef[]> {
-    this.#scanned = this.#scanOnce();
-    await this.#scanned;
-    const refs: ServiceRef[] = [];
-    for (const key of this.#places.keys()) {
-      const ref = parseRef(key);
-      if (ref !== undefined && (await this.#held(ref)).length > 0) refs.push(ref);
-    }
-    return refs;
+  plan(state: DubboState, desired: ServiceSnapshot | undefined): DubboPlan {
+    return planDubbo(state, desired, this.#o.settings);
   }
 
-  async apply(desired: ServiceSnapshot): Promise<void> {
-    for (const n of planExport(desired, this.#o.settings).nodes) this.#place(desired.ref, parentOf(n.path));
-    const held = await this.#held(desired.ref);
-    const plan = planExport(desired, this.#o.settings, this.#client.sessionId);
-    const wanted = new Map(plan.nodes.map((n) => [n.path, n]));
-    const heldPaths = new Set(held.map((h) => h.path));
-    const keep = new Set(held.filter((h) => this.#current(h) && wanted.get(h.path)?.data.equals(h.data) === true).map((h) => h.path));
+  ownedRefs(): Promise<readonly ServiceRef[]> {
+    return this.#reader.ownedRefs();
+  }
+
+  async execute(plan: DubboPlan): Promise<void> {
+    // Remembered first: if a write below fails, the next read still looks where it may have landed.
+    this.#reader.place(plan.ref, plan.dirs);
+    const service = refKey(plan.ref);
+    if (plan.problems.length > 0) this.#o.logger?.warn({ registry: this.id, service, problems: plan.problems }, 'dubbo export: annotation values or endpoints left out');
+    for (const path of plan.taken) this.#o.logger?.warn({ registry: this.id, service, path }, 'dubbo node exists and is not ours; not exported');
     const acls = aclsFor(this.#o.digest);
     const mode = this.#o.settings.persistent ? CREATE_MODE.PERSISTENT : CREATE_MODE.EPHEMERAL;
     // Metadata and mapping first: an application-level consumer resolves an instance through them.
@@ -105,27 +96,22 @@ export class DubboSink implements Sink {
     if (plan.metadata !== undefined || plan.mappings.length > 0) await this.#record.update((d) => withApp(d, plan.application));
     if (plan.metadata !== undefined) await this.#ensure(plan.metadata);
     for (const m of plan.mappings) {
-      const done = await this.#map(m, plan.application);
-      if (done !== undefined) await this.#record.update((d) => withMapping(d, m, plan.application, done === 'created'));
+      const done = await this.#map(m.path, plan.application, m.seen);
+      if (done !== undefined) await this.#record.update((d) => withMapping(d, m.path, plan.application, done === 'created'));
     }
     // Create before delete, so a replaced provider URL never leaves consumers without the endpoint;
     // only a node at the very same path (an instance) must go first.
-    for (const n of plan.nodes) {
-      if (keep.has(n.path)) continue;
-      if (heldPaths.has(n.path)) await this.#removeNode(n.path);
+    for (const w of plan.writes) {
+      if (w.replaces !== undefined) await this.#removeNode(w.replaces.path, w.replaces.version);
       try {
-        await this.#client.create(n.path, n.data, mode, acls, this.#mark);
+        await this.#client.create(w.node.path, w.node.data, mode, acls, this.#mark);
       } catch (err) {
         if (zkCode(err) !== NODE_EXISTS) throw err;
-        // Same ip:port registered by a real provider or another bridge: never overwrite it.
-        this.#o.logger?.warn({ registry: this.id, service: refKey(desired.ref), path: n.path }, 'dubbo node exists and is not ours; not exported');
+        // Same ip:port registered by a real provider or another bridge since the read: never overwrite it.
+        this.#o.logger?.warn({ registry: this.id, service, path: w.node.path }, 'dubbo node exists and is not ours; not exported');
       }
     }
-    for (const h of held) if (!wanted.has(h.path)) await this.#removeNode(h.path);
-  }
-
-  async remove(ref: ServiceRef): Promise<void> {
-    for (const h of await this.#held(ref)) await this.#removeNode(h.path);
+    for (const h of plan.deletes) await this.#removeNode(h.path, h.version);
   }
 
   /** Cleanup: takes back mapping entries, metadata and directories we created (see retire.ts). */
@@ -134,23 +120,20 @@ export class DubboSink implements Sink {
     if (!isEmptyDoc(left)) this.#o.logger?.warn({ registry: this.id, record: this.#record.path, left }, 'dubbo cleanup kept mapping entries or metadata still in use by a provider');
   }
 
-  /** False for an ephemeral node of an older session of ours: it vanishes with that session, so it is rewritten. */
-  #current(h: Held): boolean {
-    if (this.#o.settings.persistent) return true;
-    return h.owner === this.#client.sessionId;
-  }
-
-  async #removeNode(path: string): Promise<void> {
+  /**
+   * Deletes a node of ours with the version read: if it was replaced since (a native provider
+   * took the `ip:port`), ZooKeeper refuses and the engine re-reads instead of deleting theirs.
+   */
+  async #removeNode(path: string, version: number): Promise<void> {
     try {
-      await this.#client.remove(path);
+      await this.#client.remove(path, version);
     } catch (err) {
       if (zkCode(err) !== NO_NODE) throw err;
     }
   }
 
-  /** Creates a persistent, content-addressed node (MetadataInfo) once. */
+  /** Creates a persistent, content-addressed node (MetadataInfo); one that exists is the same. */
   async #ensure(node: WantedNode): Promise<void> {
-    if ((await this.#client.exists(node.path)) !== undefined) return;
     try {
       await this.#client.create(node.path, node.data, CREATE_MODE.PERSISTENT, aclsFor(undefined), this.#mark);
     } catch (err) {
@@ -158,109 +141,28 @@ export class DubboSink implements Sink {
     }
   }
 
-  /** Adds `app` to the comma list of a mapping node, compare-and-set on its version as Dubbo does; says what it did. */
-  async #map(path: string, app: string): Promise<'created' | 'added' | undefined> {
+  /**
+   * Adds `app` to the comma list of a mapping node, compare-and-set on its version as Dubbo does,
+   * starting from what `read` saw; says what it did.
+   */
+  async #map(path: string, app: string, seen: MappingRead | undefined): Promise<'created' | 'added' | undefined> {
+    let known = seen;
     for (let attempt = 0; attempt < 5; attempt++) {
+      const current = known === undefined ? await readMapping(this.#client, path) : known;
+      known = undefined;
       try {
-        const { data, stat } = await this.#client.getData(path);
-        const apps = (data?.toString('utf8') ?? '').split(',').map((a) => a.trim()).filter((a) => a !== '');
-        if (apps.includes(app)) return undefined;
-        await this.#client.setData(path, Buffer.from([...apps, app].join(',')), stat.version);
+        if (current === null) {
+          await this.#client.create(path, Buffer.from(app), CREATE_MODE.PERSISTENT, aclsFor(undefined), this.#mark);
+          return 'created';
+        }
+        if (current.apps.includes(app)) return undefined;
+        await this.#client.setData(path, Buffer.from([...current.apps, app].join(',')), current.version);
         return 'added';
       } catch (err) {
         const code = zkCode(err);
-        if (code === NO_NODE) {
-          try {
-            await this.#client.create(path, Buffer.from(app), CREATE_MODE.PERSISTENT, aclsFor(undefined), this.#mark);
-            return 'created';
-          } catch (e) {
-            if (zkCode(e) !== NODE_EXISTS) throw e;
-          }
-        } else if (code !== BAD_VERSION) throw err;
+        if (code !== NODE_EXISTS && code !== BAD_VERSION && code !== NO_NODE) throw err;
       }
     }
     return undefined;
   }
-
-  #place(ref: ServiceRef, dir: string): void {
-    const key = refKey(ref);
-    const dirs = this.#places.get(key) ?? new Set<string>();
-    dirs.add(dir);
-    this.#places.set(key, dirs);
-  }
-
-  /** What we own of `ref` now, read live from the directories it may occupy. */
-  async #held(ref: ServiceRef): Promise<Held[]> {
-    this.#scanned ??= this.#scanOnce();
-    await this.#scanned;
-    const key = refKey(ref);
-    const out: Held[] = [];
-    for (const dir of this.#places.get(key) ?? []) {
-      for (const node of await this.#readDir(dir)) if (refKey(node.ref) === key) out.push(node);
-    }
-    return out;
-  }
-
-  async #readDir(dir: string): Promise<Held[]> {
-    let children: string[];
-    try {
-      children = await this.#client.getChildren(dir);
-    } catch (err) {
-      if (zkCode(err) === NO_NODE) return [];
-      throw err;
-    }
-    const bridgeId = this.#o.settings.bridgeId;
-    const isProviders = dir.endsWith('/providers') && dir.startsWith(`${this.#o.settings.root}/`);
-    const nodes = await Promise.all(
-      children.map(async (child): Promise<Held | undefined> => {
-        const path = `${dir}/${child}`;
-        try {
-          if (isProviders) {
-            const owned = ownedProvider(dir, child, bridgeId);
-            if (owned === undefined) return undefined;
-            const stat = await this.#client.exists(path);
-            return stat === undefined ? undefined : { ...owned, owner: stat.ephemeralOwner.toString('hex') };
-          }
-          const { data, stat } = await this.#client.getData(path);
-          const owned = ownedInstance(path, data, bridgeId);
-          return owned === undefined ? undefined : { ...owned, owner: stat.ephemeralOwner.toString('hex') };
-        } catch (err) {
-          if (zkCode(err) === NO_NODE) return undefined;
-          throw err;
-        }
-      }),
-    );
-    return nodes.filter((n) => n !== undefined);
-  }
-
-  /** A failed scan is forgotten, so the next call tries again. */
-  #scanOnce(): Promise<void> {
-    const scan = this.#scan().catch((err: unknown) => {
-      if (this.#scanned === scan) this.#scanned = undefined;
-      throw err;
-    });
-    return scan;
-  }
-
-  /** Finds every directory holding nodes we wrote (start and garbage collection). */
-  async #scan(): Promise<void> {
-    const { root, servicesRoot } = this.#o.settings;
-    const dirs: string[] = [];
-    for (const d of await this.#childrenOrEmpty(root)) if (!NOT_INTERFACES.has(d)) dirs.push(`${root}/${d}/providers`);
-    for (const app of await this.#childrenOrEmpty(servicesRoot)) dirs.push(`${servicesRoot}/${app}`);
-    for (const dir of dirs) for (const node of await this.#readDir(dir)) this.#place(node.ref, dir);
-  }
-
-  async #childrenOrEmpty(path: string): Promise<string[]> {
-    try {
-      return await this.#client.getChildren(path);
-    } catch (err) {
-      if (zkCode(err) === NO_NODE) return [];
-      throw err;
-    }
-  }
-}
-
-function parentOf(path: string): string {
-  return path.slice(0, path.lastIndexOf('/'));
 }

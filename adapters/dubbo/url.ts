@@ -15,9 +15,22 @@ export interface DubboUrl {
 
 export type UrlParse = { readonly ok: true; readonly url: DubboUrl } | { readonly ok: false; readonly reason: string };
 
+/**
+ * `s` with every lone UTF-16 surrogate replaced by U+FFFD, as Java's UTF-8 encoder does;
+ * `encodeURIComponent` throws on one, and a name from another registry may hold one.
+ */
+export function wellFormed(s: string): string {
+  return s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}
+
+/** encodeURIComponent that never throws (lone surrogates become U+FFFD first). */
+export function percentEncode(s: string): string {
+  return encodeURIComponent(wellFormed(s));
+}
+
 /** java.net.URLEncoder.encode(s, UTF-8). */
 export function javaUrlEncode(s: string): string {
-  return encodeURIComponent(s)
+  return percentEncode(s)
     .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
     .replace(/%20/g, '+');
 }

@@ -70,6 +70,8 @@ async function makeHarness(): Promise<ContractHarness> {
         return parsed.ok ? parsed.url.host : `unparsable ${c}`;
       });
     },
+    // A different interface list: new provider directories, a new MetadataInfo revision, new mappings.
+    serviceMetadata: () => ({ 'isthmus.dev/dubbo-interfaces': `com.example.ct${run}.Alt:1.0.0,com.example.ct${run}.Alt2::blue` }),
     writes: () => sinkClients.reduce((n, c) => n + c.writes, 0),
     ...proxiedOutages(proxyOf),
     close: async () => {
