@@ -1,5 +1,5 @@
 import type { Endpoint, Liveness, RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
-import { DEFAULT_WEIGHT, MAX_WEIGHT, conditionsOf, endpointKey, endpointProblem, globToRegExp, refKey } from '../../bridge/model/index.ts';
+import { DEFAULT_WEIGHT, MAX_WEIGHT, conditionsOf, endpointKey, endpointProblem, globToRegExp, refKey, refProblem } from '../../bridge/model/index.ts';
 import type { HealthEntry, NativeCheck, NativeNode, NativeService } from './native.ts';
 
 /** Consul → model (the source direction). Everything here is pure. */
@@ -67,13 +67,37 @@ export function livenessOf(status: 'passing' | 'warning' | 'critical', warningAs
   return status === 'warning' ? warningAs : 'down';
 }
 
+/**
+ * Why a Consul service name cannot become a model name, or undefined when it can. Consul accepts
+ * names the model refuses (`probe/slash`, control characters, over 512 characters); such a
+ * service is quarantined as a whole and never watched.
+ */
+export function serviceNameProblem(name: string, s: ImportSettings): string | undefined {
+  return refProblem({ namespace: s.namespace, name });
+}
+
 export function refOf(name: string, meta: Readonly<Record<string, string>> | null | undefined, s: ImportSettings): ServiceRef {
   const fromMeta = s.namespaceMetaKey === undefined ? undefined : meta?.[s.namespaceMetaKey];
   return { namespace: fromMeta !== undefined && fromMeta !== '' ? fromMeta : s.namespace, name };
 }
 
 export function nativeIdOf(entry: HealthEntry): string {
-  return `${entry.Node.Node}/${entry.Service.ID}`;
+  // Also names malformed entries in quarantine reports, so it must not trust the shape.
+  const e = entry as Partial<HealthEntry> | null;
+  return `${String(e?.Node?.Node)}/${String(e?.Service?.ID)}`;
+}
+
+/** Whether a health entry has the shape the conversion relies on (Consul's JSON, not our types). */
+function malformed(entry: HealthEntry): string | undefined {
+  const e = entry as Partial<HealthEntry> | null;
+  if (typeof e?.Node?.Node !== 'string' || typeof e.Service?.ID !== 'string') return 'health entry without Node.Node or Service.ID';
+  if (e.Service.Port !== undefined && typeof e.Service.Port !== 'number') return `port ${JSON.stringify(e.Service.Port)} is not a number`;
+  for (const [where, rec] of [['Meta', e.Service.Meta], ['node Meta', e.Node.Meta]] as const) {
+    if (rec !== undefined && rec !== null && (typeof rec !== 'object' || Object.values(rec).some((v) => typeof v !== 'string'))) return `${where} is not a string map`;
+  }
+  if (e.Checks !== undefined && e.Checks !== null && (!Array.isArray(e.Checks) || e.Checks.some((c) => typeof c !== 'object' || c === null))) return 'Checks is not a list of checks';
+  if (e.Service.Tags !== undefined && e.Service.Tags !== null && (!Array.isArray(e.Service.Tags) || e.Service.Tags.some((t) => typeof t !== 'string'))) return 'Tags is not a list of strings';
+  return undefined;
 }
 
 /** Spring Cloud Consul writes `secure=true|false`; an explicit `protocol` Meta wins. */
@@ -110,18 +134,27 @@ export function toEndpoint(entry: HealthEntry, s: ImportSettings): Endpoint {
 
 export interface ImportResult {
   readonly snapshots: readonly ServiceSnapshot[];
-  readonly quarantined: readonly { readonly nativeId: string; readonly ref: ServiceRef; readonly reason: string }[];
+  /** Instances left out with the reason; `ref` only when it is itself valid. */
+  readonly quarantined: readonly { readonly nativeId: string; readonly ref?: ServiceRef; readonly reason: string }[];
 }
 
 /**
  * The snapshots of one Consul service (one per canonical namespace found in it). Instances that
  * Isthmus wrote, consul-k8s wrote (unless imported), or that miss the tag/Meta filters are left
  * out; a service with no instance left yields no snapshot, so our own exports stay invisible.
+ * Instances the model refuses (the service name, a namespace from Meta, the endpoint itself, or
+ * JSON not shaped as Consul documents) are quarantined with the reason; nothing here throws.
  */
 export function toSnapshots(name: string, entries: readonly HealthEntry[], s: ImportSettings, revision?: string): ImportResult {
   const groups = new Map<string, { ref: ServiceRef; endpoints: Map<string, Endpoint>; ports: Map<number, number>; tags: Set<string> }>();
-  const quarantined: { nativeId: string; ref: ServiceRef; reason: string }[] = [];
+  const quarantined: { nativeId: string; ref?: ServiceRef; reason: string }[] = [];
+  const nameProblem = serviceNameProblem(name, s);
   for (const entry of entries) {
+    const shape = malformed(entry);
+    if (shape !== undefined) {
+      quarantined.push({ nativeId: nativeIdOf(entry), reason: shape });
+      continue;
+    }
     const svc = entry.Service;
     if (isIsthmusRecord(entry.Node, svc)) continue;
     if (!s.importConsulK8s && isConsulK8sRecord(entry.Node, svc)) continue;
@@ -129,10 +162,12 @@ export function toSnapshots(name: string, entries: readonly HealthEntry[], s: Im
     if (!s.tags.every((t) => tags.includes(t))) continue;
     if (!Object.entries(s.meta).every(([k, v]) => svc.Meta?.[k] === v)) continue;
     const ref = refOf(name, svc.Meta, s);
+    // The name alone may be fine while a namespace from Meta is not: checked per instance.
+    const refIssue = nameProblem ?? refProblem(ref);
     const ep = toEndpoint(entry, s);
-    const problem = endpointProblem(ep);
+    const problem = refIssue ?? endpointProblem(ep);
     if (problem !== undefined) {
-      quarantined.push({ nativeId: nativeIdOf(entry), ref, reason: problem });
+      quarantined.push({ nativeId: nativeIdOf(entry), ...(refIssue === undefined ? { ref } : {}), reason: problem });
       continue;
     }
     const key = refKey(ref);

@@ -183,8 +183,8 @@ export function fromRegistration(svc: NativeService, check: NativeCheck | undefi
   const passing = svc.Weights?.Passing ?? 1;
   const weight = Number.isFinite(storedWeight) && consulWeight(storedWeight) === passing ? storedWeight : Math.min(MAX_WEIGHT, passing * DEFAULT_WEIGHT);
   const skip = new Set<string>([...Object.values(M), ...(meta[M.extra] ?? '').split(',').filter((k) => k !== '')]);
-  const metadata: Record<string, string> = {};
-  for (const [k, v] of Object.entries(meta)) if (!skip.has(k)) metadata[decodeMetaKey(k)] = v;
+  // fromEntries, not assignment: a decoded key may be `__proto__`, which must stay plain data.
+  const metadata: Record<string, string> = Object.fromEntries(Object.entries(meta).filter(([k]) => !skip.has(k)).map(([k, v]) => [decodeMetaKey(k), v]));
   return {
     address: svc.Address ?? '',
     ports,

@@ -1,6 +1,7 @@
+import type { SinkOperation } from '../../bridge/ports/index.ts';
 import type { TxnOp } from './client.ts';
 import { M, SOURCE_VALUE, isOwned, sameCheck, sameService, type Registration } from './encode.ts';
-import type { NativeCheck, NativeService } from './native.ts';
+import type { NativeCheck, NativeNode, NativeService } from './native.ts';
 
 /** An instance Consul holds on our node now, with its check. */
 export interface Held {
@@ -8,36 +9,65 @@ export interface Held {
   readonly check?: NativeCheck;
 }
 
+/** The catalog ops of one instance, kept together in one transaction, and how `isthmus plan` shows them. */
+export interface InstanceWrite {
+  readonly operation: SinkOperation;
+  readonly ops: readonly TxnOp[];
+}
+
 /**
  * The catalog operations that turn `held` into `desired` for one service: only records that
- * differ are written (a passing→warning flip writes the check alone), and only records we own
- * are deleted. Each element is the ops of one instance, kept together in one transaction. Pure.
+ * differ are written (a passing→warning flip writes the check alone, an update in place rather
+ * than a delete and a create), and only records we own are deleted. Creates and updates come
+ * before deletes, so a packed transaction never leaves callers with fewer instances midway. Pure.
  */
-export function planWrites(node: string, bridgeId: string, desired: readonly Registration[], held: readonly Held[]): TxnOp[][] {
+export function planWrites(node: string, bridgeId: string, desired: readonly Registration[], held: readonly Held[]): InstanceWrite[] {
   const byId = new Map(held.map((h) => [h.service.ID, h]));
-  const groups: TxnOp[][] = [];
+  const writes: InstanceWrite[] = [];
   for (const want of desired) {
     const have = byId.get(want.service.ID);
     byId.delete(want.service.ID);
     const ops: TxnOp[] = [];
-    if (have === undefined || !sameService(want.service, have.service)) {
-      ops.push({ Service: { Verb: 'set', Node: node, Service: want.service } });
-    }
-    if (!sameCheck(want.check, have?.check)) {
-      ops.push({ Check: { Verb: 'set', Check: { Node: node, ...want.check } } });
-    }
-    if (ops.length > 0) groups.push(ops);
+    const serviceDiffers = have === undefined || !sameService(want.service, have.service);
+    if (serviceDiffers) ops.push({ Service: { Verb: 'set', Node: node, Service: want.service } });
+    if (!sameCheck(want.check, have?.check)) ops.push({ Check: { Verb: 'set', Check: { Node: node, ...want.check } } });
+    if (ops.length === 0) continue;
+    const operation: SinkOperation =
+      have === undefined
+        ? { verb: 'create', record: `service ${want.service.ID}` }
+        : { verb: 'update', record: serviceDiffers ? `service ${want.service.ID}` : `check ${want.check.CheckID} → ${want.check.Status}` };
+    writes.push({ operation, ops });
   }
   for (const h of byId.values()) {
     if (!isOwned(h.service, bridgeId)) continue;
     // Deleting a catalog service deletes its checks with it.
-    groups.push([{ Service: { Verb: 'delete', Node: node, Service: { ID: h.service.ID, Service: h.service.Service } } }]);
+    writes.push({
+      operation: { verb: 'delete', record: `service ${h.service.ID}` },
+      ops: [{ Service: { Verb: 'delete', Node: node, Service: { ID: h.service.ID, Service: h.service.Service } } }],
+    });
   }
-  return groups;
+  return writes;
 }
 
+/** The synthetic node as we register it (the lead op of every transaction). */
 export function nodeOp(node: string, address: string, bridgeId: string): TxnOp {
-  return { Node: { Verb: 'set', Node: { Node: node, Address: address, Meta: { [M.source]: SOURCE_VALUE, [M.managedBy]: bridgeId } } } };
+  return { Node: { Verb: 'set', Node: { Node: node, Address: address, Meta: nodeMeta(bridgeId) } } };
+}
+
+function nodeMeta(bridgeId: string): Record<string, string> {
+  return { [M.source]: SOURCE_VALUE, [M.managedBy]: bridgeId };
+}
+
+/**
+ * Whether the synthetic node as Consul holds it differs from what `nodeOp` writes (say the
+ * configured nodeAddress changed). Only our own keys are compared: Consul may add its own. A node
+ * another bridge's marker claims is not ours to correct (two bridges would flip it forever).
+ */
+export function nodeDiffers(held: NativeNode, address: string, bridgeId: string): boolean {
+  const by = held.Meta?.[M.managedBy];
+  if (by !== undefined && by !== bridgeId) return false;
+  if (held.Address !== address) return true;
+  return Object.entries(nodeMeta(bridgeId)).some(([k, v]) => held.Meta?.[k] !== v);
 }
 
 /** Consul refuses /v1/txn bodies over `txn_max_req_len` (512 KiB by default); stay well under. */
@@ -48,7 +78,7 @@ export const MAX_TXN_BYTES = 384 * 1024;
  * 128, agent/txn_endpoint.go) and `maxBytes` of JSON, each led by the idempotent node upsert: a
  * Consul that lost its state (dev-mode restart) gets the node back with the first write.
  */
-export function batch(node: TxnOp, groups: readonly TxnOp[][], maxOps: number, maxBytes = MAX_TXN_BYTES): TxnOp[][] {
+export function batch(node: TxnOp, groups: readonly (readonly TxnOp[])[], maxOps: number, maxBytes = MAX_TXN_BYTES): TxnOp[][] {
   const txns: TxnOp[][] = [];
   const nodeBytes = JSON.stringify(node).length;
   let current: TxnOp[] = [node];

@@ -1,11 +1,13 @@
-import type { RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
+import { BridgeError } from '../../bridge/errors/index.ts';
+import type { Endpoint, RegistryId, ServicePort, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
 import { refKey, sameRef } from '../../bridge/model/index.ts';
-import type { EndpointField, Sink } from '../../bridge/ports/index.ts';
+import type { EndpointField, SinkPlan, SinkState } from '../../bridge/ports/index.ts';
+import { PlannedSink } from '../../bridge/ports/index.ts';
 import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
-import type { ConsulClient } from './client.ts';
-import { M, checkIdOf, fromRegistration, isOwned, refOfOwned, toRegistration, type ExportSettings } from './encode.ts';
-import type { HealthEntry, NodeServices } from './native.ts';
-import { batch, nodeOp, planWrites, type Held } from './plan.ts';
+import type { ConsulClient, TxnOp } from './client.ts';
+import { M, checkIdOf, fromRegistration, isOwned, refOfOwned, toRegistration, type ExportSettings, type Registration } from './encode.ts';
+import type { HealthEntry, NativeNode, NodeServices } from './native.ts';
+import { batch, nodeDiffers, nodeOp, planWrites, type Held } from './plan.ts';
 import { runWatch } from './watch.ts';
 
 /** Upper bound on the blocking wait of the sink's own-node watch (see start()). */
@@ -22,13 +24,33 @@ export interface ConsulSinkOptions {
   readonly logger?: EngineLogger;
 }
 
+/** One read of a service: what we own of it on our node, and what else sits there. */
+export interface ConsulState extends SinkState {
+  /** Our instances of the ref (our marker or id form, ref's namespace), by service id. */
+  readonly held: readonly Held[];
+  /** Ids on our node under this service name that carry another bridge's marker. */
+  readonly foreign: readonly string[];
+  /** The synthetic node as Consul holds it, when it holds any instance of this service. */
+  readonly node?: NativeNode;
+}
+
+export interface ConsulPlan extends SinkPlan {
+  readonly ref: ServiceRef;
+  /** /v1/txn bodies, each led by the node upsert, in order. */
+  readonly txns: readonly (readonly TxnOp[])[];
+  /** Metadata left out for Consul's limits, per instance (logged when written). */
+  readonly dropped: readonly { readonly id: string; readonly dropped: readonly string[] }[];
+}
+
 /**
  * Model → Consul catalog. Every exported instance is a catalog service on the synthetic node
  * `isthmus-<bridgeId>` with our Meta markers, tag `isthmus` and one check whose status we write
- * (no agent runs it). Writes go through /v1/txn, only for records that differ, and only records
- * we own are ever changed or deleted.
+ * (no agent runs it): passing when ready, the configured draining status (warning by default) when
+ * draining, critical when down — not-ready endpoints are written, never left out. Per pass: one
+ * read, a pure plan of only the records that differ, then /v1/txn writes; only records we own are
+ * ever changed or deleted.
  */
-export class ConsulSink implements Sink {
+export class ConsulSink extends PlannedSink<ConsulState, ConsulPlan> {
   readonly id: RegistryId;
   readonly fields = FIELDS;
   readonly #client: ConsulClient;
@@ -36,6 +58,7 @@ export class ConsulSink implements Sink {
   readonly #resetListeners = new Set<() => void>();
 
   constructor(id: RegistryId, client: ConsulClient, options: ConsulSinkOptions) {
+    super();
     this.id = id;
     this.#client = client;
     this.#o = options;
@@ -69,7 +92,7 @@ export class ConsulSink implements Sink {
         }
         seenNode = present;
       },
-      onError: () => undefined, // apply/observe report errors where the engine can see them
+      onError: () => undefined, // read/execute report errors where the engine can see them
     });
     return Promise.resolve();
   }
@@ -80,12 +103,69 @@ export class ConsulSink implements Sink {
     return () => this.#resetListeners.delete(listener);
   }
 
-  async observe(ref: ServiceRef): Promise<ServiceSnapshot | undefined> {
-    const held = await this.#held(ref);
-    if (held.length === 0) return undefined;
-    const endpoints = held.map((h) => fromRegistration(h.service, h.check, this.#o.settings));
-    const first = held[0]?.service;
-    return { ref, ports: [{ name: this.#o.settings.portName, port: first?.Port ?? 0 }], endpoints, metadata: {}, origin: this.id };
+  /**
+   * The pass's one read: our node's instances of the service (one GET on
+   * /v1/health/service/:name filtered to our node), split into what we own in ref's namespace
+   * and the ids other bridges hold there.
+   */
+  async read(ref: ServiceRef): Promise<ConsulState> {
+    const { body } = await this.#client.read<HealthEntry[] | null>(`/v1/health/service/${encodeURIComponent(ref.name)}`, {
+      params: { filter: `Node.Node == ${JSON.stringify(this.node)}` },
+    });
+    const held: Held[] = [];
+    const foreign: string[] = [];
+    let node: NativeNode | undefined;
+    for (const e of body ?? []) {
+      node ??= e.Node;
+      if (!isOwned(e.Service, this.#o.settings.bridgeId)) {
+        foreign.push(e.Service.ID);
+        continue;
+      }
+      if (!sameRef(refOfOwned(e.Service, this.#o.settings), ref)) continue;
+      const check = (e.Checks ?? []).find((c) => c.CheckID === checkIdOf(e.Service.ID));
+      held.push(check === undefined ? { service: e.Service } : { service: e.Service, check });
+    }
+    held.sort((a, b) => a.service.ID.localeCompare(b.service.ID));
+    return { ref, observed: this.#observed(ref, held), held, foreign, ...(node === undefined ? {} : { node }) };
+  }
+
+  /**
+   * The transactions that make `state` equal `desired` (undefined: remove all we own of the
+   * ref). Pure: everything it compares — Meta, tags, address, port, weights, check status and
+   * output, the node itself — was read by `read`.
+   */
+  plan(state: ConsulState, desired: ServiceSnapshot | undefined): ConsulPlan {
+    const { bridgeId, node } = this.#o.settings;
+    const regs = uniqueIds((desired?.endpoints ?? []).map((ep) => toRegistration(state.ref, ep, this.#o.settings)));
+    const taken = new Set(state.foreign);
+    const clash = regs.find((r) => taken.has(r.service.ID));
+    if (clash !== undefined) {
+      throw new BridgeError('ISTHMUS_NOT_OWNED', `${this.id}: service id ${clash.service.ID} on node ${node} is held by another bridge (same nodeName configured twice?); not overwritten`, {
+        details: { registry: this.id, service: refKey(state.ref), id: clash.service.ID },
+      });
+    }
+    const writes = planWrites(node, bridgeId, regs, state.held);
+    const operations = writes.map((w) => w.operation);
+    const lead = nodeOp(node, this.#o.nodeAddress, bridgeId);
+    let txns = batch(lead, writes.map((w) => w.ops), this.#o.maxTxnOps);
+    // Every transaction re-registers the node anyway; only a pass with nothing else to write
+    // needs its own one when the node drifted (say nodeAddress was reconfigured).
+    if (regs.length > 0 && state.node !== undefined && nodeDiffers(state.node, this.#o.nodeAddress, bridgeId)) {
+      operations.unshift({ verb: 'update', record: `node ${node}` });
+      if (txns.length === 0) txns = [[lead]];
+    }
+    const dropped = regs.filter((r) => r.dropped.length > 0).map((r) => ({ id: r.service.ID, dropped: r.dropped }));
+    return { operations, ref: state.ref, txns, dropped };
+  }
+
+  async execute(plan: ConsulPlan): Promise<void> {
+    for (const d of plan.dropped) {
+      this.#o.logger?.warn({ registry: this.id, service: refKey(plan.ref), id: d.id, dropped: d.dropped }, 'metadata over Consul limits (64 keys, 512-byte values) not written');
+    }
+    this.#o.logger?.debug({ registry: this.id, service: refKey(plan.ref), operations: plan.operations.length, txns: plan.txns.length }, 'consul writes');
+    // Sequential on purpose: a rollout of one service is a handful of transactions, and order
+    // keeps a failure part-way simple (the engine re-reads and retries, and what landed is a no-op).
+    for (const ops of plan.txns) await this.#client.txn(ops);
   }
 
   async ownedRefs(): Promise<readonly ServiceRef[]> {
@@ -97,27 +177,6 @@ export class ConsulSink implements Sink {
       refs.set(refKey(ref), ref);
     }
     return [...refs.values()];
-  }
-
-  async apply(desired: ServiceSnapshot): Promise<void> {
-    const regs = desired.endpoints.map((ep) => toRegistration(desired.ref, ep, this.#o.settings));
-    for (const r of regs) {
-      if (r.dropped.length > 0) {
-        this.#o.logger?.warn({ registry: this.id, service: refKey(desired.ref), id: r.service.ID, dropped: r.dropped }, 'metadata over Consul limits (64 keys, 512-byte values) not written');
-      }
-    }
-    await this.#write(this.#plan(desired.ref, regs, await this.#held(desired.ref)));
-  }
-
-  async remove(ref: ServiceRef): Promise<void> {
-    await this.#write(this.#plan(ref, [], await this.#held(ref)));
-  }
-
-  #plan(ref: ServiceRef, regs: Parameters<typeof planWrites>[2], held: readonly Held[]): ReturnType<typeof batch> {
-    const { bridgeId, node } = this.#o.settings;
-    const groups = planWrites(node, bridgeId, regs, held);
-    if (groups.length > 0) this.#o.logger?.debug({ registry: this.id, service: refKey(ref), instances: groups.length }, 'consul writes planned');
-    return batch(nodeOp(node, this.#o.nodeAddress, bridgeId), groups, this.#o.maxTxnOps);
   }
 
   /**
@@ -137,24 +196,37 @@ export class ConsulSink implements Sink {
     await this.#client.txn([{ Node: { Verb: 'delete', Node: { Node: this.node } } }]);
   }
 
-  async #write(txns: ReturnType<typeof batch>): Promise<void> {
-    // Sequential on purpose: a rollout of one service is a handful of transactions, and order
-    // keeps a failure part-way simple (the engine retries the whole target, and what landed is a no-op).
-    for (const ops of txns) await this.#client.txn(ops);
+  /** What we own, in model form. Ports: each port name with the number most instances store. */
+  #observed(ref: ServiceRef, held: readonly Held[]): ServiceSnapshot | undefined {
+    if (held.length === 0) return undefined;
+    const endpoints = held.map((h) => fromRegistration(h.service, h.check, this.#o.settings));
+    return { ref, ports: commonPorts(endpoints), endpoints, metadata: {}, origin: this.id };
   }
+}
 
-  /** What we own of `ref` in Consul now: our node's instances of the service, in ref's namespace. */
-  async #held(ref: ServiceRef): Promise<Held[]> {
-    const { body } = await this.#client.read<HealthEntry[] | null>(`/v1/health/service/${encodeURIComponent(ref.name)}`, {
-      params: { filter: `Node.Node == ${JSON.stringify(this.node)}` },
-    });
-    const held: Held[] = [];
-    for (const e of body ?? []) {
-      if (!isOwned(e.Service, this.#o.settings.bridgeId)) continue;
-      if (!sameRef(refOfOwned(e.Service, this.#o.settings), ref)) continue;
-      const check = (e.Checks ?? []).find((c) => c.CheckID === checkIdOf(e.Service.ID));
-      held.push(check === undefined ? { service: e.Service } : { service: e.Service, check });
+function commonPorts(endpoints: readonly Endpoint[]): ServicePort[] {
+  const counts = new Map<string, Map<number, number>>();
+  for (const ep of endpoints) {
+    for (const [name, port] of Object.entries(ep.ports)) {
+      const byPort = counts.get(name) ?? new Map<number, number>();
+      byPort.set(port, (byPort.get(port) ?? 0) + 1);
+      counts.set(name, byPort);
     }
-    return held;
   }
+  return [...counts.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, byPort]) => ({ name, port: [...byPort.entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0])[0]?.[0] ?? 0 }));
+}
+
+/**
+ * One registration per service id. Two endpoints differing only in a non-primary port share an
+ * id (origin, ref, address, primary port); writing both would flip the record on every pass.
+ */
+function uniqueIds(regs: readonly Registration[]): Registration[] {
+  const byId = new Map<string, Registration>();
+  for (const r of regs) {
+    const prior = byId.get(r.service.ID);
+    if (prior === undefined || (r.service.Meta[M.ports] ?? '') < (prior.service.Meta[M.ports] ?? '')) byId.set(r.service.ID, r);
+  }
+  return [...byId.values()];
 }

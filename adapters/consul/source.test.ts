@@ -21,7 +21,7 @@ describe('ConsulSource', () => {
       }
       if (url.pathname === '/v1/catalog/services') {
         if (url.searchParams.has('index')) return; // block: nothing changes in this test
-        res.writeHead(200, { 'x-consul-index': '5' }).end(JSON.stringify({ consul: [], 'orders-a': [], 'orders-b': ['v1'], billing: [] }));
+        res.writeHead(200, { 'x-consul-index': '5' }).end(JSON.stringify({ consul: [], 'orders-a': [], 'orders-b': ['v1'], 'orders-c/slash': [], billing: [] }));
         return;
       }
       const name = decodeURIComponent(url.pathname.replace('/v1/health/service/', ''));
@@ -46,6 +46,8 @@ describe('ConsulSource', () => {
     await source.start(abort.signal);
     await vi.waitFor(() => { expect(heldHealth.map((h) => h.name).sort()).toEqual(['orders-a', 'orders-b']); });
     expect(source.watchedServices()).toEqual(['orders-a', 'orders-b']);
+    // Consul accepts `/` in a service name; the model cannot carry it: quarantined, never watched.
+    expect(source.quarantined()).toEqual([{ registry: 'c', nativeId: 'orders-c/slash', reason: expect.stringContaining('contains "/"') as string, since: expect.any(Number) as number }]);
     expect(source.hasSynced()).toBe(false);
     const first = heldHealth.shift()!;
     first.res.writeHead(200, { 'x-consul-index': '6' }).end(JSON.stringify([entry(first.name)]));
@@ -54,7 +56,8 @@ describe('ConsulSource', () => {
     const second = heldHealth.shift()!;
     second.res.writeHead(200, { 'x-consul-index': '6' }).end('[]');
     await vi.waitFor(() => { expect(source.hasSynced()).toBe(true); });
-    expect(requested.some((p) => p.includes('billing') || p.endsWith('/consul'))).toBe(false);
+    expect(requested.some((p) => p.includes('billing') || p.endsWith('/consul') || p.includes('slash'))).toBe(false);
+    expect([...source.keys()].map((r) => r.name)).toEqual([first.name]);
 
     failing = true;
     server.closeAllConnections(); // the blocking reads in flight break, as when Consul goes away

@@ -4,7 +4,7 @@ import type { QuarantinedRecord, Source, SourceHealth } from '../../bridge/ports
 import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
 import { SnapshotCache } from '../shared/snapshot-cache.ts';
 import type { ConsulClient } from './client.ts';
-import { toSnapshots, wantsService, type ImportSettings } from './convert.ts';
+import { serviceNameProblem, toSnapshots, wantsService, type ImportSettings } from './convert.ts';
 import type { HealthEntry, ServiceList } from './native.ts';
 import { runWatch } from './watch.ts';
 
@@ -38,6 +38,8 @@ export class ConsulSource implements Source {
   readonly #watches = new Map<string, ServiceWatch>();
   /** Watch keys ('' = the service list) whose last read failed. */
   readonly #failing = new Map<string, string>();
+  /** Selected services whose name the model refuses (`probe/slash`…): quarantined, never watched. */
+  #refused = new Map<string, QuarantinedRecord>();
   #listed = false;
   #synced = false;
   #lastContact = Date.now();
@@ -52,7 +54,7 @@ export class ConsulSource implements Source {
 
   start(signal: AbortSignal): Promise<void> {
     this.#signal = signal;
-    void runWatch<ServiceList>({
+    void runWatch<ServiceList | null>({
       ...this.#watchTiming(signal),
       path: '/v1/catalog/services',
       onData: (list, _index, reset) => {
@@ -88,7 +90,7 @@ export class ConsulSource implements Source {
   }
 
   quarantined(): readonly QuarantinedRecord[] {
-    return [...this.#watches.values()].flatMap((w) => w.quarantined);
+    return [...this.#refused.values(), ...[...this.#watches.values()].flatMap((w) => w.quarantined)];
   }
 
   /** Names currently watched (tests: proves only selected services are watched). */
@@ -100,8 +102,19 @@ export class ConsulSource implements Source {
     return { client: this.#client, waitSeconds: this.#o.waitSeconds, minIntervalMs: this.#o.minWatchIntervalMs, maxBackoffMs: this.#o.maxBackoffMs, signal };
   }
 
-  #onList(list: ServiceList): void {
-    const wanted = new Set(Object.entries(list).filter(([name, tags]) => wantsService(name, tags, this.#o.settings)).map(([name]) => name));
+  #onList(list: ServiceList | null): void {
+    const selected = Object.entries(list ?? {}).filter(([name, tags]) => wantsService(name, Array.isArray(tags) ? tags : null, this.#o.settings)).map(([name]) => name);
+    const refused = new Map<string, QuarantinedRecord>();
+    const now = Date.now();
+    for (const name of selected) {
+      const reason = serviceNameProblem(name, this.#o.settings);
+      if (reason === undefined) continue;
+      const prior = this.#refused.get(name);
+      refused.set(name, prior?.reason === reason ? prior : { registry: this.id, nativeId: name, reason, since: now });
+      if (prior === undefined) this.#o.logger?.warn({ registry: this.id, service: name.slice(0, 80), reason }, 'consul service quarantined: its name cannot be a model name');
+    }
+    this.#refused = refused;
+    const wanted = new Set(selected.filter((name) => !refused.has(name)));
     for (const [name, w] of this.#watches) {
       if (wanted.has(name)) continue;
       // Gone from the catalog: a real deletion, seen on a successful read, so it is propagated.
@@ -131,7 +144,13 @@ export class ConsulSource implements Source {
         this.#contact(name);
         const result = toSnapshots(name, entries ?? [], this.#o.settings, String(index));
         const now = Date.now();
-        w.quarantined = result.quarantined.map((q) => ({ registry: this.id, nativeId: q.nativeId, ref: q.ref, reason: q.reason, since: now }));
+        // A record still refused for the same reason keeps its first `since` (how long it has been out).
+        const before = new Map(w.quarantined.map((q) => [q.nativeId, q]));
+        w.quarantined = result.quarantined.map((q) => {
+          const prior = before.get(q.nativeId);
+          const since = prior?.reason === q.reason ? prior.since : now;
+          return { registry: this.id, nativeId: q.nativeId, ...(q.ref === undefined ? {} : { ref: q.ref }), reason: q.reason, since };
+        });
         this.#replace(w, result.snapshots);
         w.synced = true;
         this.#checkSynced();
