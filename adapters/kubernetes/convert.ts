@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { Endpoint, RegistryId, ServicePort, ServiceSnapshot } from '../../bridge/model/index.ts';
-import { conditionsOf, DEFAULT_WEIGHT, globToRegExp, liveness } from '../../bridge/model/index.ts';
+import { conditionsOf, DEFAULT_WEIGHT, endpointProblem, globToRegExp, liveness, refProblem } from '../../bridge/model/index.ts';
 import { isIsthmusObject, K8S } from './markers.ts';
 import type { AddressMode, KubernetesSourceOptions } from './options.ts';
 import type { KEndpointSlice, KNode, KService, KSliceEndpoint } from './types.ts';
@@ -40,21 +40,40 @@ export function selectedByOptions(service: KService, options: Pick<KubernetesSou
 }
 
 /**
- * A Service and its EndpointSlices as one snapshot (Kubernetes → other registries). Pure.
+ * A Service and its EndpointSlices as one snapshot (Kubernetes → other registries). Pure and
+ * total: whatever the objects hold, it returns, and anything it cannot carry is a problem (the
+ * source quarantines it) rather than an exception that would stall every other Service.
  * Slices written by any bridge are skipped (loop prevention); a Service written by a bridge is
  * not exported at all. Per endpoint the slice conditions are kept as they are, so a terminating
  * but still serving pod is draining from the first event that says so.
  */
 export function serviceToSnapshot(input: ExportInput): ExportResult {
+  try {
+    return convertService(input);
+  } catch (err) {
+    // Objects come from the API server's JSON, so a shape the types did not foresee is possible.
+    const meta = input.service.metadata;
+    const reason = `cannot convert the Service: ${err instanceof Error ? err.message : String(err)}`;
+    return { problems: [{ nativeId: `${meta?.namespace ?? ''}/${meta?.name ?? ''}`, reason }] };
+  }
+}
+
+function convertService(input: ExportInput): ExportResult {
   const { service, registry, options } = input;
   const meta = service.metadata ?? {};
   const namespace = meta.namespace ?? '';
   const name = meta.name ?? '';
   if (isIsthmusObject(meta) || service.spec?.type === 'ExternalName' || !selectedByOptions(service, options)) return { problems: [] };
-  const problems: { nativeId: string; reason: string }[] = [];
   const svcId = `${namespace}/${name}`;
+  const bad = refProblem({ namespace, name });
+  if (bad !== undefined) return { problems: [{ nativeId: svcId, reason: bad }] };
+  const problems: { nativeId: string; reason: string }[] = [];
 
-  const servicePorts = (service.spec?.ports ?? []).map((p) => ({ ...p, name: portName(p.name) }));
+  const servicePorts = (service.spec?.ports ?? []).map((p) => ({ ...p, name: portName(p.name) })).filter((p) => {
+    if (Number.isInteger(p.port) && p.port >= 1 && p.port <= 65535) return true;
+    problems.push({ nativeId: svcId, reason: `port ${p.name}=${String(p.port)} is outside 1-65535` });
+    return false;
+  });
   const primary = meta.annotations?.[K8S.exportPort];
   if (primary !== undefined && !servicePorts.some((p) => p.name === primary)) {
     problems.push({ nativeId: svcId, reason: `annotation ${K8S.exportPort}=${primary} names no port of the Service` });
@@ -92,6 +111,12 @@ export function serviceToSnapshot(input: ExportInput): ExportResult {
       break;
     }
   }
+
+  endpoints = endpoints.filter((ep) => {
+    const problem = endpointProblem(ep);
+    if (problem !== undefined) problems.push({ nativeId: ep.origin.nativeId, reason: problem });
+    return problem === undefined;
+  });
 
   const metadata: Record<string, string> = { ...(meta.labels ?? {}) };
   for (const [k, v] of Object.entries(meta.annotations ?? {})) if (!DROPPED_ANNOTATIONS.has(k)) metadata[k] = v;

@@ -71,6 +71,25 @@ describe('LeaderElector', () => {
     expect(await b.tryAcquireOrRenew()).toBe(true);
   });
 
+  it('reports each gain of leadership as an event, a renewal after a lapse included', async () => {
+    const store = new FakeLeases();
+    const a = new LeaderElector(store, 'a', OPTS);
+    const events: boolean[] = [];
+    const off = a.onChange((l) => events.push(l));
+    await a.tryAcquireOrRenew();
+    await a.tryAcquireOrRenew();
+    expect(events).toEqual([true]);
+    store.down = true;
+    vi.setSystemTime(Date.now() + 11_000);
+    expect(a.isLeader()).toBe(false);
+    store.down = false;
+    await a.tryAcquireOrRenew();
+    expect(events).toEqual([true, true]);
+    await a.release();
+    expect(events).toEqual([true, true, false]);
+    off();
+  });
+
   it('rejects a renew deadline that is not shorter than the lease', () => {
     expect(() => new LeaderElector(new FakeLeases(), 'a', { ...OPTS, renewDeadlineSeconds: 15 })).toThrow(/renewDeadline/);
   });

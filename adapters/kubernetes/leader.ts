@@ -40,6 +40,7 @@ export class LeaderElector {
   readonly #o: LeaseSettings;
   readonly #hooks: ElectorHooks;
   #leading = false;
+  readonly #listeners = new Set<(leader: boolean) => void>();
   #lastRenew = 0;
   #observed: { record: string; at: number } | undefined;
   #lease: KLease | undefined;
@@ -147,8 +148,20 @@ export class LeaderElector {
     }
   }
 
+  /**
+   * Every change of `isLeader()` that the elector itself makes. A lapse past renewDeadline turns
+   * `isLeader()` false without an event (nothing runs then); the renewal that ends it is reported
+   * as a gain, since a writer that stopped writing must re-check everything.
+   */
+  onChange(listener: (leader: boolean) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
   #won(now: number): boolean {
+    const lapsed = this.#leading && !this.isLeader();
     this.#lastRenew = now;
+    if (lapsed) this.#emit(true);
     this.#setLeading(true);
     return true;
   }
@@ -157,6 +170,11 @@ export class LeaderElector {
     if (this.#leading === leading) return;
     this.#leading = leading;
     this.#hooks.logger?.info({ identity: this.#identity, leading }, leading ? 'leader election: became leader' : 'leader election: not leader');
+    this.#emit(leading);
+  }
+
+  #emit(leading: boolean): void {
     this.#hooks.onChange?.(leading);
+    for (const l of this.#listeners) l(leading);
   }
 }

@@ -1,13 +1,14 @@
 import { BridgeError } from '../../bridge/errors/index.ts';
 import type { Endpoint, RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
-import { endpointKey, NameTable, refKey, toDns1035 } from '../../bridge/model/index.ts';
-import type { EndpointField, QuarantinedRecord, Sink } from '../../bridge/ports/index.ts';
+import { refKey, refProblem } from '../../bridge/model/index.ts';
+import type { EndpointField, QuarantinedRecord } from '../../bridge/ports/index.ts';
+import { PlannedSink } from '../../bridge/ports/index.ts';
 import type { KubeClient } from './client.ts';
-import { isOwnedBy, K8S } from './markers.ts';
+import { K8S } from './markers.ts';
 import { OwnedCache } from './owned-cache.ts';
 import type { KubernetesOptions } from './options.ts';
-import { importedPorts, mayJoin, renderService, serviceFingerprint, servicePorts } from './service-shape.ts';
-import { planSlices, type SliceOwner, sliceEndpoints } from './slices.ts';
+import { type KubeSinkPlan, type KubeSinkState, observedOf, ownerOf, planImport } from './sink-plan.ts';
+import type { SliceOwner } from './slices.ts';
 import type { KEndpointSlice, KService } from './types.ts';
 
 /**
@@ -20,19 +21,22 @@ const FIELDS: readonly EndpointField[] = ['ready', 'serving', 'terminating', 'zo
 /**
  * Other registries → Kubernetes: a selectorless Service plus this bridge's EndpointSlices per
  * imported service, or only the slices when joining a Service someone else owns (mixed mode).
- * Writes only what differs from what is stored, and only objects carrying this bridge's id.
+ * Per pass: `read` (Service + our slices, from the watched view when usable), `plan` (pure, in
+ * `sink-plan.ts`), `execute` (only objects carrying this bridge's id are changed).
  */
-export class KubernetesSink implements Sink {
+export class KubernetesSink extends PlannedSink<KubeSinkState, KubeSinkPlan> {
   readonly id: RegistryId;
   readonly fields = FIELDS;
   readonly #client: KubeClient;
   readonly #o: KubernetesOptions;
   readonly #bridgeId: string;
-  readonly #names = new NameTable();
+  /** Target `ns/name` → the ref that wrote it from this process (two refs, one name = collision). */
+  readonly #holders = new Map<string, string>();
   readonly #refused = new Map<string, QuarantinedRecord[]>();
   readonly #cache: OwnedCache;
 
   constructor(id: RegistryId, client: KubeClient, options: KubernetesOptions, bridgeId: string) {
+    super();
     this.id = id;
     this.#client = client;
     this.#o = options;
@@ -47,18 +51,63 @@ export class KubernetesSink implements Sink {
     return Promise.resolve();
   }
 
-  /** Endpoints refused by the last apply of each service (bad IP, port name not a DNS label). */
+  /** Endpoints refused by the last executed plan of each service (port name not a DNS label, non-IP). */
   quarantined(): readonly QuarantinedRecord[] {
     return [...this.#refused.values()].flat();
   }
 
-  async observe(ref: ServiceRef): Promise<ServiceSnapshot | undefined> {
-    const owner = this.#owner(ref);
-    const { svc, slices } = await this.#read(owner);
-    const ours = svc !== undefined && this.#ownsService(svc, owner);
-    if (!ours && slices.length === 0) return undefined;
-    const endpoints = slices.flatMap(sliceEndpoints).sort((a, b) => endpointKey(a).localeCompare(endpointKey(b)));
-    return { ref, ports: svc === undefined ? [] : servicePorts(svc), endpoints, metadata: {}, origin: this.id };
+  /**
+   * Our Service (or the native one we would join) and our slices: from the watched view when it
+   * is healthy, else from the API. A Service not in the view may still exist (native, mixed mode),
+   * so that one read always goes to the API.
+   */
+  async read(ref: ServiceRef): Promise<KubeSinkState> {
+    const owner = ownerOf(ref, this.#bridgeId, this.#o.namespaces);
+    let svc: KService | undefined;
+    let all: KEndpointSlice[];
+    if (this.#cache.usable()) {
+      all = this.#cache.slices(owner.namespace, owner.service);
+      svc = this.#cache.service(owner.namespace, owner.service) ?? (await this.#client.getService(owner.namespace, owner.service));
+    } else {
+      const selector = `${K8S.serviceName}=${owner.service},${K8S.managedBy}=${this.#bridgeId}`;
+      const [s, list] = await Promise.all([this.#client.getService(owner.namespace, owner.service), this.#client.list('endpointslices', owner.namespace, selector)]);
+      svc = s;
+      all = list.items;
+    }
+    const mine = (s: KEndpointSlice) => s.metadata?.annotations?.[K8S.originalName] === owner.originalName;
+    const base = { ref, owner, svc, slices: all.filter(mine), foreign: all.filter((s) => !mine(s)) };
+    return { ...base, observed: observedOf(base, this.#bridgeId, this.id) };
+  }
+
+  plan(state: KubeSinkState, desired: ServiceSnapshot | undefined): KubeSinkPlan {
+    const holder = this.#holders.get(targetKey(state.owner));
+    const heldBy = holder === undefined || holder === refKey(state.ref) ? undefined : holder;
+    return planImport(state, desired, { bridgeId: this.#bridgeId, options: this.#o.sink, heldBy });
+  }
+
+  async execute(plan: KubeSinkPlan): Promise<void> {
+    const key = refKey(plan.ref);
+    if (!plan.removal) this.#claim(plan);
+    if (plan.service?.verb === 'create') {
+      await this.#ensureNamespace(plan.owner.namespace);
+      this.#cache.rememberService(await this.#client.createService(plan.service.body));
+    } else if (plan.service?.verb === 'update') {
+      this.#cache.rememberService(await this.#client.replaceService(plan.service.body));
+    }
+    // Creates and updates before deletes: an endpoint moving between slices is never missing.
+    await Promise.all(plan.createSlices.map(async (s) => { this.#cache.rememberSlice(await this.#client.createSlice(s)); }));
+    await Promise.all(plan.updateSlices.map(async (s) => { this.#cache.rememberSlice(await this.#client.replaceSlice(s)); }));
+    await Promise.all(plan.deleteSlices.map((s) => this.#deleteSlice(s)));
+    if (plan.deleteService !== undefined) {
+      await this.#client.deleteService(plan.deleteService);
+      this.#cache.forgetService(plan.deleteService);
+    }
+    if (plan.removal) {
+      this.#refused.delete(key);
+      if (this.#holders.get(targetKey(plan.owner)) === key) this.#holders.delete(targetKey(plan.owner));
+    } else {
+      this.#noteRefused(plan.ref, plan.refused);
+    }
   }
 
   async ownedRefs(): Promise<readonly ServiceRef[]> {
@@ -76,58 +125,12 @@ export class KubernetesSink implements Sink {
         const name = obj.metadata?.annotations?.[K8S.originalName];
         const namespace = obj.metadata?.annotations?.[K8S.originalNamespace] ?? obj.metadata?.namespace;
         if (name === undefined || namespace === undefined) continue;
-        refs.set(`${namespace}/${name}`, { namespace, name });
+        // A hand-edited annotation must not hand the engine a ref it cannot carry.
+        const ref = { namespace, name };
+        if (refProblem(ref) === undefined) refs.set(refKey(ref), ref);
       }
     }
     return [...refs.values()];
-  }
-
-  async apply(desired: ServiceSnapshot): Promise<void> {
-    const owner = this.#owner(desired.ref);
-    const { svc, slices } = await this.#read(owner);
-    if (svc === undefined) {
-      await this.#ensureNamespace(owner.namespace);
-      this.#cache.rememberService(await this.#client.createService(renderService(owner, desired.origin, importedPorts(desired), this.#o.sink.serviceType)));
-    } else if (isOwnedBy(svc.metadata, this.#bridgeId)) {
-      if (!this.#ownsService(svc, owner)) throw this.#collision(owner, svc);
-      const next = renderService(owner, desired.origin, importedPorts(desired), this.#o.sink.serviceType, svc);
-      if (serviceFingerprint(next) !== serviceFingerprint(svc)) this.#cache.rememberService(await this.#client.replaceService(next));
-    } else if (!mayJoin(svc, this.#o.sink.mixed)) {
-      throw this.#collision(owner, svc);
-    }
-    const plan = planSlices(owner, desired.endpoints, slices, this.#o.sink.maxEndpointsPerSlice);
-    this.#noteRefused(desired.ref, plan.refused);
-    // Creates and updates before deletes: an endpoint moving between slices is never missing.
-    await Promise.all(plan.create.map(async (s) => { this.#cache.rememberSlice(await this.#client.createSlice(s)); }));
-    await Promise.all(plan.update.map(async (s) => { this.#cache.rememberSlice(await this.#client.replaceSlice(s)); }));
-    await Promise.all(plan.delete.map((s) => this.#deleteSlice(s)));
-  }
-
-  async remove(ref: ServiceRef): Promise<void> {
-    const owner = this.#owner(ref);
-    const { svc, slices } = await this.#read(owner);
-    await Promise.all(slices.map((s) => this.#deleteSlice(s)));
-    if (svc !== undefined && this.#ownsService(svc, owner)) {
-      await this.#client.deleteService(svc.metadata ?? {});
-      this.#cache.forgetService(svc.metadata ?? {});
-    }
-    this.#refused.delete(refKey(ref));
-    this.#names.release(refKey(ref), () => `${owner.namespace}/${owner.service}`);
-  }
-
-  /**
-   * Our Service (or the native one we would join) and our slices: from the watched view when it
-   * is healthy, else from the API. A Service not in the view may still exist (native, mixed mode),
-   * so that one read always goes to the API.
-   */
-  async #read(owner: SliceOwner): Promise<{ svc: KService | undefined; slices: KEndpointSlice[] }> {
-    if (this.#cache.usable()) {
-      const slices = this.#cache.slices(owner.namespace, owner.service).filter((s) => s.metadata?.annotations?.[K8S.originalName] === owner.originalName);
-      const svc = this.#cache.service(owner.namespace, owner.service) ?? (await this.#client.getService(owner.namespace, owner.service));
-      return { svc, slices };
-    }
-    const [svc, slices] = await Promise.all([this.#client.getService(owner.namespace, owner.service), this.#ownedSlices(owner)]);
-    return { svc, slices };
   }
 
   async #deleteSlice(slice: KEndpointSlice): Promise<void> {
@@ -135,43 +138,24 @@ export class KubernetesSink implements Sink {
     this.#cache.forgetSlice(slice.metadata ?? {});
   }
 
-  #owner(ref: ServiceRef): SliceOwner {
-    const namespace = toDns1035(ref.namespace);
-    if (this.#o.namespaces.length > 0 && !this.#o.namespaces.includes(namespace)) {
-      throw new BridgeError('ISTHMUS_REGISTRY_REJECTED', `kubernetes: namespace ${namespace} (for ${refKey(ref)}) is outside the configured namespaces`, { terminal: true });
+  /**
+   * Takes the target name for this ref before the first write. Plan already checked it; this
+   * repeats the check synchronously because two refs may have planned before either executed.
+   */
+  #claim(plan: KubeSinkPlan): void {
+    const target = targetKey(plan.owner);
+    const holder = this.#holders.get(target);
+    const key = refKey(plan.ref);
+    if (holder !== undefined && holder !== key) {
+      throw new BridgeError('ISTHMUS_NAME_COLLISION', `kubernetes: ${key} and ${holder} both map to Service ${target}`, { terminal: true, details: { ref: key, heldBy: holder } });
     }
-    const owner = { bridgeId: this.#bridgeId, namespace, service: toDns1035(ref.name), originalName: ref.name, originalNamespace: ref.namespace };
-    const claim = this.#names.claim(refKey(ref), () => `${owner.namespace}/${owner.service}`);
-    if (!claim.ok) {
-      throw new BridgeError('ISTHMUS_NAME_COLLISION', `kubernetes: ${refKey(ref)} and ${claim.heldBy} both map to Service ${claim.name}`, { terminal: true, details: { ref: refKey(ref), heldBy: claim.heldBy } });
-    }
-    return owner;
-  }
-
-  /** Our Service for exactly this original name (a hash collision or rename is not ours). */
-  #ownsService(svc: KService, owner: SliceOwner): boolean {
-    return isOwnedBy(svc.metadata, this.#bridgeId) && svc.metadata?.annotations?.[K8S.originalName] === owner.originalName;
-  }
-
-  async #ownedSlices(owner: SliceOwner): Promise<KEndpointSlice[]> {
-    const selector = `${K8S.serviceName}=${owner.service},${K8S.managedBy}=${this.#bridgeId}`;
-    const list = await this.#client.list('endpointslices', owner.namespace, selector);
-    return list.items.filter((s) => s.metadata?.annotations?.[K8S.originalName] === owner.originalName);
+    this.#holders.set(target, key);
   }
 
   async #ensureNamespace(ns: string): Promise<void> {
     if (!this.#o.sink.createNamespaces) return; // the create call reports a missing namespace itself
     if (await this.#client.namespaceExists(ns)) return;
     await this.#client.createNamespace(ns, { [K8S.managedBy]: this.#bridgeId });
-  }
-
-  #collision(owner: SliceOwner, svc: KService): BridgeError {
-    const holder = svc.metadata?.annotations?.[K8S.originalName] ?? 'a Service not managed by this bridge';
-    const hint = isOwnedBy(svc.metadata, this.#bridgeId) ? '' : ` (mixed mode is ${this.#o.sink.mixed}; annotate it ${K8S.acceptImports}: "true" to add imported endpoints)`;
-    return new BridgeError('ISTHMUS_NAME_COLLISION', `kubernetes: Service ${owner.namespace}/${owner.service} for ${owner.originalName} is held by ${holder}${hint}`, {
-      terminal: true,
-      details: { namespace: owner.namespace, service: owner.service, heldBy: holder },
-    });
   }
 
   #noteRefused(ref: ServiceRef, refused: readonly { endpoint: Endpoint; reason: string }[]): void {
@@ -182,4 +166,8 @@ export class KubernetesSink implements Sink {
     const now = Date.now();
     this.#refused.set(refKey(ref), refused.map((r) => ({ registry: r.endpoint.origin.registry, nativeId: r.endpoint.origin.nativeId, ref, reason: r.reason, since: now })));
   }
+}
+
+function targetKey(owner: SliceOwner): string {
+  return `${owner.namespace}/${owner.service}`;
 }

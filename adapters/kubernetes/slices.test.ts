@@ -75,3 +75,15 @@ describe('planSlices', () => {
     expect(planSlices(OWNER, [], stored, 100).delete).toHaveLength(1);
   });
 });
+
+describe('planSlices regressions', () => {
+  it('a port name that prefixes another (http, http2) keeps its slice: the next pass writes nothing', () => {
+    const want = [ep(1, { ports: { http: 80, http2: 81 } }), ep(2, { ports: { http: 80, http2: 81 } })];
+    const stored = store([], planSlices(OWNER, want, [], 100));
+    expect(writes(planSlices(OWNER, want, stored, 100))).toBe(0);
+  });
+
+  it('refuses a port number a slice cannot hold instead of failing the whole write', () => {
+    expect(planSlices(OWNER, [ep(1, { ports: { http: 0 } })], [], 100).refused.map((r) => r.reason)).toEqual(['port http=0 is outside 1-65535']);
+  });
+});

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Endpoint } from '../../bridge/model/index.ts';
 import { DEFAULT_WEIGHT, endpointKey } from '../../bridge/model/index.ts';
+import { sliceAddressProblem } from './addresses.ts';
 import { K8S } from './markers.ts';
 import type { KEndpointSlice, KSliceEndpoint } from './types.ts';
 
@@ -28,9 +29,11 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Why an endpoint cannot go into an EndpointSlice, or undefined. */
 export function sliceProblem(ep: Endpoint): string | undefined {
-  if (isIP(ep.address) === 0) return `address ${ep.address} is not an IP`;
-  for (const name of Object.keys(ep.ports)) {
+  const bad = sliceAddressProblem(ep.address);
+  if (bad !== undefined) return bad;
+  for (const [name, port] of Object.entries(ep.ports)) {
     if (name.length > 63 || !DNS_LABEL.test(name)) return `port name ${JSON.stringify(name)} is not a DNS label`;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) return `port ${name}=${port} is outside 1-65535`;
   }
   return undefined;
 }
@@ -41,13 +44,23 @@ export function sliceProblem(ep: Endpoint): string | undefined {
  */
 function groupOf(ep: Endpoint): string {
   const family = isIP(ep.address) === 6 ? 'IPv6' : 'IPv4';
-  const ports = Object.entries(ep.ports).sort(([a], [b]) => a.localeCompare(b)).map(([n, p]) => `${n}=${p}`).join(',');
-  return `${ep.origin.registry}|${family}|${ports}`;
+  return `${ep.origin.registry}|${family}|${portsKey(ep.ports)}`;
 }
 
+/**
+ * The group of a stored slice, spelled exactly as `groupOf` spells it for its endpoints: with
+ * any other ordering ("http2=81" sorts before "http=80" by code unit) an endpoint would never
+ * be found at home and would move to a fresh slice on every pass.
+ */
 function groupOfSlice(slice: KEndpointSlice): string {
-  const ports = (slice.ports ?? []).map((p) => `${p.name ?? ''}=${p.port ?? 0}`).sort().join(',');
-  return `${slice.metadata?.labels?.[K8S.origin] ?? ''}|${slice.addressType}|${ports}`;
+  const ports: Record<string, number> = {};
+  for (const p of slice.ports ?? []) ports[p.name ?? ''] = p.port ?? 0;
+  return `${slice.metadata?.labels?.[K8S.origin] ?? ''}|${slice.addressType}|${portsKey(ports)}`;
+}
+
+/** Part of the slice name hash (sliceNameBase): changing this spelling renames every slice. */
+function portsKey(ports: Readonly<Record<string, number>>): string {
+  return Object.entries(ports).sort(([a], [b]) => a.localeCompare(b)).map(([n, p]) => `${n}=${p}`).join(',');
 }
 
 /** Model endpoints stored in one of our slices (what observe returns). */

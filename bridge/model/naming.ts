@@ -13,7 +13,7 @@ export function toDns1035(original: string): string {
   let name = original.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-');
   name = name.replace(/^[^a-z]+/, '').replace(/-+$/, '');
   const lossless = name === original;
-  if (lossless && name.length <= MAX_LABEL) return name;
+  if (lossless && name.length > 0 && name.length <= MAX_LABEL) return name;
   const suffix = shortHash(original);
   const room = MAX_LABEL - HASH_LEN - 1;
   const stem = name.slice(0, room).replace(/-+$/, '');

@@ -1,6 +1,7 @@
 // Sink details against the real API server: mixed mode never touches the native Service,
 // collisions are refused, headless + dual-stack slices are accepted, slices hold ≤ N endpoints,
-// and a hand edit of our slice is corrected by the next apply.
+// a hand edit of our slice is corrected by the next apply, and addresses the API server would
+// refuse are quarantined instead of failing the whole service.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KubernetesSink } from '../../adapters/kubernetes/index.ts';
 import type { Endpoint, ServiceSnapshot } from '../../bridge/model/index.ts';
@@ -79,6 +80,28 @@ describe.skipIf(env === undefined)('kubernetes sink details', () => {
     expect(c.writes - before).toBe(1);
     await sink.apply(snap('Dual.Stack', [...v4, ...v6]));
     expect(c.writes - before).toBe(1);
+  });
+
+  it('an address the API server would refuse (loopback, non-canonical IPv6) is quarantined; the rest of the service is written', async () => {
+    const sink = new KubernetesSink('k8s', client(e), k8sOptions({ namespaces: [ns] }), 'it-sink');
+    const want = snap('odd-addresses', [ep('10.83.0.1'), ep('127.0.0.1'), ep('2001:DB8::5'), ep('fd00::5')]);
+    await sink.apply(want);
+    expect((await slicesOf('odd-addresses')).flatMap((s) => s.endpoints.map((x) => x.addresses[0])).sort()).toEqual(['10.83.0.1', 'fd00::5']);
+    expect(sink.quarantined().map((q) => q.reason).sort()).toEqual(['address 127.0.0.1 is loopback', 'address 2001:DB8::5 is not in canonical form (2001:db8::5)']);
+    expect(sink.plan(await sink.read(want.ref), want).operations).toEqual([]);
+  });
+
+  it('every instance gone and no port left: the slices go, the Service stays as it was (a ClusterIP Service needs a port)', async () => {
+    const sink = new KubernetesSink('k8s', client(e), k8sOptions({ namespaces: [ns] }), 'it-sink');
+    await sink.apply(snap('emptied', [ep('10.84.0.1')]));
+    const empty = { ...snap('emptied', []), ports: [] };
+    await sink.apply(empty);
+    expect(await slicesOf('emptied')).toHaveLength(0);
+    const svc = await must(e, 'GET', `/api/v1/namespaces/${ns}/services/emptied`);
+    expect((svc.spec as { ports: { port: number }[] }).ports.map((p) => p.port)).toEqual([8080]);
+    expect(sink.plan(await sink.read(empty.ref), empty).operations).toEqual([]);
+    const never = { namespace: ns, name: 'never-had-ports' };
+    expect(sink.plan(await sink.read(never), { ...empty, ref: never }).operations).toEqual([]); // nothing to create yet
   });
 
   it('creates a missing target namespace only when allowed', async () => {
