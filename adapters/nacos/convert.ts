@@ -1,8 +1,8 @@
 import type { Endpoint, Liveness, RegistryId, ServicePort, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
-import { DEFAULT_WEIGHT, MAX_WEIGHT, conditionsOf, endpointKey, endpointProblem, globToRegExp } from '../../bridge/model/index.ts';
+import { DEFAULT_WEIGHT, MAX_WEIGHT, conditionsOf, endpointKey, endpointProblem, globToRegExp, refProblem } from '../../bridge/model/index.ts';
 import { isIsthmusInstance } from './encode.ts';
 import { dubboMetadata, parseDubboName, refOfName } from './naming.ts';
-import { DEFAULT_CLUSTER, groupedName, type NacosInstance, type NacosName, type ServiceInfo } from './native.ts';
+import { DEFAULT_CLUSTER, groupedName, instanceIdOf, type NacosInstance, type NacosName, type ServiceInfo } from './native.ts';
 
 /** Nacos → model (the source direction). Everything here is pure. */
 
@@ -35,6 +35,15 @@ export function wantsService(n: NacosName, s: ImportSettings): boolean {
   return s.services.some((g) => globToRegExp(g).test(n.service) || globToRegExp(g).test(groupedName(n)));
 }
 
+/**
+ * Why a listed service cannot be carried at all (its name holds `/`, a control character, is
+ * empty or too long — Nacos accepts more than the model does), or undefined. The source refuses
+ * such a service before subscribing and lists it as quarantined.
+ */
+export function serviceProblem(n: NacosName, s: ImportSettings): string | undefined {
+  return refProblem(refOfName(n, s.defaultGroup, s.namespace));
+}
+
 /** Nacos health (DESIGN §5): unhealthy is down; healthy but disabled is draining. */
 export function livenessOfInstance(i: NacosInstance): Liveness {
   if (i.healthy === false) return 'down';
@@ -57,7 +66,7 @@ function protocolOf(meta: Readonly<Record<string, string>>): string | undefined 
 }
 
 export function nativeIdOf(n: NacosName, i: NacosInstance): string {
-  return i.instanceId ?? `${i.ip}#${i.port}#${i.clusterName ?? DEFAULT_CLUSTER}#${groupedName(n)}`;
+  return i.instanceId ?? instanceIdOf(n, i);
 }
 
 export function toEndpoint(n: NacosName, i: NacosInstance, s: ImportSettings): Endpoint {
@@ -102,6 +111,12 @@ export function toSnapshots(n: NacosName, info: ServiceInfo, s: ImportSettings, 
     if (!Object.entries(s.metadata).every(([k, v]) => meta[k] === v)) continue;
     const fromMeta = s.namespaceMetaKey === undefined ? undefined : meta[s.namespaceMetaKey];
     const ref = refOfName(n, s.defaultGroup, fromMeta !== undefined && fromMeta !== '' ? fromMeta : s.namespace);
+    // The name, or a namespace taken from instance metadata, may be one the model cannot carry.
+    const badRef = refProblem(ref);
+    if (badRef !== undefined) {
+      quarantined.push({ nativeId: nativeIdOf(n, i), ref, reason: badRef });
+      continue;
+    }
     const ep = toEndpoint(n, i, s);
     const problem = endpointProblem(ep);
     if (problem !== undefined) {

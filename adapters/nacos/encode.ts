@@ -2,7 +2,7 @@ import type { Endpoint, ServiceRef } from '../../bridge/model/index.ts';
 import { DEFAULT_WEIGHT, conditionsOf, endpointKey, liveness } from '../../bridge/model/index.ts';
 import type { NacosInstance } from './native.ts';
 
-/** Model → Nacos instance (the sink direction), and back for `observe`. Everything here is pure. */
+/** Model → Nacos instance (the sink direction), and back for `read`. Everything here is pure. */
 
 export interface ExportSettings {
   readonly bridgeId: string;
@@ -45,20 +45,29 @@ export function primaryPort(ep: Endpoint, portName: string): number {
   return first === undefined ? 0 : ep.ports[first] ?? 0;
 }
 
-function encodePorts(ports: Readonly<Record<string, number>>): string {
-  return Object.keys(ports).sort().map((n) => `${n}=${ports[n]}`).join(',');
+/**
+ * `name=port,…` sorted by name. `%`, `,` and `=` in a name are %-escaped so no name can split
+ * the list; Kubernetes port names (DNS labels) hold none of them, so they are stored as before.
+ */
+export function encodePorts(ports: Readonly<Record<string, number>>): string {
+  return Object.keys(ports).sort().map((n) => `${n.replace(/[%,=]/g, escapeChar)}=${ports[n]}`).join(',');
+}
+
+function escapeChar(c: string): string {
+  return `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
 }
 
 function decodePorts(text: string | undefined): Record<string, number> | undefined {
   if (text === undefined || text === '') return undefined;
-  const out: Record<string, number> = {};
+  const out: [string, number][] = [];
   for (const part of text.split(',')) {
     const eq = part.lastIndexOf('=');
     const port = Number(part.slice(eq + 1));
-    if (eq <= 0 || !Number.isInteger(port)) return undefined;
-    out[part.slice(0, eq)] = port;
+    // An unnamed port (`=8080`) is a real one: the model allows an empty port name.
+    if (eq < 0 || !Number.isInteger(port)) return undefined;
+    out.push([part.slice(0, eq).replace(/%(25|2C|3D)/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), port]);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 function encodeConditions(ep: Pick<Endpoint, 'ready' | 'serving' | 'terminating'>): string {
@@ -77,8 +86,8 @@ export function nacosHealth(ep: Endpoint): { healthy: boolean; enabled: boolean 
 }
 
 export function toInstance(ref: ServiceRef, ep: Endpoint, s: ExportSettings, ephemeral: boolean): NacosInstance {
-  const metadata: Record<string, string> = {};
-  for (const [k, v] of Object.entries(ep.metadata)) metadata[k.startsWith(PREFIX) ? ESCAPED + k : k] = v;
+  // fromEntries, not assignment: a user key `__proto__` must stay a key, not reach the prototype.
+  const metadata: Record<string, string> = Object.fromEntries(Object.entries(ep.metadata).map(([k, v]) => [k.startsWith(PREFIX) ? ESCAPED + k : k, v]));
   Object.assign(metadata, {
     [M.managedBy]: s.bridgeId,
     [M.origin]: ep.origin.registry,
@@ -105,11 +114,12 @@ export function toInstance(ref: ServiceRef, ep: Endpoint, s: ExportSettings, eph
 /** An owned instance back as the endpoint we wrote; markers a registry stripped fall back to defaults. */
 export function fromInstance(i: NacosInstance, s: ExportSettings): Endpoint {
   const meta = i.metadata ?? {};
-  const metadata: Record<string, string> = {};
+  const user: [string, string][] = [];
   for (const [k, v] of Object.entries(meta)) {
-    if (k.startsWith(ESCAPED)) metadata[k.slice(ESCAPED.length)] = v;
-    else if (!k.startsWith(PREFIX)) metadata[k] = v;
+    if (k.startsWith(ESCAPED)) user.push([k.slice(ESCAPED.length), v]);
+    else if (!k.startsWith(PREFIX)) user.push([k, v]);
   }
+  const metadata: Record<string, string> = Object.fromEntries(user);
   const cond = meta[M.conditions];
   const conditions = cond === undefined
     ? conditionsOf(i.healthy === false ? 'down' : i.enabled === false ? 'draining' : 'ready')
@@ -133,7 +143,9 @@ export function fromInstance(i: NacosInstance, s: ExportSettings): Endpoint {
 
 /** The fields Nacos stores and returns, compared to decide whether a write is needed. */
 function instanceKey(i: NacosInstance): string {
-  const meta = Object.entries(i.metadata ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  // Code-unit order, not localeCompare: that calls canonically equal keys (NFC/NFD) equal and
+  // would leave their order, and so the key, to chance — a write on every pass.
+  const meta = Object.entries(i.metadata ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return JSON.stringify([i.ip, i.port, i.clusterName, i.weight ?? 1, i.healthy !== false, i.enabled !== false, meta]);
 }
 
@@ -145,7 +157,7 @@ export function sameInstances(a: readonly NacosInstance[], b: readonly NacosInst
   return left.every((k, n) => k === right[n]);
 }
 
-/** Endpoints sorted as the engine compares them; the sink returns this order from observe. */
+/** Endpoints sorted as the engine compares them; the sink returns this order from read. */
 export function sortEndpoints(eps: readonly Endpoint[]): Endpoint[] {
   return [...eps].sort((a, b) => endpointKey(a).localeCompare(endpointKey(b)));
 }

@@ -4,6 +4,7 @@ import type { AdapterContext, AdapterKind } from '../../bridge/ports/index.ts';
 import { TokenSource, type Credentials } from './auth.ts';
 import { NacosNamingClient } from './client.ts';
 import { NacosConnection } from './connection.ts';
+import { DisabledLookup } from './disabled.ts';
 import { NacosOptions } from './options.ts';
 import { NacosSink } from './sink.ts';
 import { NacosSource } from './source.ts';
@@ -43,13 +44,20 @@ function splitHostPort(server: string): { host: string; port: number } {
   return { host, port };
 }
 
+/** HTTP base of the first server (login and the admin list of disabled instances). */
+function httpBase(o: NacosOptions): string {
+  const first = o.servers.map(splitHostPort)[0] ?? { host: '127.0.0.1', port: 8848 };
+  return `http://${first.host}:${first.port}${o.contextPath}`;
+}
+
+function tokenSource(o: NacosOptions, ctx: AdapterContext, credentials: Credentials | undefined): TokenSource | undefined {
+  return credentials === undefined ? undefined : new TokenSource({ baseUrl: httpBase(o), credentials, registry: ctx.registryId, requestTimeoutMs: o.requestTimeoutMs });
+}
+
 /** One gRPC connection of this registry (source and sink each own one, as Nacos' own SDK does per NamingService). */
 export function nacosConnection(o: NacosOptions, ctx: AdapterContext, credentials = readCredentials(o)): NacosConnection {
   const servers = o.servers.map(splitHostPort);
-  const first = servers[0] ?? { host: '127.0.0.1', port: 8848 };
-  const tokens = credentials === undefined
-    ? undefined
-    : new TokenSource({ baseUrl: `http://${first.host}:${first.port}${o.contextPath}`, credentials, registry: ctx.registryId, requestTimeoutMs: o.requestTimeoutMs });
+  const tokens = tokenSource(o, ctx, credentials);
   return new NacosConnection({
     targets: servers.map((s) => `${s.host}:${s.port + o.grpcPortOffset}`),
     registry: ctx.registryId,
@@ -62,8 +70,18 @@ export function nacosConnection(o: NacosOptions, ctx: AdapterContext, credential
   });
 }
 
-export function createNacosSource(o: NacosOptions, ctx: AdapterContext, conn = nacosConnection(o, ctx)): NacosSource {
+export function createNacosSource(o: NacosOptions, ctx: AdapterContext, conn = nacosConnection(o, ctx), credentials = readCredentials(o)): NacosSource {
+  const tokens = tokenSource(o, ctx, credentials);
+  const disabled = new DisabledLookup({
+    baseUrl: httpBase(o),
+    namespace: o.nacosNamespace,
+    registry: ctx.registryId,
+    requestTimeoutMs: o.requestTimeoutMs,
+    logger: ctx.logger,
+    ...(tokens === undefined ? {} : { tokens }),
+  });
   return new NacosSource(ctx.registryId, new NacosNamingClient(conn, o.nacosNamespace), {
+    disabled,
     settings: {
       registry: ctx.registryId,
       namespace: o.namespace,
@@ -101,7 +119,7 @@ export const nacosAdapter: AdapterKind = {
   create(options, ctx) {
     const o = options as NacosOptions;
     const credentials = readCredentials(o);
-    const source = createNacosSource(o, ctx, nacosConnection(o, ctx, credentials));
+    const source = createNacosSource(o, ctx, nacosConnection(o, ctx, credentials), credentials);
     const sink = createNacosSink(o, ctx, nacosConnection(o, ctx, credentials));
     // Connections end with the start() signal; closing them early would drop our ephemeral
     // instances before the process exits, which a graceful restart must not do sooner than needed.

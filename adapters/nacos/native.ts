@@ -38,6 +38,15 @@ export function groupedName(n: NacosName): string {
   return `${n.group}${GROUP_SEPARATOR}${n.service}`;
 }
 
+/**
+ * The id Nacos gives an instance registered without one (its default id generator:
+ * `ip#port#cluster#group@@service`). Sources report it as the native id; the sink names its
+ * writes with it, since that is the id an operator sees in the console.
+ */
+export function instanceIdOf(n: NacosName, i: Pick<NacosInstance, 'ip' | 'port' | 'clusterName'>): string {
+  return `${i.ip}#${i.port}#${i.clusterName ?? DEFAULT_CLUSTER}#${groupedName(n)}`;
+}
+
 /** The group and bare name of a ServiceInfo, whichever way the server spelled them. */
 export function nameOfInfo(info: ServiceInfo, fallback: NacosName): NacosName {
   const name = info.name ?? fallback.service;

@@ -1,11 +1,13 @@
 import type { RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
 import { refKey } from '../../bridge/model/index.ts';
 import { BridgeError, describeError } from '../../bridge/errors/index.ts';
-import type { EndpointField, Sink } from '../../bridge/ports/index.ts';
+import type { EndpointField } from '../../bridge/ports/index.ts';
+import { PlannedSink } from '../../bridge/ports/index.ts';
 import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
 import type { NacosNamingClient } from './client.ts';
-import { M, fromInstance, isIsthmusInstance, isOwned, sameInstances, sortEndpoints, toInstance, type ExportSettings } from './encode.ts';
+import { M, fromInstance, isIsthmusInstance, isOwned, sortEndpoints, type ExportSettings } from './encode.ts';
 import { nameOfRef } from './naming.ts';
+import { planNacos, type NacosPlan, type NacosState } from './plan.ts';
 import { groupedName, nameOfInfo, type NacosInstance, type NacosName } from './native.ts';
 
 /** Queries in flight while ownedRefs scans a group (one per service). */
@@ -24,7 +26,7 @@ export interface NacosSinkOptions {
 interface Published {
   readonly ref: ServiceRef;
   readonly name: NacosName;
-  instances: NacosInstance[];
+  readonly instances: readonly NacosInstance[];
 }
 
 /**
@@ -36,7 +38,7 @@ interface Published {
  * PersistentInstanceRequest per changed instance. Only instances carrying our `managed-by` are
  * ever compared, changed or withdrawn.
  */
-export class NacosSink implements Sink {
+export class NacosSink extends PlannedSink<NacosState, NacosPlan> {
   readonly id: RegistryId;
   readonly fields = FIELDS;
   readonly #client: NacosNamingClient;
@@ -58,6 +60,7 @@ export class NacosSink implements Sink {
   #connections = 0;
 
   constructor(id: RegistryId, client: NacosNamingClient, options: NacosSinkOptions) {
+    super();
     this.id = id;
     this.#client = client;
     this.#o = options;
@@ -92,13 +95,6 @@ export class NacosSink implements Sink {
     return n;
   }
 
-  async observe(ref: ServiceRef): Promise<ServiceSnapshot | undefined> {
-    const held = await this.#held(ref);
-    if (held.length === 0) return undefined;
-    const endpoints = sortEndpoints(held.map((i) => fromInstance(i, this.#o.settings)));
-    return { ref, ports: [{ name: this.#o.settings.portName, port: held[0]?.port ?? 0 }], endpoints, metadata: {}, origin: this.id };
-  }
-
   async ownedRefs(): Promise<readonly ServiceRef[]> {
     const refs = new Map<string, ServiceRef>();
     for (const p of this.#published.values()) if (p.instances.length > 0) refs.set(refKey(p.ref), p.ref);
@@ -127,67 +123,87 @@ export class NacosSink implements Sink {
     this.#adopted = true;
   }
 
-  async apply(desired: ServiceSnapshot): Promise<void> {
-    const name = nameOfRef(desired.ref, this.#o.defaultGroup);
-    const key = groupedName(name);
-    const ephemeral = await this.#kind(name, desired.endpoints.length > 0);
-    const want = desired.endpoints.map((ep) => toInstance(desired.ref, ep, this.#o.settings, ephemeral));
-    const published = this.#published.get(key);
-    if (ephemeral) {
-      const held = published?.instances ?? (await this.#serverHeld(name, desired.ref));
-      if (sameInstances(want, held)) return;
-      if (want.length === 0) {
-        if (published !== undefined && published.instances.length > 0) await this.#withdraw(name, published.instances);
-        this.#published.delete(key);
-        return;
-      }
-      await this.#write(name, () => this.#client.batchRegister(name, want));
-      this.#published.set(key, { ref: desired.ref, name, instances: want });
-      if (this.#foreign.delete(key)) void this.#client.unsubscribe(name).catch(() => undefined);
-      return;
-    }
-    const held = await this.#serverOwned(name, desired.ref);
-    const byAddr = new Map(held.map((i) => [`${i.ip}:${i.port}`, i]));
-    for (const i of want) {
-      const have = byAddr.get(`${i.ip}:${i.port}`);
-      byAddr.delete(`${i.ip}:${i.port}`);
-      // The server health-checks persistent instances itself: its verdict is not a difference to correct.
-      if (have === undefined || !sameInstances([i], [{ ...have, healthy: i.healthy ?? true }])) await this.#write(name, () => this.#client.registerPersistent(name, i));
-    }
-    for (const i of byAddr.values()) await this.#write(name, () => this.#client.deregisterPersistent(name, { ...i, ephemeral: false }));
-  }
-
-  async remove(ref: ServiceRef): Promise<void> {
-    await this.apply({ ref, ports: [], endpoints: [], metadata: {}, origin: this.id });
-  }
-
-  /** Ours in `ref`: what this connection published, else what the server shows with our marker. */
-  async #held(ref: ServiceRef): Promise<NacosInstance[]> {
+  /**
+   * The one read of a pass. Ephemeral: this connection's published set, known without a request;
+   * else (nothing published yet, a restart, persistent) one ServiceQuery, which also teaches the
+   * service's kind. Disabled instances never appear in a query (server behaviour), so a restart
+   * republishes a set that holds a draining endpoint once.
+   */
+  async read(ref: ServiceRef): Promise<NacosState> {
     const name = nameOfRef(ref, this.#o.defaultGroup);
-    const published = this.#published.get(groupedName(name));
-    if (published !== undefined) return published.instances;
-    return this.#serverHeld(name, ref);
+    const key = groupedName(name);
+    const published = this.#published.get(key);
+    const known = this.#o.mode === 'auto' ? this.#ephemeral.get(key) : this.#o.mode === 'ephemeral';
+    if (published !== undefined && known !== false) return this.#state(ref, name, true, published.instances, true);
+    const hosts = (await this.#client.query(name)).hosts ?? [];
+    const ephemeral = known ?? this.#learnKind(key, hosts);
+    const owned = hosts.filter((i) => isOwned(i, this.#o.settings.bridgeId) && (i.metadata?.[M.namespace] ?? this.#o.settings.namespace) === ref.namespace);
+    if (!ephemeral) return this.#state(ref, name, false, owned, false);
+    if (owned.length > 0) await this.#watchForeign(name);
+    // After adopt(), an ephemeral instance another connection holds (the old leader, lingering)
+    // is not ours to rely on: it is published on ours too and survives that connection's close.
+    return this.#state(ref, name, true, this.#adopted ? owned.filter((i) => i.ephemeral === false) : owned, false);
+  }
+
+  plan(state: NacosState, desired: ServiceSnapshot | undefined): NacosPlan {
+    return planNacos(state, desired, this.#o.settings);
+  }
+
+  async execute(plan: NacosPlan): Promise<void> {
+    const { name, ref } = plan;
+    const key = groupedName(name);
+    for (const w of plan.writes) {
+      switch (w.type) {
+        case 'publish':
+          await this.#write(key, () => this.#client.batchRegister(name, w.instances));
+          this.#published.set(key, { ref, name, instances: w.instances });
+          if (this.#foreign.delete(key)) void this.#client.unsubscribe(name).catch(() => undefined);
+          break;
+        case 'withdraw':
+          await this.#withdraw(key, name, w.held);
+          this.#published.delete(key);
+          break;
+        case 'register':
+          await this.#write(key, () => this.#client.registerPersistent(name, w.instance));
+          break;
+        case 'deregister':
+          await this.#write(key, () => this.#client.deregisterPersistent(name, w.instance));
+          break;
+      }
+    }
+  }
+
+  #state(ref: ServiceRef, name: NacosName, ephemeral: boolean, held: readonly NacosInstance[], ownConnection: boolean): NacosState {
+    const observed = held.length === 0
+      ? undefined
+      : { ref, ports: [{ name: this.#o.settings.portName, port: held[0]?.port ?? 0 }], endpoints: sortEndpoints(held.map((i) => fromInstance(i, this.#o.settings))), metadata: {}, origin: this.id };
+    return { ref, observed, name, ephemeral, held, ownConnection };
   }
 
   /**
-   * What the server shows with our marker, as far as it is ours to rely on: after adopt(), an
-   * ephemeral instance held by another connection (the old leader, lingering) is not, so it
-   * gets published on ours too and survives that connection's close.
+   * Our marked instances held by another connection (the process we replace, still shutting
+   * down): subscribe, so the push that shows them gone asks for a resync and we publish them on
+   * ours. Done on read, not execute, because a follower replica only ever reads.
    */
-  async #serverHeld(name: NacosName, ref: ServiceRef): Promise<NacosInstance[]> {
-    const owned = await this.#serverOwned(name, ref);
-    return this.#adopted ? owned.filter((i) => i.ephemeral === false) : owned;
+  async #watchForeign(name: NacosName): Promise<void> {
+    const key = groupedName(name);
+    if (this.#published.has(key) || this.#foreign.has(key)) return;
+    // Remembered only once subscribed, so a failed subscription is tried again by the next read.
+    await this.#client.subscribe(name);
+    this.#foreign.add(key);
   }
 
-  async #serverOwned(name: NacosName, ref: ServiceRef): Promise<NacosInstance[]> {
-    const info = await this.#client.query(name);
-    const owned = (info.hosts ?? []).filter((i) => isOwned(i, this.#o.settings.bridgeId) && (i.metadata?.[M.namespace] ?? this.#o.settings.namespace) === ref.namespace);
-    const key = groupedName(name);
-    if (owned.length > 0 && !this.#published.has(key) && !this.#foreign.has(key)) {
-      this.#foreign.add(key);
-      await this.#client.subscribe(name);
-    }
-    return owned;
+  /**
+   * Auto mode: the kind of the service's foreign instances (else of any), remembered per
+   * service. An empty service says nothing, so it gets the default (ephemeral, what Spring
+   * Cloud Alibaba and Dubbo register) and is asked again next time.
+   */
+  #learnKind(key: string, hosts: readonly NacosInstance[]): boolean {
+    const other = hosts.find((i) => !isIsthmusInstance(i)) ?? hosts[0];
+    if (other === undefined) return true;
+    const ephemeral = other.ephemeral !== false;
+    this.#ephemeral.set(key, ephemeral);
+    return ephemeral;
   }
 
   #scheduleReset(): void {
@@ -198,24 +214,8 @@ export class NacosSink implements Sink {
     }, 50);
   }
 
-  /**
-   * Ephemeral or persistent: configured, or (auto) what the service's foreign instances are —
-   * Nacos refuses to mix the two in one service. Learnt once per service.
-   */
-  async #kind(name: NacosName, needed: boolean): Promise<boolean> {
-    if (this.#o.mode !== 'auto') return this.#o.mode === 'ephemeral';
-    const key = groupedName(name);
-    const known = this.#ephemeral.get(key);
-    if (known !== undefined || !needed) return known ?? true;
-    const info = await this.#client.query(name);
-    const other = (info.hosts ?? []).find((i) => !isIsthmusInstance(i)) ?? (info.hosts ?? [])[0];
-    const ephemeral = other?.ephemeral !== false;
-    this.#ephemeral.set(key, ephemeral);
-    return ephemeral;
-  }
-
-  async #withdraw(name: NacosName, instances: readonly NacosInstance[]): Promise<void> {
-    await this.#write(name, async () => {
+  async #withdraw(key: string, name: NacosName, instances: readonly NacosInstance[]): Promise<void> {
+    await this.#write(key, async () => {
       try {
         // An empty batch empties this connection's publish record of the service (verified on
         // 3.1: the server has no batchDeregisterInstance type).
@@ -229,12 +229,17 @@ export class NacosSink implements Sink {
     });
   }
 
-  async #write(name: NacosName, op: () => Promise<void>): Promise<void> {
+  async #write(key: string, op: () => Promise<void>): Promise<void> {
     try {
       await op();
     } catch (err) {
-      // The service changed kind under us (or auto guessed wrong for an empty service): forget, so the retry re-learns.
-      if (err instanceof BridgeError && /ephemeral|persistent/i.test(err.message)) this.#ephemeral.delete(groupedName(name));
+      // A kind mismatch: Nacos' refusal names the service's real kind ("… is persistent service,
+      // can't register ephemeral instance"), so the retry's read uses it; otherwise re-learn.
+      if (err instanceof BridgeError && /ephemeral|persistent/i.test(err.message)) {
+        const said = /is (ephemeral|persistent) service/i.exec(err.message)?.[1]?.toLowerCase();
+        if (said === undefined) this.#ephemeral.delete(key);
+        else this.#ephemeral.set(key, said === 'ephemeral');
+      }
       throw err;
     }
   }

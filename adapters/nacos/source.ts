@@ -4,11 +4,15 @@ import type { QuarantinedRecord, Source, SourceHealth } from '../../bridge/ports
 import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
 import { SnapshotCache } from '../shared/snapshot-cache.ts';
 import type { NacosNamingClient } from './client.ts';
-import { toSnapshots, wantsService, type ImportSettings } from './convert.ts';
-import { groupedName, nameOfInfo, type NacosName, type ServiceInfo } from './native.ts';
+import type { DisabledLookup } from './disabled.ts';
+import { serviceProblem, toSnapshots, wantsService, type ImportSettings } from './convert.ts';
+import { refOfName } from './naming.ts';
+import { DEFAULT_CLUSTER, groupedName, nameOfInfo, type NacosInstance, type NacosName, type ServiceInfo } from './native.ts';
 
 export interface NacosSourceOptions {
   readonly settings: ImportSettings;
+  /** Finds the disabled instances a push leaves out (see disabled.ts); absent: they just leave. */
+  readonly disabled?: DisabledLookup;
   readonly pageSize: number;
   readonly relistIntervalMs: number;
   readonly logger?: EngineLogger;
@@ -19,6 +23,10 @@ interface Watched {
   synced: boolean;
   refs: Set<string>;
   quarantined: QuarantinedRecord[];
+  /** ip#port#cluster of every instance in the last view, disabled ones included. */
+  seen: ReadonlySet<string>;
+  /** Bumped per answer or push, so a slower earlier update never overwrites a newer one. */
+  seq: number;
 }
 
 /** Subscriptions sent at once after a (re)connect: enough to be quick, few enough not to flood the server. */
@@ -37,6 +45,8 @@ export class NacosSource implements Source {
   readonly #o: NacosSourceOptions;
   readonly #cache = new SnapshotCache();
   readonly #watched = new Map<string, Watched>();
+  /** Selected services whose name the model cannot carry: never subscribed, reported here. */
+  #refused = new Map<string, QuarantinedRecord>();
   #listed = false;
   #synced = false;
   #reachable = false;
@@ -90,7 +100,7 @@ export class NacosSource implements Source {
   }
 
   quarantined(): readonly QuarantinedRecord[] {
-    return [...this.#watched.values()].flatMap((w) => w.quarantined);
+    return [...this.#refused.values(), ...[...this.#watched.values()].flatMap((w) => w.quarantined)];
   }
 
   /** How many selected services have their subscription answered on the current connection. */
@@ -125,12 +135,18 @@ export class NacosSource implements Source {
 
   async #listOnce(): Promise<void> {
     const wanted = new Map<string, NacosName>();
+    const refused = new Map<string, QuarantinedRecord>();
     for (const group of this.#o.settings.groups) {
       for (const service of await this.#client.listServices(group, this.#o.pageSize)) {
         const name = { group, service };
-        if (wantsService(name, this.#o.settings)) wanted.set(groupedName(name), name);
+        if (!wantsService(name, this.#o.settings)) continue;
+        const key = groupedName(name);
+        const problem = serviceProblem(name, this.#o.settings);
+        if (problem === undefined) wanted.set(key, name);
+        else refused.set(key, this.#refused.get(key) ?? this.#refusal(name, problem));
       }
     }
+    this.#refused = refused;
     for (const [key, w] of this.#watched) {
       if (wanted.has(key)) continue;
       // Gone from a successful list: a real deletion, so it is propagated.
@@ -142,19 +158,23 @@ export class NacosSource implements Source {
     for (const [key, name] of wanted) {
       let w = this.#watched.get(key);
       if (w === undefined) {
-        w = { name, synced: false, refs: new Set(), quarantined: [] };
+        w = { name, synced: false, refs: new Set(), quarantined: [], seen: new Set(), seq: 0 };
         this.#watched.set(key, w);
       }
       if (!w.synced) todo.push(w);
     }
     await runLimited(todo, SUBSCRIBE_CONCURRENCY, async (w) => {
-      const info = await this.#client.subscribe(w.name);
-      if (this.#watched.get(groupedName(w.name)) !== w) return;
-      this.#apply(w, info);
+      await this.#update(w, await this.#client.subscribe(w.name));
     });
     this.#listed = true;
     this.#contact();
     this.#checkSynced();
+  }
+
+  #refusal(name: NacosName, reason: string): QuarantinedRecord {
+    const ref = refOfName(name, this.#o.settings.defaultGroup, this.#o.settings.namespace);
+    this.#o.logger?.warn({ registry: this.id, service: groupedName(name), reason }, 'nacos service quarantined: its name cannot be carried');
+    return { registry: this.id, nativeId: groupedName(name), ref, reason, since: Date.now() };
   }
 
   #onPush(body: Record<string, unknown>): void {
@@ -164,7 +184,26 @@ export class NacosSource implements Source {
     const name = nameOfInfo(info, fallback);
     const w = this.#watched.get(groupedName(name));
     if (w === undefined) return;
-    this.#apply(w, info);
+    void this.#update(w, info);
+  }
+
+  /**
+   * A subscription answer or push. If it lacks an instance the last view had, the instance may
+   * have been disabled rather than removed (Nacos hides disabled ones): ask, and keep those as
+   * draining. Never throws.
+   */
+  async #update(w: Watched, info: ServiceInfo): Promise<void> {
+    const seq = ++w.seq;
+    let hosts: readonly NacosInstance[] = Array.isArray(info.hosts) ? info.hosts : [];
+    const lookup = this.#o.disabled;
+    const present = new Set(hosts.map(hostKey));
+    if (lookup?.available === true && [...w.seen].some((k) => !present.has(k))) {
+      const disabled = (await lookup.disabled(w.name)).filter((i) => w.seen.has(hostKey(i)) && !present.has(hostKey(i)));
+      if (disabled.length > 0) hosts = [...hosts, ...disabled];
+    }
+    if (w.seq !== seq || this.#watched.get(groupedName(w.name)) !== w) return;
+    w.seen = new Set(hosts.map(hostKey));
+    this.#apply(w, { ...info, hosts });
   }
 
   #apply(w: Watched, info: ServiceInfo): void {
@@ -211,6 +250,10 @@ export class NacosSource implements Source {
     }
   }
 
+}
+
+function hostKey(i: NacosInstance): string {
+  return `${i.ip}#${i.port}#${i.clusterName ?? DEFAULT_CLUSTER}`;
 }
 
 async function runLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

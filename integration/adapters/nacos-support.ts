@@ -121,6 +121,35 @@ export class NativeApp {
 }
 
 /**
+ * What an operator does in the Nacos console to take an instance offline (or back): the 3.x
+ * admin API's instance update with `enabled`. Works on ephemeral instances an SDK registered
+ * (the server overlays instance metadata); subscribers then stop receiving the instance.
+ */
+export async function adminSetEnabled(server: NacosServer, ref: ServiceRef, instance: NacosInstance, enabled: boolean): Promise<void> {
+  const form = new URLSearchParams({
+    groupName: nameOf(ref).group,
+    serviceName: nameOf(ref).service,
+    ip: instance.ip,
+    port: String(instance.port),
+    clusterName: instance.clusterName ?? 'DEFAULT',
+    weight: String(instance.weight ?? 1),
+    ephemeral: String(instance.ephemeral !== false),
+    metadata: JSON.stringify(instance.metadata ?? {}),
+    enabled: String(enabled),
+  });
+  const res = await fetch(`${server.baseUrl}/v3/admin/ns/instance`, { method: 'PUT', body: form, signal: AbortSignal.timeout(5000) });
+  if (!res.ok) throw new Error(`admin instance update answered HTTP ${res.status}: ${await res.text()}`);
+}
+
+/** The admin API's instance list: the only view that includes disabled instances. */
+export async function adminList(server: NacosServer, ref: ServiceRef): Promise<NacosInstance[]> {
+  const query = new URLSearchParams({ groupName: nameOf(ref).group, serviceName: nameOf(ref).service });
+  const res = await fetch(`${server.baseUrl}/v3/admin/ns/instance/list?${query.toString()}`, { signal: AbortSignal.timeout(5000) });
+  const body = (await res.json()) as { data?: NacosInstance[] };
+  return body.data ?? [];
+}
+
+/**
  * A private Nacos with auth enabled on other loopback ports (main 28848, gRPC 29848), started from
  * the harness's build for the auth tests: the shared one runs with auth off. Its admin password is
  * set through the 3.x first-start API; tokens last `tokenTtlSeconds` so refresh is exercised.
