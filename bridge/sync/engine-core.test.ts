@@ -106,7 +106,7 @@ describe('what a sink refuses', () => {
     const proto = MemorySink.prototype;
     const original = Object.getOwnPropertyDescriptor(proto, 'plan')?.value as (...args: unknown[]) => ReturnType<MemorySink['plan']>;
     const spy = vi.spyOn(proto, 'plan').mockImplementation(function (this: MemorySink, state, desired) {
-      const plan = Reflect.apply(original, this, [state, desired]) as ReturnType<MemorySink['plan']>;
+      const plan = Reflect.apply(original, this, [state, desired]);
       return refuse ? { ...plan, refusals: [{ nativeId: 'annotation dubbo-interfaces', reason: 'value would split a znode path' }] } : plan;
     });
     const engine = await world.engine([route('vm', 'k8s')]);
