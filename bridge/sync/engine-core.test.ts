@@ -186,3 +186,24 @@ describe('bounded state', () => {
     expect(engine.bookkeeping()).toEqual(baseline);
   }, 120_000);
 });
+
+describe('the deletion guard and sinks that store fewer ports', () => {
+  it('an owned record with one of the desired endpoint\'s ports, under another name, is not a removal', async () => {
+    world = new World();
+    world.put('vm', orders, ep('10.0.0.1', 8080, 'vm', { ports: { http: 8080, management: 8081 } }));
+    const proto = MemorySink.prototype;
+    const original = Object.getOwnPropertyDescriptor(proto, 'read')?.value as (...args: unknown[]) => Promise<Awaited<ReturnType<MemorySink['read']>>>;
+    // A sink that keeps only the main port, named its own way (as Consul and Nacos do).
+    const spy = vi.spyOn(proto, 'read').mockImplementation(async function (this: MemorySink, ref) {
+      const state = await Reflect.apply(original, this, [ref]);
+      const observed = state.observed === undefined ? undefined : { ...state.observed, endpoints: state.observed.endpoints.map((e) => ({ ...e, ports: { web: e.ports['http'] ?? 0 } })) };
+      return { ...state, observed };
+    });
+    const engine = await world.engine([route('vm', 'k8s')]);
+    await engine.whenIdle();
+    await engine.resync();
+    await engine.whenIdle();
+    expect(engine.summary().held).toEqual([]);
+    spy.mockRestore();
+  });
+});

@@ -100,10 +100,23 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
   return { outcome, change, desired, operations: plan.operations, refused, before, after };
 }
 
-/** Owned endpoints whose identity (address and ports) the desired set no longer has. */
+/**
+ * Owned endpoints the desired set no longer has: none of its endpoints at the same address
+ * listens on all of the owned one's port numbers. Numbers, and a subset, because a sink may
+ * store fewer ports than the model has, under its own port name (Consul and Nacos keep one
+ * port per instance): an instance it stores is still desired when the desired endpoint has more.
+ */
 function disappearing(desired: readonly Endpoint[], actual: readonly Endpoint[]): Endpoint[] {
-  const wanted = new Set(desired.map(endpointKey));
-  return actual.filter((e) => !wanted.has(endpointKey(e)));
+  const byAddress = new Map<string, Set<number>[]>();
+  for (const d of desired) {
+    const list = byAddress.get(d.address) ?? [];
+    list.push(new Set(Object.values(d.ports)));
+    byAddress.set(d.address, list);
+  }
+  return actual.filter((a) => {
+    const ports = Object.values(a.ports);
+    return !(byAddress.get(a.address) ?? []).some((have) => ports.every((p) => have.has(p)));
+  });
 }
 
 /**
