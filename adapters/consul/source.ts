@@ -2,7 +2,7 @@ import type { RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model
 import { BridgeError, describeError } from '../../bridge/errors/index.ts';
 import type { QuarantinedRecord, Source, SourceHealth } from '../../bridge/ports/index.ts';
 import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
-import { SnapshotCache } from '../shared/snapshot-cache.ts';
+import { SourceCache } from '../shared/source-cache.ts';
 import type { ConsulClient } from './client.ts';
 import { serviceNameProblem, toSnapshots, wantsService, type ImportSettings } from './convert.ts';
 import type { HealthEntry, ServiceList } from './native.ts';
@@ -19,10 +19,10 @@ export interface ConsulSourceOptions {
 interface ServiceWatch {
   readonly abort: AbortController;
   synced: boolean;
-  /** Refs this Consul service produced last time (one per canonical namespace). */
-  refs: Set<string>;
-  quarantined: QuarantinedRecord[];
 }
+
+/** Cache part of the selected names the model refuses; watched services use their own name. */
+const REFUSED = '';
 
 /**
  * Consul → model. One blocking query on /v1/catalog/services finds the selected names; each
@@ -34,22 +34,17 @@ export class ConsulSource implements Source {
   readonly id: RegistryId;
   readonly #client: ConsulClient;
   readonly #o: ConsulSourceOptions;
-  readonly #cache = new SnapshotCache();
+  /** Health channels are watch keys: '' is the service list, a name that service's watch. */
+  readonly #cache: SourceCache;
   readonly #watches = new Map<string, ServiceWatch>();
-  /** Watch keys ('' = the service list) whose last read failed. */
-  readonly #failing = new Map<string, string>();
-  /** Selected services whose name the model refuses (`probe/slash`…): quarantined, never watched. */
-  #refused = new Map<string, QuarantinedRecord>();
   #listed = false;
-  #synced = false;
-  #lastContact = Date.now();
-  #lastError: string | undefined;
   #signal: AbortSignal | undefined;
 
   constructor(id: RegistryId, client: ConsulClient, options: ConsulSourceOptions) {
     this.id = id;
     this.#client = client;
     this.#o = options;
+    this.#cache = new SourceCache(id);
   }
 
   start(signal: AbortSignal): Promise<void> {
@@ -68,13 +63,11 @@ export class ConsulSource implements Source {
   }
 
   hasSynced(): boolean {
-    return this.#synced;
+    return this.#cache.hasSynced();
   }
 
   health(): SourceHealth {
-    const reachable = this.#failing.size === 0;
-    const base = { reachable, lastContact: reachable ? Date.now() : this.#lastContact };
-    return this.#lastError === undefined || reachable ? base : { ...base, lastError: this.#lastError };
+    return this.#cache.health();
   }
 
   keys(): Iterable<ServiceRef> {
@@ -90,7 +83,7 @@ export class ConsulSource implements Source {
   }
 
   quarantined(): readonly QuarantinedRecord[] {
-    return [...this.#refused.values(), ...[...this.#watches.values()].flatMap((w) => w.quarantined)];
+    return this.#cache.quarantined();
   }
 
   /** Names currently watched (tests: proves only selected services are watched). */
@@ -104,24 +97,23 @@ export class ConsulSource implements Source {
 
   #onList(list: ServiceList | null): void {
     const selected = Object.entries(list ?? {}).filter(([name, tags]) => wantsService(name, Array.isArray(tags) ? tags : null, this.#o.settings)).map(([name]) => name);
-    const refused = new Map<string, QuarantinedRecord>();
-    const now = Date.now();
-    for (const name of selected) {
+    const refused = selected.flatMap((name) => {
       const reason = serviceNameProblem(name, this.#o.settings);
-      if (reason === undefined) continue;
-      const prior = this.#refused.get(name);
-      refused.set(name, prior?.reason === reason ? prior : { registry: this.id, nativeId: name, reason, since: now });
-      if (prior === undefined) this.#o.logger?.warn({ registry: this.id, service: name.slice(0, 80), reason }, 'consul service quarantined: its name cannot be a model name');
+      return reason === undefined ? [] : [{ nativeId: name, reason }];
+    });
+    for (const q of this.#cache.replace(REFUSED, { snapshots: [], quarantined: refused })) {
+      this.#o.logger?.warn({ registry: this.id, service: q.nativeId.slice(0, 80), reason: q.reason }, 'consul service quarantined: its name cannot be a model name');
     }
-    this.#refused = refused;
-    const wanted = new Set(selected.filter((name) => !refused.has(name)));
+    const out = new Set(refused.map((q) => q.nativeId));
+    const wanted = new Set(selected.filter((name) => !out.has(name)));
     for (const [name, w] of this.#watches) {
       if (wanted.has(name)) continue;
       // Gone from the catalog: a real deletion, seen on a successful read, so it is propagated.
       w.abort.abort();
       this.#watches.delete(name);
-      this.#failing.delete(name);
-      this.#replace(w, []);
+      this.#cache.drop(name);
+      // A watch that is no more cannot keep the source unreachable.
+      this.#contact(name);
     }
     for (const name of wanted) if (!this.#watches.has(name)) this.#watchService(name);
     this.#listed = true;
@@ -134,7 +126,7 @@ export class ConsulSource implements Source {
     const abort = new AbortController();
     const stop = (): void => { abort.abort(); };
     parent.addEventListener('abort', stop, { once: true });
-    const w: ServiceWatch = { abort, synced: false, refs: new Set(), quarantined: [] };
+    const w: ServiceWatch = { abort, synced: false };
     this.#watches.set(name, w);
     void runWatch<HealthEntry[] | null>({
       ...this.#watchTiming(abort.signal),
@@ -142,16 +134,7 @@ export class ConsulSource implements Source {
       onData: (entries, index) => {
         if (this.#watches.get(name) !== w) return;
         this.#contact(name);
-        const result = toSnapshots(name, entries ?? [], this.#o.settings, String(index));
-        const now = Date.now();
-        // A record still refused for the same reason keeps its first `since` (how long it has been out).
-        const before = new Map(w.quarantined.map((q) => [q.nativeId, q]));
-        w.quarantined = result.quarantined.map((q) => {
-          const prior = before.get(q.nativeId);
-          const since = prior?.reason === q.reason ? prior.since : now;
-          return { registry: this.id, nativeId: q.nativeId, ...(q.ref === undefined ? {} : { ref: q.ref }), reason: q.reason, since };
-        });
-        this.#replace(w, result.snapshots);
+        this.#cache.replace(name, toSnapshots(name, entries ?? [], this.#o.settings, String(index)));
         w.synced = true;
         this.#checkSynced();
       },
@@ -159,32 +142,24 @@ export class ConsulSource implements Source {
     }).finally(() => { parent.removeEventListener('abort', stop); });
   }
 
-  #replace(w: ServiceWatch, snapshots: readonly ServiceSnapshot[]): void {
-    w.refs = this.#cache.replace(w.refs, snapshots);
-  }
-
   #checkSynced(): void {
-    if (this.#synced || !this.#listed) return;
+    if (this.#cache.hasSynced() || !this.#listed) return;
     if ([...this.#watches.values()].every((w) => w.synced)) {
-      this.#synced = true;
+      this.#cache.markSynced();
       this.#o.logger?.info({ registry: this.id, services: this.#watches.size }, 'consul source synced');
     }
   }
 
   #contact(key: string): void {
-    this.#lastContact = Date.now();
-    if (this.#failing.delete(key) && this.#failing.size === 0) {
+    if (this.#cache.contact(key)) {
       this.#o.logger?.info({ registry: this.id }, 'consul reachable again');
-      // Removals the engine held while we were unreachable must be looked at again even when
-      // nothing changed since: a nudge is cheap and the engine re-reads level-triggered.
       this.#cache.nudgeAll();
     }
   }
 
   #fail(key: string, err: unknown, failures: number): void {
     const message = describeError(err);
-    this.#failing.set(key, message);
-    this.#lastError = message;
+    this.#cache.lost(message, key);
     // One line per outage per watch, then every 10th retry: an outage must not flood the logs.
     if (failures === 1 || failures % 10 === 0) {
       const auth = err instanceof BridgeError && err.code === 'ISTHMUS_REGISTRY_AUTH';
@@ -193,6 +168,4 @@ export class ConsulSource implements Source {
       else this.#o.logger?.warn(fields, 'consul watch failed; cache frozen, retrying');
     }
   }
-
 }
-

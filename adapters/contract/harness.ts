@@ -25,6 +25,8 @@ export interface ContractHarness {
    * annotation), so the contract can check that a change to it converges.
    */
   serviceMetadata?(): Record<string, string>;
+  /** True for a registry that stores every service metadata key (the memory registry). */
+  readonly rendersAllMetadata?: boolean;
   /** Write requests sent to the registry so far by sinks this harness created. */
   writes(): number;
   /** Cuts `source` off from the registry; the returned function restores it. */

@@ -2,7 +2,7 @@ import type { RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model
 import { describeError } from '../../bridge/errors/index.ts';
 import type { QuarantinedRecord, Source, SourceHealth } from '../../bridge/ports/index.ts';
 import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
-import { PartCache } from './cache.ts';
+import { SourceCache } from '../shared/source-cache.ts';
 import { NO_NODE, zkCode, type ZkClient, type ZkEvent } from './client.ts';
 import { instanceSnapshot, providerSnapshots, type ImportSettings } from './convert.ts';
 import { javaUrlDecode } from './url.ts';
@@ -20,6 +20,13 @@ export interface DubboSourceOptions {
 const NOT_INTERFACES = new Set(['metadata', 'mapping', 'config']);
 
 /**
+ * Health channels: the client's connection, and our reads over it. Both must be fine; reads
+ * recover only by a full relist, which is what makes the cache trustworthy again.
+ */
+const CONNECTION = 'connection';
+const READS = '';
+
+/**
  * ZooKeeper → model. Watches fire once, so every read re-arms its own watch, and a token per
  * path makes a superseded watcher (an old session's, a relist's predecessor) a no-op. Every new
  * or resumed session relists everything; the cache is replaced per directory only by successful
@@ -29,18 +36,15 @@ export class DubboSource implements Source {
   readonly id: RegistryId;
   readonly #client: ZkClient;
   readonly #o: DubboSourceOptions;
-  readonly #cache: PartCache;
-  readonly #listeners = new Set<(ref: ServiceRef) => void>();
+  /** Parts: `i:<dir>` per interface directory, `a:<app>` per application. */
+  readonly #cache: SourceCache;
   readonly #tokens = new Map<string, number>();
   readonly #instances = new Map<string, Map<string, Buffer | undefined>>();
   readonly #mapping = new Map<string, string[]>();
   #nextToken = 0;
-  #synced = false;
   #relisting: Promise<void> | undefined;
   #again = false;
-  #failing: string | undefined;
   #failures = 0;
-  #lastContact = Date.now();
   #retry: NodeJS.Timeout | undefined;
   #signal: AbortSignal | undefined;
 
@@ -48,29 +52,40 @@ export class DubboSource implements Source {
     this.id = id;
     this.#client = client;
     this.#o = options;
-    this.#cache = new PartCache(id, (ref) => { this.#emit(ref); });
+    this.#cache = new SourceCache(id);
+    if (!client.connected) this.#cache.lost('zookeeper not connected', CONNECTION);
   }
 
   start(signal: AbortSignal): Promise<void> {
     this.#signal = signal;
     const offSession = this.#client.onSession(() => { this.#relist(); });
     const offState = this.#client.onState((up) => {
-      if (!up) this.#fail(new Error('zookeeper connection lost'));
+      if (up) {
+        // Normally the reads are still down and the relist that follows nudges; this covers a
+        // relist that finished while the connection was already gone.
+        if (this.#cache.contact(CONNECTION) && this.#cache.hasSynced()) this.#cache.nudgeAll();
+        return;
+      }
+      this.#cache.lost('zookeeper not connected', CONNECTION);
+      this.#fail(new Error('zookeeper connection lost'));
     });
     signal.addEventListener('abort', () => { offSession(); offState(); clearTimeout(this.#retry); }, { once: true });
     this.#client.start();
-    if (this.#client.connected) this.#relist();
+    if (this.#client.connected) {
+      this.#cache.contact(CONNECTION);
+      this.#relist();
+    } else {
+      this.#cache.lost('zookeeper not connected', CONNECTION);
+    }
     return Promise.resolve();
   }
 
   hasSynced(): boolean {
-    return this.#synced;
+    return this.#cache.hasSynced();
   }
 
   health(): SourceHealth {
-    const reachable = this.#client.connected && this.#failing === undefined;
-    if (reachable) return { reachable, lastContact: Date.now() };
-    return { reachable, lastContact: this.#lastContact, lastError: this.#failing ?? 'zookeeper not connected' };
+    return this.#cache.health();
   }
 
   keys(): Iterable<ServiceRef> {
@@ -82,16 +97,11 @@ export class DubboSource implements Source {
   }
 
   onChange(listener: (ref: ServiceRef) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#cache.onChange(listener);
   }
 
   quarantined(): readonly QuarantinedRecord[] {
     return this.#cache.quarantined();
-  }
-
-  #emit(ref: ServiceRef): void {
-    for (const l of this.#listeners) l(ref);
   }
 
   get #stopped(): boolean {
@@ -107,16 +117,13 @@ export class DubboSource implements Source {
     }
     this.#relisting = this.#relistAll()
       .then(() => {
-        const wasFailing = this.#failing !== undefined;
-        this.#failing = undefined;
+        const recovered = this.#cache.contact(READS);
         this.#failures = 0;
-        this.#lastContact = Date.now();
-        if (!this.#synced) {
-          this.#synced = true;
+        if (!this.#cache.hasSynced()) {
+          this.#cache.markSynced();
           this.#o.logger?.info({ registry: this.id, services: this.#cache.keys().length }, 'dubbo source synced');
-        } else if (wasFailing) {
-          // Deletes the engine held while we were unreachable must be looked at again.
-          for (const ref of this.#cache.all()) this.#emit(ref);
+        } else if (recovered) {
+          this.#cache.nudgeAll();
         }
       })
       .catch((err: unknown) => { this.#fail(err); })
@@ -140,8 +147,7 @@ export class DubboSource implements Source {
 
   #fail(err: unknown): void {
     const message = describeError(err);
-    if (this.#failing === undefined) this.#o.logger?.warn({ registry: this.id, err: message }, 'zookeeper read failed; cache frozen, nothing deleted, retrying');
-    this.#failing = message;
+    if (this.#cache.lost(message, READS)) this.#o.logger?.warn({ registry: this.id, err: message }, 'zookeeper read failed; cache frozen, nothing deleted, retrying');
     this.#failures++;
     clearTimeout(this.#retry);
     if (this.#stopped) return;
@@ -181,7 +187,7 @@ export class DubboSource implements Source {
     const root = this.#o.root;
     const dirs = (await this.#children(root, () => { this.#react(this.#loadRoot()); })) ?? [];
     const wanted = new Set(dirs.filter((d) => !NOT_INTERFACES.has(d)));
-    for (const part of this.#cache.partKeys('i:')) {
+    for (const part of this.#cache.parts('i:')) {
       const dir = part.slice(2);
       if (wanted.has(dir)) continue;
       this.#tokens.delete(`${root}/${dir}/providers`);

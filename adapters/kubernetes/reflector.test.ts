@@ -102,6 +102,24 @@ describe('Reflector', () => {
     await r.stopped();
   });
 
+  it('reports every answer and every failure, not only changes of state (health reads them)', async () => {
+    const api = new FakeApi();
+    const heard: string[] = [];
+    const r = new Reflector<Obj>(api, { minBackoffMs: 10, maxBackoffMs: 40, onChange: () => undefined, onContact: () => heard.push('contact'), onFailure: (m) => heard.push(m) });
+    const abort = new AbortController();
+    r.start(abort.signal);
+    await vi.waitFor(() => { expect(api.current).toBeDefined(); }, WAIT);
+    heard.length = 0;
+    api.current!.onEvent('BOOKMARK', { metadata: { resourceVersion: '11' } });
+    api.current!.onEvent('BOOKMARK', { metadata: { resourceVersion: '12' } });
+    expect(heard).toEqual(['contact', 'contact']);
+    api.failWatch = new Error('first');
+    api.current!.done(api.failWatch);
+    await vi.waitFor(() => { expect(heard.filter((h) => h === 'first').length).toBeGreaterThan(1); }, WAIT);
+    abort.abort();
+    await r.stopped();
+  });
+
   it('is not synced and not reachable until the first list succeeds', async () => {
     const api = new FakeApi();
     api.failList = new Error('forbidden');

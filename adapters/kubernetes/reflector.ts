@@ -18,6 +18,12 @@ export interface ReflectorOptions<T> {
   readonly onChange: (key: string, next: T | undefined, prev: T | undefined) => void;
   /** Called whenever reachability or sync state changes (health, readiness). */
   readonly onState?: () => void;
+  /**
+   * Called on every answer (list, watch start, event, bookmark) and every failure, not only on
+   * changes of state: health needs the time of the last answer and the latest error.
+   */
+  readonly onContact?: () => void;
+  readonly onFailure?: (message: string) => void;
 }
 
 /** A watch closing this fast with nothing delivered is treated as a failure, to avoid spinning. */
@@ -195,8 +201,10 @@ export class Reflector<T extends { metadata?: ObjectMeta }> {
     if (reachable) {
       this.#lastContact = Date.now();
       this.#lastError = undefined;
+      this.#o.onContact?.();
     } else {
       this.#lastError = error;
+      this.#o.onFailure?.(error ?? 'unknown error');
     }
     if (this.#reachable === reachable) return;
     this.#reachable = reachable;

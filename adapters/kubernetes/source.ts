@@ -1,5 +1,6 @@
 import type { RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
 import type { AdapterContext, QuarantinedRecord, Source, SourceHealth } from '../../bridge/ports/index.ts';
+import { SourceCache } from '../shared/source-cache.ts';
 import type { KubeClient, Resource } from './client.ts';
 import { serviceToSnapshot } from './convert.ts';
 import { K8S } from './markers.ts';
@@ -20,67 +21,69 @@ export class KubernetesSource implements Source {
   readonly #o: KubernetesOptions;
   readonly #log: EngineLogger | undefined;
   readonly #reflectors: Reflector<{ metadata?: ObjectMeta }>[] = [];
+  /** What to list and watch: one reflector, and one health channel, per resource and scope. */
+  readonly #watches: readonly (readonly [Resource, string | undefined])[];
+  /** One part per Service (`namespace/name`), recomputed whenever it or its slices change. */
+  readonly #cache: SourceCache;
   readonly #services = new Map<string, KService>();
   readonly #slicesBySvc = new Map<string, Map<string, KEndpointSlice>>();
   readonly #nodes = new Map<string, KNode>();
-  readonly #snapshots = new Map<string, ServiceSnapshot>();
-  readonly #fingerprints = new Map<string, string>();
-  readonly #problems = new Map<string, QuarantinedRecord[]>();
-  readonly #listeners = new Set<(ref: ServiceRef) => void>();
 
   constructor(id: RegistryId, client: KubeClient, options: KubernetesOptions, logger?: EngineLogger) {
     this.id = id;
     this.#client = client;
     this.#o = options;
     this.#log = logger;
+    const scopes = options.namespaces.length === 0 ? [undefined] : options.namespaces;
+    const resources: Resource[] = ['services', 'endpointslices'];
+    const watches = scopes.flatMap((ns) => resources.map((r) => [r, ns] as const));
+    if (options.source.watchNodes || options.source.addressMode === 'nodePort') watches.push(['nodes', undefined]);
+    this.#watches = watches;
+    this.#cache = new SourceCache(id, { pending: watches.map(([r, ns]) => channel(r, ns)), lastContact: 0 });
   }
 
   start(signal: AbortSignal): Promise<void> {
-    const scopes = this.#o.namespaces.length === 0 ? [undefined] : this.#o.namespaces;
-    const resources: Resource[] = ['services', 'endpointslices'];
-    const watchNodes = this.#o.source.watchNodes || this.#o.source.addressMode === 'nodePort';
-    const pairs: [Resource, string | undefined][] = scopes.flatMap((ns) => resources.map((r): [Resource, string | undefined] => [r, ns]));
-    if (watchNodes) pairs.push(['nodes', undefined]);
-    for (const [resource, ns] of pairs) {
+    for (const [resource, ns] of this.#watches) {
       const reflector = new Reflector<{ metadata?: ObjectMeta }>(this.#api(resource, ns), {
         minBackoffMs: this.#o.resyncBackoffMs.min,
         maxBackoffMs: this.#o.resyncBackoffMs.max,
         onChange: (_key, next, prev) => { this.#onObject(resource, next, prev); },
         onState: () => { this.#log?.info({ registry: this.id, resource, namespace: ns ?? '*', reachable: reflector.reachable, err: reflector.lastError }, 'kubernetes watch state changed'); },
+        onContact: () => {
+          this.#cache.contact(channel(resource, ns));
+          if (!this.#cache.hasSynced() && this.#reflectors.every((r) => r.synced)) this.#cache.markSynced();
+        },
+        onFailure: (message) => { this.#cache.lost(message, channel(resource, ns)); },
       });
       this.#reflectors.push(reflector);
-      reflector.start(signal);
     }
+    // Started only once all exist: the first to sync must not find itself the only one.
+    for (const r of this.#reflectors) r.start(signal);
     return Promise.resolve();
   }
 
   hasSynced(): boolean {
-    return this.#reflectors.length > 0 && this.#reflectors.every((r) => r.synced);
+    return this.#cache.hasSynced();
   }
 
   health(): SourceHealth {
-    const down = this.#reflectors.find((r) => !r.reachable);
-    const lastContact = Math.min(...this.#reflectors.map((r) => r.lastContact));
-    const base = { reachable: this.#reflectors.length > 0 && down === undefined, lastContact: Number.isFinite(lastContact) ? lastContact : 0 };
-    const err = down?.lastError;
-    return err === undefined ? base : { ...base, lastError: err };
+    return this.#cache.health();
   }
 
   keys(): Iterable<ServiceRef> {
-    return [...this.#snapshots.values()].map((s) => s.ref);
+    return this.#cache.keys();
   }
 
   get(ref: ServiceRef): ServiceSnapshot | undefined {
-    return this.#snapshots.get(`${ref.namespace}/${ref.name}`);
+    return this.#cache.get(ref);
   }
 
   onChange(listener: (ref: ServiceRef) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#cache.onChange(listener);
   }
 
   quarantined(): readonly QuarantinedRecord[] {
-    return [...this.#problems.values()].flat();
+    return this.#cache.quarantined();
   }
 
   /** Test hook: closes every open watch, as a dropped connection would. */
@@ -148,21 +151,11 @@ export class KubernetesSource implements Source {
         });
     const slash = key.indexOf('/');
     const ref = { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
-    if (result.problems.length === 0) this.#problems.delete(key);
-    else this.#problems.set(key, result.problems.map((p) => ({ registry: this.id, nativeId: p.nativeId, ref, reason: p.reason, since: this.#problems.get(key)?.[0]?.since ?? Date.now() })));
     const snap = 'snapshot' in result ? result.snapshot : undefined;
-    const fingerprint = snap === undefined ? undefined : JSON.stringify({ ...snap, revision: undefined });
-    if (fingerprint === this.#fingerprints.get(key)) {
-      if (snap !== undefined) this.#snapshots.set(key, snap);
-      return;
-    }
-    if (snap === undefined) {
-      this.#snapshots.delete(key);
-      this.#fingerprints.delete(key);
-    } else {
-      this.#snapshots.set(key, snap);
-      this.#fingerprints.set(key, fingerprint ?? '');
-    }
-    for (const l of this.#listeners) l(ref);
+    this.#cache.replace(key, { snapshots: snap === undefined ? [] : [snap], quarantined: result.problems.map((p) => ({ ...p, ref })) });
   }
+}
+
+function channel(resource: Resource, ns: string | undefined): string {
+  return `${resource}/${ns ?? '*'}`;
 }

@@ -13,6 +13,7 @@ describeAdapterContract('memory', () => {
   const sinks: MemorySink[] = [];
   let nativeWrites = 0;
   return Promise.resolve({
+    rendersAllMetadata: true,
     ref: (name: string): ServiceRef => ({ namespace: 'contract', name }),
     endpoint: (i: number, origin: string): Endpoint => ({
       address: `10.9.${Math.floor(i / 250)}.${(i % 250) + 1}`,

@@ -15,8 +15,8 @@ const SeedEndpoint = Type.Object(
 const SeedService = Type.Object(
   {
     // `/` separates namespace and name everywhere in Isthmus, so neither may hold one.
-    namespace: Type.String({ minLength: 1, maxLength: 512, pattern: '^[^/\\u0000-\\u001f]+$' }),
-    name: Type.String({ minLength: 1, maxLength: 512, pattern: '^[^/\\u0000-\\u001f]+$' }),
+    namespace: Type.String({ minLength: 1, maxLength: 512, pattern: '^[^/\\x00-\\x1f]+$' }),
+    name: Type.String({ minLength: 1, maxLength: 512, pattern: '^[^/\\x00-\\x1f]+$' }),
     portName: Type.String({ default: 'http', description: 'Name of the single port every seeded endpoint listens on.' }),
     metadata: Type.Record(Type.String(), Type.String(), { default: {} }),
     endpoints: Type.Array(SeedEndpoint, { default: [] }),

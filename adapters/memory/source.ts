@@ -1,6 +1,7 @@
 import type { RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
-import { refKey, refProblem, sameValue } from '../../bridge/model/index.ts';
+import { refKey, refProblem } from '../../bridge/model/index.ts';
 import type { QuarantinedRecord, Source, SourceHealth } from '../../bridge/ports/index.ts';
+import { SourceCache } from '../shared/source-cache.ts';
 import type { MemoryRegistry, StoredService } from './registry.ts';
 
 /**
@@ -11,19 +12,15 @@ import type { MemoryRegistry, StoredService } from './registry.ts';
 export class MemorySource implements Source {
   readonly id: RegistryId;
   readonly #registry: MemoryRegistry;
-  readonly #cache = new Map<string, ServiceSnapshot>();
-  readonly #listeners = new Set<(ref: ServiceRef) => void>();
-  /** Services whose identity the model cannot carry, by native key, with why. */
-  readonly #quarantine = new Map<string, QuarantinedRecord>();
-  #synced = false;
+  /** One part per stored service, named by its ref key. */
+  readonly #cache: SourceCache;
   #connected = true;
-  #lastContact = Date.now();
-  #lastError: string | undefined;
   #unsubscribe: (() => void) | undefined;
 
   constructor(id: RegistryId, registry: MemoryRegistry) {
     this.id = id;
     this.#registry = registry;
+    this.#cache = new SourceCache(id);
   }
 
   start(signal: AbortSignal): Promise<void> {
@@ -32,47 +29,46 @@ export class MemorySource implements Source {
     });
     signal.addEventListener('abort', () => this.#unsubscribe?.(), { once: true });
     this.#relist();
-    this.#synced = true;
+    this.#cache.markSynced();
     return Promise.resolve();
   }
 
   hasSynced(): boolean {
-    return this.#synced;
+    return this.#cache.hasSynced();
   }
 
   health(): SourceHealth {
-    const base = { reachable: this.#connected, lastContact: this.#connected ? Date.now() : this.#lastContact };
-    return this.#lastError === undefined ? base : { ...base, lastError: this.#lastError };
+    return this.#cache.health();
   }
 
   keys(): Iterable<ServiceRef> {
-    return [...this.#cache.values()].map((s) => s.ref);
+    return this.#cache.keys();
   }
 
   get(ref: ServiceRef): ServiceSnapshot | undefined {
-    return this.#cache.get(refKey(ref));
+    return this.#cache.get(ref);
   }
 
   onChange(listener: (ref: ServiceRef) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#cache.onChange(listener);
   }
 
   quarantined(): readonly QuarantinedRecord[] {
-    return [...this.#quarantine.values()];
+    return this.#cache.quarantined();
   }
 
   /** Simulates losing the registry: the cache freezes and health reports unreachable. */
   disconnect(reason = 'connection refused'): void {
     this.#connected = false;
-    this.#lastContact = Date.now();
-    this.#lastError = reason;
+    // It answered right up to this moment.
+    this.#cache.contact();
+    this.#cache.lost(reason);
   }
 
   /** Simulates the watch coming back: a full relist, nudging what changed meanwhile. */
   reconnect(): void {
     this.#connected = true;
-    this.#lastError = undefined;
+    this.#cache.contact();
     this.#relist();
   }
 
@@ -82,13 +78,7 @@ export class MemorySource implements Source {
       seen.add(refKey(svc.ref));
       this.#refresh(svc.ref);
     }
-    for (const key of this.#quarantine.keys()) if (!seen.has(key)) this.#quarantine.delete(key);
-    for (const [key, snap] of this.#cache) {
-      if (!seen.has(key)) {
-        this.#cache.delete(key);
-        this.#emit(snap.ref);
-      }
-    }
+    for (const part of this.#cache.parts()) if (!seen.has(part)) this.#cache.drop(part);
   }
 
   #refresh(ref: ServiceRef): void {
@@ -96,24 +86,11 @@ export class MemorySource implements Source {
     const svc = this.#registry.service(ref);
     const problem = svc === undefined ? undefined : refProblem(svc.ref);
     if (problem !== undefined) {
-      if (!this.#quarantine.has(key)) this.#quarantine.set(key, { registry: this.id, nativeId: key, reason: problem, since: Date.now() });
+      this.#cache.replace(key, { snapshots: [], quarantined: [{ nativeId: key, reason: problem }] });
       return;
     }
-    this.#quarantine.delete(key);
     const snap = svc === undefined ? undefined : toSnapshot(this.id, svc);
-    const old = this.#cache.get(key);
-    if (snap === undefined) {
-      if (old === undefined) return;
-      this.#cache.delete(key);
-    } else {
-      if (old !== undefined && sameValue(old, snap)) return;
-      this.#cache.set(key, snap);
-    }
-    this.#emit(ref);
-  }
-
-  #emit(ref: ServiceRef): void {
-    for (const l of this.#listeners) l(ref);
+    this.#cache.replace(key, { snapshots: snap === undefined ? [] : [snap] });
   }
 }
 

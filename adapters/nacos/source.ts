@@ -2,7 +2,7 @@ import type { RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model
 import { BridgeError, describeError } from '../../bridge/errors/index.ts';
 import type { QuarantinedRecord, Source, SourceHealth } from '../../bridge/ports/index.ts';
 import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
-import { SnapshotCache } from '../shared/snapshot-cache.ts';
+import { SourceCache, type Refusal } from '../shared/source-cache.ts';
 import type { NacosNamingClient } from './client.ts';
 import type { DisabledLookup } from './disabled.ts';
 import { serviceProblem, toSnapshots, wantsService, type ImportSettings } from './convert.ts';
@@ -21,13 +21,14 @@ export interface NacosSourceOptions {
 interface Watched {
   readonly name: NacosName;
   synced: boolean;
-  refs: Set<string>;
-  quarantined: QuarantinedRecord[];
   /** ip#port#cluster of every instance in the last view, disabled ones included. */
   seen: ReadonlySet<string>;
   /** Bumped per answer or push, so a slower earlier update never overwrites a newer one. */
   seq: number;
 }
+
+/** Cache part of the selected names the model refuses; subscribed services use `group@@name`. */
+const REFUSED = '';
 
 /** Subscriptions sent at once after a (re)connect: enough to be quick, few enough not to flood the server. */
 const SUBSCRIBE_CONCURRENCY = 16;
@@ -43,15 +44,9 @@ export class NacosSource implements Source {
   readonly id: RegistryId;
   readonly #client: NacosNamingClient;
   readonly #o: NacosSourceOptions;
-  readonly #cache = new SnapshotCache();
+  readonly #cache: SourceCache;
   readonly #watched = new Map<string, Watched>();
-  /** Selected services whose name the model cannot carry: never subscribed, reported here. */
-  #refused = new Map<string, QuarantinedRecord>();
   #listed = false;
-  #synced = false;
-  #reachable = false;
-  #lastContact = Date.now();
-  #lastError: string | undefined;
   #failures = 0;
   #relist: (() => void) | undefined;
 
@@ -59,6 +54,8 @@ export class NacosSource implements Source {
     this.id = id;
     this.#client = client;
     this.#o = options;
+    // Unreachable until the first list answers: the connection may not even be up yet.
+    this.#cache = new SourceCache(id, { pending: [''] });
   }
 
   start(signal: AbortSignal): Promise<void> {
@@ -69,22 +66,18 @@ export class NacosSource implements Source {
       for (const w of this.#watched.values()) w.synced = false;
       this.#relist?.();
     });
-    conn.onDisconnected((reason) => {
-      this.#reachable = false;
-      this.#lastError = reason;
-    });
+    conn.onDisconnected((reason) => { this.#cache.lost(reason); });
     conn.start(signal);
     void this.#listLoop(signal);
     return Promise.resolve();
   }
 
   hasSynced(): boolean {
-    return this.#synced;
+    return this.#cache.hasSynced();
   }
 
   health(): SourceHealth {
-    const base = { reachable: this.#reachable, lastContact: this.#reachable ? Date.now() : this.#lastContact };
-    return this.#reachable || this.#lastError === undefined ? base : { ...base, lastError: this.#lastError };
+    return this.#cache.health();
   }
 
   keys(): Iterable<ServiceRef> {
@@ -100,7 +93,7 @@ export class NacosSource implements Source {
   }
 
   quarantined(): readonly QuarantinedRecord[] {
-    return [...this.#refused.values(), ...[...this.#watched.values()].flatMap((w) => w.quarantined)];
+    return this.#cache.quarantined();
   }
 
   /** How many selected services have their subscription answered on the current connection. */
@@ -126,7 +119,7 @@ export class NacosSource implements Source {
           signal.removeEventListener('abort', wake);
           resolve();
         };
-        const t = setTimeout(wake, this.#reachable ? this.#o.relistIntervalMs : Math.min(this.#o.relistIntervalMs, 1000));
+        const t = setTimeout(wake, this.#cache.reachable ? this.#o.relistIntervalMs : Math.min(this.#o.relistIntervalMs, 1000));
         this.#relist = wake;
         signal.addEventListener('abort', wake, { once: true });
       });
@@ -135,7 +128,7 @@ export class NacosSource implements Source {
 
   async #listOnce(): Promise<void> {
     const wanted = new Map<string, NacosName>();
-    const refused = new Map<string, QuarantinedRecord>();
+    const refused: Refusal[] = [];
     for (const group of this.#o.settings.groups) {
       for (const service of await this.#client.listServices(group, this.#o.pageSize)) {
         const name = { group, service };
@@ -143,22 +136,24 @@ export class NacosSource implements Source {
         const key = groupedName(name);
         const problem = serviceProblem(name, this.#o.settings);
         if (problem === undefined) wanted.set(key, name);
-        else refused.set(key, this.#refused.get(key) ?? this.#refusal(name, problem));
+        else refused.push({ nativeId: key, ref: refOfName(name, this.#o.settings.defaultGroup, this.#o.settings.namespace), reason: problem });
       }
     }
-    this.#refused = refused;
+    for (const q of this.#cache.replace(REFUSED, { snapshots: [], quarantined: refused })) {
+      this.#o.logger?.warn({ registry: this.id, service: q.nativeId, reason: q.reason }, 'nacos service quarantined: its name cannot be carried');
+    }
     for (const [key, w] of this.#watched) {
       if (wanted.has(key)) continue;
       // Gone from a successful list: a real deletion, so it is propagated.
       this.#watched.delete(key);
-      this.#replace(w, []);
+      this.#cache.drop(key);
       void this.#client.unsubscribe(w.name).catch(() => undefined);
     }
     const todo: Watched[] = [];
     for (const [key, name] of wanted) {
       let w = this.#watched.get(key);
       if (w === undefined) {
-        w = { name, synced: false, refs: new Set(), quarantined: [], seen: new Set(), seq: 0 };
+        w = { name, synced: false, seen: new Set(), seq: 0 };
         this.#watched.set(key, w);
       }
       if (!w.synced) todo.push(w);
@@ -169,12 +164,6 @@ export class NacosSource implements Source {
     this.#listed = true;
     this.#contact();
     this.#checkSynced();
-  }
-
-  #refusal(name: NacosName, reason: string): QuarantinedRecord {
-    const ref = refOfName(name, this.#o.settings.defaultGroup, this.#o.settings.namespace);
-    this.#o.logger?.warn({ registry: this.id, service: groupedName(name), reason }, 'nacos service quarantined: its name cannot be carried');
-    return { registry: this.id, nativeId: groupedName(name), ref, reason, since: Date.now() };
   }
 
   #onPush(body: Record<string, unknown>): void {
@@ -208,30 +197,21 @@ export class NacosSource implements Source {
 
   #apply(w: Watched, info: ServiceInfo): void {
     const result = toSnapshots(w.name, info, this.#o.settings, info.lastRefTime === undefined ? undefined : String(info.lastRefTime));
-    const now = Date.now();
-    w.quarantined = result.quarantined.map((q) => ({ registry: this.id, nativeId: q.nativeId, ref: q.ref, reason: q.reason, since: now }));
-    this.#replace(w, result.snapshots);
+    this.#cache.replace(groupedName(w.name), result);
     w.synced = true;
   }
 
-  #replace(w: Watched, snapshots: readonly ServiceSnapshot[]): void {
-    w.refs = this.#cache.replace(w.refs, snapshots);
-  }
-
   #checkSynced(): void {
-    if (this.#synced || !this.#listed) return;
+    if (this.#cache.hasSynced() || !this.#listed) return;
     if ([...this.#watched.values()].every((w) => w.synced)) {
-      this.#synced = true;
+      this.#cache.markSynced();
       this.#o.logger?.info({ registry: this.id, services: this.#watched.size }, 'nacos source synced');
     }
   }
 
   #contact(): void {
-    this.#lastContact = Date.now();
     this.#failures = 0;
-    if (this.#reachable) return;
-    this.#reachable = true;
-    if (this.#synced) {
+    if (this.#cache.contact() && this.#cache.hasSynced()) {
       this.#o.logger?.info({ registry: this.id }, 'nacos reachable again');
       // Removals the engine held while we were unreachable must be looked at again.
       this.#cache.nudgeAll();
@@ -239,10 +219,9 @@ export class NacosSource implements Source {
   }
 
   #fail(err: unknown): void {
-    this.#reachable = false;
     this.#failures++;
     const message = describeError(err);
-    this.#lastError = message;
+    this.#cache.lost(message);
     if (this.#failures === 1 || this.#failures % 10 === 0) {
       const fields = { registry: this.id, err: message, failures: this.#failures };
       if (err instanceof BridgeError && err.code === 'ISTHMUS_REGISTRY_AUTH') this.#o.logger?.error(fields, 'nacos refused our credentials; cache frozen, nothing deleted, retrying');
