@@ -1,14 +1,48 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { SECRET_ENV, SECRET_FILE, credentialFree } from '../../bridge/runtime/config/index.ts';
+
+/**
+ * Leader election through a Consul session lock, for bridges without a Kubernetes registry (or
+ * that prefer Consul). The runtime asks the elector whether this replica may write, for every sink.
+ */
+export const ConsulLeaderOptions = Type.Object(
+  {
+    enabled: Type.Boolean({ default: false, description: 'Elect one writer among the daemons or replicas of this bridge id with a Consul session lock (turn on when running more than one without a Kubernetes Lease).' }),
+    identity: Type.Optional(Type.String({ minLength: 1, description: 'This replica\'s name in the lock and the logs; absent = $POD_NAME, else the hostname plus the process id.' })),
+    keyPrefix: Type.String({
+      default: 'isthmus',
+      pattern: '^[^/]+(/[^/]+)*$',
+      description: 'KV prefix of the lock key `<keyPrefix>/<bridge id>/leader`; needs `key_prefix` write and `session` write in the ACL policy.',
+    }),
+    ttlSeconds: Type.Integer({
+      minimum: 10,
+      maximum: 86_400,
+      default: 10,
+      description: 'Session TTL (Consul accepts 10 s to 24 h). Consul invalidates a session between TTL and 2×TTL after its last renewal: a dead leader is replaced after that plus lockDelaySeconds.',
+    }),
+    renewDeadlineSeconds: Type.Number({ minimum: 1, default: 7, description: 'The leader stops writing when it has not renewed its session for this long (must be < ttlSeconds).' }),
+    retryPeriodSeconds: Type.Number({ minimum: 0.1, default: 2, description: 'Interval of renewals and of a standby\'s attempts to take the lock (must be < renewDeadlineSeconds).' }),
+    lockDelaySeconds: Type.Number({
+      minimum: 0,
+      maximum: 60,
+      default: 5,
+      description: 'Session lock delay: after a session is invalidated (not after a release), nobody may take the lock for this long, so late writes of a lost leader land before the next one starts.',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type ConsulLeaderOptions = Static<typeof ConsulLeaderOptions>;
 
 /** Options of `kind: consul`: one Consul datacenter reached over its HTTP API. */
 export const ConsulOptions = Type.Object(
   {
     address: Type.String({
+      ...credentialFree('put the ACL token in tokenFile (or tokenEnv)'),
       default: 'http://127.0.0.1:8500',
       description: 'Base URL of a Consul agent or server HTTP API, e.g. http://10.0.0.6:8500 (https:// for TLS).',
     }),
-    tokenFile: Type.Optional(Type.String({ description: 'File holding the ACL token (read once at start; never logged).' })),
-    tokenEnv: Type.Optional(Type.String({ description: 'Environment variable holding the ACL token, used when tokenFile is not set.' })),
+    tokenFile: Type.Optional(Type.String({ ...SECRET_FILE, description: 'File holding the ACL token (read once at start; never logged).' })),
+    tokenEnv: Type.Optional(Type.String({ ...SECRET_ENV, description: 'Environment variable holding the ACL token, used when tokenFile is not set.' })),
     datacenter: Type.Optional(Type.String({ description: 'Datacenter to read and write (`dc` parameter); default: the agent\'s own.' })),
     consulNamespace: Type.Optional(Type.String({ description: 'Consul Enterprise namespace (`ns` parameter), passed through as is.' })),
     partition: Type.Optional(Type.String({ description: 'Consul Enterprise admin partition (`partition` parameter), passed through as is.' })),
@@ -53,6 +87,7 @@ export const ConsulOptions = Type.Object(
     }),
     extraTags: Type.Array(Type.String(), { default: [], description: 'Tags added to every exported instance besides `isthmus`.' }),
     requestTimeoutMs: Type.Integer({ minimum: 100, default: 10_000, description: 'Timeout of a non-blocking request.' }),
+    leaderElection: Type.Object(ConsulLeaderOptions.properties, { additionalProperties: false, default: {}, description: 'Consul session lock electing one writer among replicas of this bridge id.' }),
   },
   { additionalProperties: false },
 );
