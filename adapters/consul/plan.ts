@@ -96,3 +96,15 @@ export function batch(node: TxnOp, groups: readonly (readonly TxnOp[])[], maxOps
   if (current.length > 1) txns.push(current);
   return txns;
 }
+
+/**
+ * Which source ref holds a Consul service name, when several refs of this bridge map to it
+ * (`team-a/dup` and `team-b/dup` are both Consul service `dup`: Consul OSS has no namespaces).
+ * The first to write keeps it: the one this process let write, else the only one with records
+ * there. Records of several at once (written before collisions were detected) leave no history
+ * to go by, so the smallest ref wins, the same answer in every replica and after every restart.
+ */
+export function nameHolder(claimed: string | undefined, present: readonly string[]): string | undefined {
+  if (claimed !== undefined) return claimed;
+  return [...present].sort()[0];
+}

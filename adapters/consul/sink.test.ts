@@ -171,3 +171,52 @@ describe('ConsulSink read / plan / execute', () => {
     expect(s.plan(state, wider).operations).toEqual([]);
   });
 });
+
+describe('ConsulSink: two refs, one Consul service name', () => {
+  const A = { namespace: 'team-a', name: 'dup' };
+  const B = { namespace: 'team-b', name: 'dup' };
+  const of = (ref: typeof A, i: number): ServiceSnapshot => ({ ...snap([ep(i, 'ready', { origin: { registry: 'k8s', nativeId: `${ref.namespace}/dup/${i}` } })]), ref });
+  const code = async (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (err: unknown) => (err instanceof BridgeError ? err.code : String(err)));
+
+  it('the later one is refused with ISTHMUS_NAME_COLLISION instead of merging into the first', async () => {
+    const fake = new FakeConsul();
+    const s = sink(fake);
+    await s.apply(of(A, 1));
+    expect(await code(s.apply(of(B, 2)))).toBe('ISTHMUS_NAME_COLLISION');
+    expect(fake.entries.map((e) => e.Service.Meta?.['isthmus-ns'])).toEqual(['team-a']);
+    // A restarted sink knows from Consul alone who holds the name.
+    const restarted = sink(fake);
+    expect(await code(restarted.apply(of(B, 2)))).toBe('ISTHMUS_NAME_COLLISION');
+    expect(await code(restarted.apply(of(A, 3)))).toBe('ok');
+  });
+
+  it('catches two refs that planned before either wrote', async () => {
+    const fake = new FakeConsul();
+    const s = sink(fake);
+    const planA = s.plan(await s.read(A), of(A, 1));
+    const planB = s.plan(await s.read(B), of(B, 2));
+    await s.execute(planA);
+    await expect(s.execute(planB)).rejects.toThrow(/team-b\/dup and team-a\/dup both map to Consul service dup/);
+    expect(fake.entries).toHaveLength(1);
+  });
+
+  it('hands the name over once the holder is gone', async () => {
+    const fake = new FakeConsul();
+    const s = sink(fake);
+    await s.apply(of(A, 1));
+    await s.remove(A);
+    await s.apply(of(B, 2));
+    expect(fake.entries.map((e) => e.Service.Meta?.['isthmus-ns'])).toEqual(['team-b']);
+  });
+
+  it('records of both, left by an older version, resolve the same way in every replica', async () => {
+    const fake = new FakeConsul();
+    const s = sink(fake);
+    for (const [ref, i] of [[B, 2], [A, 1]] as const) {
+      const r = toRegistration(ref, of(ref, i).endpoints[0] ?? ep(i), S);
+      fake.entries.push({ Node: NODE, Service: { ...r.service, Tags: [...r.service.Tags] }, Checks: [] });
+    }
+    expect(await code(s.apply(of(B, 2)))).toBe('ISTHMUS_NAME_COLLISION');
+    expect(await code(s.apply(of(A, 1)))).toBe('ok');
+  });
+});

@@ -7,7 +7,7 @@ import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
 import type { ConsulClient, TxnOp } from './client.ts';
 import { M, checkIdOf, fromRegistration, isOwned, refOfOwned, toRegistration, type ExportSettings, type Registration } from './encode.ts';
 import type { HealthEntry, NativeNode, NodeServices } from './native.ts';
-import { batch, nodeDiffers, nodeOp, planWrites, type Held } from './plan.ts';
+import { batch, nameHolder, nodeDiffers, nodeOp, planWrites, type Held } from './plan.ts';
 import { runWatch } from './watch.ts';
 
 /** Upper bound on the blocking wait of the sink's own-node watch (see start()). */
@@ -30,6 +30,8 @@ export interface ConsulState extends SinkState {
   readonly held: readonly Held[];
   /** Ids on our node under this service name that carry another bridge's marker. */
   readonly foreign: readonly string[];
+  /** Other refs (keys) whose records of ours sit under the same Consul service name. */
+  readonly sharers: readonly string[];
   /** The synthetic node as Consul holds it, when it holds any instance of this service. */
   readonly node?: NativeNode;
 }
@@ -40,6 +42,8 @@ export interface ConsulPlan extends SinkPlan {
   readonly txns: readonly (readonly TxnOp[])[];
   /** Metadata left out for Consul's limits, per instance (logged when written). */
   readonly dropped: readonly { readonly id: string; readonly dropped: readonly string[] }[];
+  /** Nothing is desired: the ref gives up its service name once this has run. */
+  readonly removal: boolean;
 }
 
 /**
@@ -56,6 +60,8 @@ export class ConsulSink extends PlannedSink<ConsulState, ConsulPlan> {
   readonly #client: ConsulClient;
   readonly #o: ConsulSinkOptions;
   readonly #resetListeners = new Set<() => void>();
+  /** Consul service name → the ref (key) that writes it, so two refs never merge into one. */
+  readonly #holders = new Map<string, string>();
 
   constructor(id: RegistryId, client: ConsulClient, options: ConsulSinkOptions) {
     super();
@@ -114,6 +120,7 @@ export class ConsulSink extends PlannedSink<ConsulState, ConsulPlan> {
     });
     const held: Held[] = [];
     const foreign: string[] = [];
+    const sharers = new Set<string>();
     let node: NativeNode | undefined;
     for (const e of body ?? []) {
       node ??= e.Node;
@@ -121,21 +128,33 @@ export class ConsulSink extends PlannedSink<ConsulState, ConsulPlan> {
         foreign.push(e.Service.ID);
         continue;
       }
-      if (!sameRef(refOfOwned(e.Service, this.#o.settings), ref)) continue;
+      const owner = refOfOwned(e.Service, this.#o.settings);
+      if (!sameRef(owner, ref)) {
+        sharers.add(refKey(owner));
+        continue;
+      }
       const check = (e.Checks ?? []).find((c) => c.CheckID === checkIdOf(e.Service.ID));
       held.push(check === undefined ? { service: e.Service } : { service: e.Service, check });
     }
     held.sort((a, b) => a.service.ID.localeCompare(b.service.ID));
-    return { ref, observed: this.#observed(ref, held), held, foreign, ...(node === undefined ? {} : { node }) };
+    return { ref, observed: this.#observed(ref, held), held, foreign, sharers: [...sharers], ...(node === undefined ? {} : { node }) };
   }
 
   /**
    * The transactions that make `state` equal `desired` (undefined: remove all we own of the
-   * ref). Pure: everything it compares — Meta, tags, address, port, weights, check status and
-   * output, the node itself — was read by `read`.
+   * ref). Pure but for the service-name claims: everything it compares — Meta, tags, address,
+   * port, weights, check status and output, the node itself — was read by `read`. A ref whose
+   * Consul service name another ref holds is refused with ISTHMUS_NAME_COLLISION.
    */
   plan(state: ConsulState, desired: ServiceSnapshot | undefined): ConsulPlan {
     const { bridgeId, node } = this.#o.settings;
+    if (desired !== undefined) {
+      const present = state.held.length > 0 ? [refKey(state.ref), ...state.sharers] : state.sharers;
+      this.#checkName(state.ref, nameHolder(this.#holders.get(state.ref.name), present));
+    } else if (state.held.length === 0 && this.#holders.get(state.ref.name) === refKey(state.ref)) {
+      // Nothing to delete means no execute: the name is given up here instead.
+      this.#holders.delete(state.ref.name);
+    }
     const regs = uniqueIds((desired?.endpoints ?? []).map((ep) => toRegistration(state.ref, ep, this.#o.settings)));
     const taken = new Set(state.foreign);
     const clash = regs.find((r) => taken.has(r.service.ID));
@@ -155,10 +174,16 @@ export class ConsulSink extends PlannedSink<ConsulState, ConsulPlan> {
       if (txns.length === 0) txns = [[lead]];
     }
     const dropped = regs.filter((r) => r.dropped.length > 0).map((r) => ({ id: r.service.ID, dropped: r.dropped }));
-    return { operations, ref: state.ref, txns, dropped };
+    return { operations, ref: state.ref, txns, dropped, removal: desired === undefined };
   }
 
   async execute(plan: ConsulPlan): Promise<void> {
+    // Plan checked the name already; two refs may both have planned before either wrote.
+    const key = refKey(plan.ref);
+    if (!plan.removal) {
+      this.#checkName(plan.ref, this.#holders.get(plan.ref.name));
+      this.#holders.set(plan.ref.name, key);
+    }
     for (const d of plan.dropped) {
       this.#o.logger?.warn({ registry: this.id, service: refKey(plan.ref), id: d.id, dropped: d.dropped }, 'metadata over Consul limits (64 keys, 512-byte values) not written');
     }
@@ -166,6 +191,18 @@ export class ConsulSink extends PlannedSink<ConsulState, ConsulPlan> {
     // Sequential on purpose: a rollout of one service is a handful of transactions, and order
     // keeps a failure part-way simple (the engine re-reads and retries, and what landed is a no-op).
     for (const ops of plan.txns) await this.#client.txn(ops);
+    if (plan.removal && this.#holders.get(plan.ref.name) === key) this.#holders.delete(plan.ref.name);
+  }
+
+  /** Refuses to write `ref` into a Consul service name another ref of this bridge holds. */
+  #checkName(ref: ServiceRef, holder: string | undefined): void {
+    const key = refKey(ref);
+    if (holder === undefined || holder === key) return;
+    throw new BridgeError(
+      'ISTHMUS_NAME_COLLISION',
+      `${this.id}: ${key} and ${holder} both map to Consul service ${ref.name} (Consul has no namespaces); ${holder} keeps it, add a name mapping (map.prefix/suffix) to the route for ${key}`,
+      { terminal: true, details: { registry: this.id, ref: key, heldBy: holder, service: ref.name } },
+    );
   }
 
   async ownedRefs(): Promise<readonly ServiceRef[]> {

@@ -1,8 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { SECRET_FILE } from '../../bridge/runtime/config/index.ts';
 
 const Connection = Type.Object(
   {
-    kubeconfig: Type.Optional(Type.String({ description: 'Path to a kubeconfig file. Absent: in-cluster ServiceAccount credentials when running in a Pod, else $KUBECONFIG or ~/.kube/config.' })),
+    kubeconfig: Type.Optional(Type.String({ ...SECRET_FILE, description: 'Path to a kubeconfig file. Absent: in-cluster ServiceAccount credentials when running in a Pod, else $KUBECONFIG or ~/.kube/config.' })),
     context: Type.Optional(Type.String({ description: 'kubeconfig context to use; absent = the current context.' })),
   },
   { additionalProperties: false },

@@ -1,9 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { SECRET_ENV, SECRET_FILE, credentialFree } from '../../bridge/runtime/config/index.ts';
 
 /** Options of `kind: nacos`: one Nacos 2.x/3.x cluster, one namespace, over the SDK gRPC port. */
 export const NacosOptions = Type.Object(
   {
-    servers: Type.Array(Type.String(), {
+    servers: Type.Array(Type.String(credentialFree('set auth.username and put the password in auth.passwordFile')), {
       default: ['127.0.0.1:8848'],
       minItems: 1,
       description: 'host:port of the Nacos main (HTTP) port of each server; gRPC is this port + grpcPortOffset. Tried in turn.',
@@ -15,8 +16,8 @@ export const NacosOptions = Type.Object(
       Type.Object(
         {
           username: Type.String({ description: 'Nacos user; exchanged with the password for an access token (refreshed at half its lifetime).' }),
-          passwordFile: Type.Optional(Type.String({ description: 'File holding the password (read once at start; never logged).' })),
-          passwordEnv: Type.Optional(Type.String({ description: 'Environment variable holding the password, used when passwordFile is not set.' })),
+          passwordFile: Type.Optional(Type.String({ ...SECRET_FILE, description: 'File holding the password (read once at start; never logged).' })),
+          passwordEnv: Type.Optional(Type.String({ ...SECRET_ENV, description: 'Environment variable holding the password, used when passwordFile is not set.' })),
         },
         { additionalProperties: false },
       ),

@@ -1,5 +1,6 @@
 import type { EnvSource } from '../runtime/config/index.ts';
 import type { CliDeps, TextSink } from './deps.ts';
+import type { ProcessSignals } from './signal-relay.ts';
 
 /** CliIo with every default filled in. */
 export interface Io {
@@ -9,6 +10,7 @@ export interface Io {
   readonly env: EnvSource;
   readonly now: () => number;
   readonly fetch: typeof fetch;
+  readonly process: ProcessSignals | undefined;
 }
 
 export interface CommandContext {

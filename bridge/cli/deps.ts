@@ -1,5 +1,7 @@
 import type { Config, EnvSource, RegistryKinds } from '../runtime/config/index.ts';
 import type { Logger } from '../runtime/logger.ts';
+import type { SignalSource } from '../runtime/shutdown.ts';
+import type { ProcessSignals } from './signal-relay.ts';
 import type { CleanupReport, PlanReport } from '../sync/reports.ts';
 
 /**
@@ -10,8 +12,12 @@ import type { CleanupReport, PlanReport } from '../sync/reports.ts';
 export interface CliDeps {
   /** Registry kinds the config may use (from adapters/index.ts). */
   readonly kinds: RegistryKinds;
-  /** Runs the bridge; resolves once it has shut down (signals are the runner's business). */
-  run(config: Config, opts: { readonly logger: Logger }): Promise<void>;
+  /**
+   * Runs the bridge; resolves once it has shut down. `signals` is where the shutdown sequence
+   * listens (the CLI's relay; absent = the process); `signal` asks for a stop that came before
+   * the bridge was listening.
+   */
+  run(config: Config, opts: { readonly logger: Logger; readonly signals?: SignalSource; readonly signal?: AbortSignal }): Promise<void>;
   /** Dry run: lists sources (waiting up to `timeoutMs` for them to sync), observes sinks, writes nothing. */
   plan(config: Config, opts: { readonly timeoutMs: number; readonly logger: Logger }): Promise<PlanReport>;
   /** Removes every record this bridge id owns in every sink (`dryRun`: only lists them). */
@@ -37,4 +43,9 @@ export interface CliIo {
   readonly now?: () => number;
   /** HTTP client for status/resolve; global fetch when absent. */
   readonly fetch?: typeof fetch;
+  /**
+   * Signals and exit for `run`. Like `prompt`, only the process's own io has it: a caller that
+   * passes any io without it runs the bridge with no relay in between.
+   */
+  readonly process?: ProcessSignals;
 }

@@ -14,7 +14,8 @@ async function ask(question: string): Promise<string> {
 
 /**
  * Fills the gaps of a caller's io with the process's own. A caller that passes any io without
- * `prompt` gets no prompt: tests and embedders never block on a terminal they did not offer.
+ * `prompt` gets no prompt, and without `process` no signal handling: tests and embedders never
+ * block on a terminal, or lose their signals to a command, they did not offer.
  */
 export function resolveIo(io: CliIo | undefined): Io {
   if (io === undefined) {
@@ -25,6 +26,7 @@ export function resolveIo(io: CliIo | undefined): Io {
       env: process.env,
       now: Date.now,
       fetch: globalThis.fetch,
+      process,
     };
   }
   return {
@@ -34,5 +36,6 @@ export function resolveIo(io: CliIo | undefined): Io {
     env: io.env ?? process.env,
     now: io.now ?? Date.now,
     fetch: io.fetch ?? globalThis.fetch,
+    process: io.process,
   };
 }

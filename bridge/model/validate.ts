@@ -11,6 +11,9 @@ export const METADATA_LIMITS = { keys: 64, keyLength: 128, valueLength: 512 } as
  */
 export function endpointProblem(ep: Endpoint): string | undefined {
   if (isIP(ep.address) === 0) return `address ${JSON.stringify(ep.address)} is not an IP address`;
+  // Node's isIP accepts a zone (fe80::1%eth0), but a zone names an interface of one host: on
+  // any other machine the address is meaningless or points somewhere else.
+  if (ep.address.includes('%')) return `address ${JSON.stringify(ep.address)} is scoped to a network interface (IPv6 zone), which only means something on one host`;
   const ports = Object.entries(ep.ports);
   if (ports.length === 0) return 'endpoint has no port';
   for (const [name, port] of ports) {

@@ -41,3 +41,18 @@ describe('metrics', () => {
     expect(await b.render()).not.toContain('process_cpu');
   });
 });
+
+describe('isthmus_quarantined_records', () => {
+  it('counts the engine\'s quarantine list per registry at every scrape, back to 0 when it empties', async () => {
+    const m = createMetrics({ processMetrics: false });
+    let list: { registry: string }[] = [{ registry: 'consul' }, { registry: 'consul' }, { registry: 'zk' }];
+    m.trackQuarantine(() => list);
+    const first = await m.render();
+    expect(first).toContain('isthmus_quarantined_records{registry="consul"} 2');
+    expect(first).toContain('isthmus_quarantined_records{registry="zk"} 1');
+    list = [{ registry: 'zk' }];
+    const second = await m.render();
+    expect(second).toContain('isthmus_quarantined_records{registry="consul"} 0');
+    expect(second).toContain('isthmus_quarantined_records{registry="zk"} 1');
+  });
+});

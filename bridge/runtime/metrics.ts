@@ -20,6 +20,11 @@ export interface Metrics {
   render(): Promise<string>;
   /** Content-Type header to send with `render()`. */
   readonly contentType: string;
+  /**
+   * Where `isthmus_quarantined_records` is read from at each scrape: the engine's status list
+   * (`summary().quarantined`), so the gauge and `/v1/status` can never disagree.
+   */
+  trackQuarantine(read: () => readonly { readonly registry: RegistryId }[]): void;
 }
 
 export interface MetricsOptions {
@@ -69,11 +74,24 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers,
   });
   const held = new Gauge({ name: 'isthmus_held_deletes', help: 'Removals the deletion guard is currently holding.', registers });
+  let readQuarantine: (() => readonly { readonly registry: RegistryId }[]) | undefined;
+  // Registries once seen keep a series at 0 when their last record leaves quarantine, so an
+  // alert on the value clears instead of the series vanishing.
+  const quarantineSeen = new Set<RegistryId>();
   const quarantined = new Gauge({
     name: 'isthmus_quarantined_records',
     help: 'Records refused as invalid, by registry.',
     labelNames: ['registry'] as const,
     registers,
+    collect() {
+      if (readQuarantine === undefined) return;
+      const counts = new Map<RegistryId, number>([...quarantineSeen].map((r) => [r, 0]));
+      for (const q of readQuarantine()) counts.set(q.registry, (counts.get(q.registry) ?? 0) + 1);
+      for (const [registry, count] of counts) {
+        quarantineSeen.add(registry);
+        this.set({ registry }, count);
+      }
+    },
   });
   const synced = new Gauge({
     name: 'isthmus_source_synced',
@@ -116,5 +134,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   };
 
-  return { sync, registry, render: () => registry.metrics(), contentType: registry.contentType };
+  return {
+    sync,
+    registry,
+    render: () => registry.metrics(),
+    contentType: registry.contentType,
+    trackQuarantine: (read) => { readQuarantine = read; },
+  };
 }

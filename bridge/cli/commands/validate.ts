@@ -1,5 +1,5 @@
 import { BridgeError } from '../../errors/index.ts';
-import { ENV_OVERRIDES, formatProblem } from '../../runtime/config/index.ts';
+import { ENV_OVERRIDES, MAX_ALIAS_COUNT, MAX_CONFIG_BYTES, formatProblem } from '../../runtime/config/index.ts';
 import type { ConfigProblem } from '../../runtime/config/index.ts';
 import { outputFormat, parseCommandArgs } from '../args.ts';
 import type { Command, CommandContext } from '../command.ts';
@@ -13,8 +13,16 @@ export const validateCommand: Command = {
 
 Checks the config file without connecting to anything: YAML syntax, the schema of every
 section and of each registry kind's options, unknown keys, and that routes name configured
-registries that can be a source (from) or a target (to). Every problem is listed at once as
-"path: message (line N)", the path being a JSON pointer such as /routes/1/to.
+registries that can be a source (from) or a target (to). On this machine, every secret file
+the config names (tokenFile, passwordFile, credentialsFile, TLS files, kubeconfig) must exist,
+be readable and hold more than whitespace, and every variable a *Env option names must be set,
+exactly as \`isthmus run\` checks before starting. Registry addresses must not carry
+credentials (user:password@). The file may be at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB and expand YAML
+aliases at most ${MAX_ALIAS_COUNT} times.
+
+Every problem is listed at once as "path: message (line N)", the path being a JSON pointer
+such as /routes/1/to; a problem caused by an environment override says "(from $ISTHMUS_…)"
+instead of a line.
 
 Environment overrides are applied before checking, exactly as \`isthmus run\` does:
 ${Object.entries(ENV_OVERRIDES)

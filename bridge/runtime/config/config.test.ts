@@ -78,7 +78,7 @@ sync: { workers: 4, quiteMs: 10 }
       retryMaxMs: 60000,
       retryPerSecond: 50,
     });
-    expect(c.resolver).toEqual({ http: { host: '127.0.0.1', port: 8080 }, grpc: { enabled: true, host: '127.0.0.1', port: 9090 } });
+    expect(c.resolver).toEqual({ http: { host: '127.0.0.1', port: 8080 }, grpc: { enabled: true, host: '127.0.0.1', port: 9090 }, limits: { maxWatchStreams: 2000, maxBufferedMiB: 32, slowConsumerSeconds: 10 } });
     expect(c.log).toEqual({ level: 'info' });
     expect(c.registries['nacos']).toEqual({ kind: 'nacos', options: { servers: ['10.0.0.5:8848'], namespace: 'public' } });
     expect(c.routes[0]?.policy).toEqual(DEFAULT_POLICY);
@@ -126,8 +126,8 @@ routes: [{ from: [nacos, consul], to: k8s }]
     expect(c.resolver.grpc.port).toBe(19090);
     const problems = problemsOf(GOOD, { ISTHMUS_LOG_LEVEL: 'loud', ISTHMUS_HTTP_PORT: 'eighty' });
     expect(problems).toEqual([
-      { path: 'env ISTHMUS_HTTP_PORT', message: 'must be a port number, got "eighty"' },
-      { path: '/log/level', message: 'must be one of: "fatal", "error", "warn", "info", "debug", "trace", "silent"' },
+      { path: '/resolver/http/port', message: 'must be a port number, got "eighty"', env: 'ISTHMUS_HTTP_PORT' },
+      { path: '/log/level', message: 'must be one of: "fatal", "error", "warn", "info", "debug", "trace", "silent"', env: 'ISTHMUS_LOG_LEVEL' },
     ]);
   });
 

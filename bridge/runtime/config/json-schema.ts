@@ -1,5 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { RegistryKinds } from './registry-kind.ts';
+import { CHECK_KEYWORD, HINT_KEYWORD } from './references.ts';
 import { closedSchema } from './registries.ts';
 import { FileSchema, ID_PATTERN } from './schema.ts';
 
@@ -51,13 +52,16 @@ function kindSchema(name: string, options: TSchema | undefined): Json {
   };
 }
 
+const OWN_KEYWORDS = new Set(['errorMessage', CHECK_KEYWORD, HINT_KEYWORD]);
+
 /**
- * TypeBox schemas are JSON plus symbol keys; this drops the symbols and our `errorMessage`.
+ * TypeBox schemas are JSON plus symbol keys; this drops the symbols and our own keywords
+ * (`errorMessage`, the reference checks), which mean nothing to other validators.
  * TypeBox lists every property without `Optional` as required, but the loader fills defaults
  * before it validates, so a property with a default is optional in the file an operator writes.
  */
 function plain(schema: TSchema): Json {
-  const json = JSON.parse(JSON.stringify(schema, (key, value: unknown) => (key === 'errorMessage' ? undefined : value))) as unknown;
+  const json = JSON.parse(JSON.stringify(schema, (key, value: unknown) => (OWN_KEYWORDS.has(key) ? undefined : value))) as unknown;
   return withoutDefaultedRequired(json) as Json;
 }
 

@@ -1,40 +1,38 @@
-import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
-import { LineCounter, parseDocument } from 'yaml';
-import type { Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { BridgeError } from '../../errors/index.ts';
-import { applyEnvOverrides } from './env.ts';
+import { applyEnvOverrides, attributeToEnv } from './env.ts';
 import type { EnvSource } from './env.ts';
 import { deepFreeze } from './freeze.ts';
 import { isPlainObject, schemaProblems, unescapePointer } from './problems.ts';
+import { findReferences, referenceProblems } from './references.ts';
 import type { RegistryKinds } from './registry-kind.ts';
-import { validateRegistries } from './registries.ts';
+import { closedSchema, validateRegistries } from './registries.ts';
 import { expandRoutes, routeProblems } from './routes.ts';
 import { FileSchema } from './schema.ts';
 import type { FileRoute } from './schema.ts';
-import type { Config, ConfigProblem, LogConfig, ResolverConfig, SyncConfig } from './types.ts';
+import type { Config, ConfigProblem, LogConfig, RegistryConfig, ResolverConfig, SyncConfig } from './types.ts';
+import { parseYaml, readConfigText } from './yaml-text.ts';
 
 export interface ParseOptions {
-  /** Environment for the overrides (env.ts); defaults to `process.env`. */
+  /** Environment for the overrides (env.ts) and for `*Env` options; defaults to `process.env`. */
   readonly env?: EnvSource;
   /** Name used in messages, usually the file path. */
   readonly source?: string;
+  /**
+   * Also check what the config points to on this machine: every secret file exists, is
+   * readable and holds more than whitespace; every variable a `*Env` option names is set.
+   * Off for `parseConfig` (text, possibly from another machine), on for `loadConfig`.
+   */
+  readonly checkSecrets?: boolean;
 }
 
-/** Reads and parses a config file. Throws ISTHMUS_CONFIG_UNREADABLE or ISTHMUS_CONFIG_INVALID. */
+/**
+ * Reads and parses a config file, checking its secret files too (see ParseOptions). Throws
+ * ISTHMUS_CONFIG_UNREADABLE or ISTHMUS_CONFIG_INVALID, naming the file.
+ */
 export function loadConfig(path: string, kinds: RegistryKinds, options: Omit<ParseOptions, 'source'> = {}): Config {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ?? 'read failed';
-    throw new BridgeError('ISTHMUS_CONFIG_UNREADABLE', `cannot read config file "${path}" (${reason})`, {
-      cause: err,
-      terminal: true,
-      details: { file: path, reason },
-    });
-  }
-  return parseConfig(text, kinds, { ...options, source: path });
+  return parseConfig(readConfigText(path), kinds, { checkSecrets: true, ...options, source: path });
 }
 
 /**
@@ -43,23 +41,16 @@ export function loadConfig(path: string, kinds: RegistryKinds, options: Omit<Par
  */
 export function parseConfig(yamlText: string, kinds: RegistryKinds, options: ParseOptions = {}): Config {
   const source = options.source ?? 'config';
-  const lines = new LineCounter();
-  const doc = parseDocument(yamlText, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const yamlError = doc.errors[0];
-  if (yamlError !== undefined) {
-    const line = lines.linePos(yamlError.pos[0]).line;
-    throw new BridgeError('ISTHMUS_CONFIG_UNREADABLE', `${source} is not valid YAML at line ${line}: ${yamlError.message.split('\n')[0] ?? ''}`, {
-      terminal: true,
-      details: { file: source, line },
-    });
-  }
-  const parsed: unknown = doc.toJS() ?? {};
+  const env = options.env ?? process.env;
+  const { doc, lines, data } = parseYaml(yamlText, source);
+  const parsed: unknown = data ?? {};
   if (!isPlainObject(parsed)) {
     throw invalid(source, [{ path: '', message: 'the file must be a YAML mapping (bridge, registries, routes…)' }]);
   }
 
   const raw = structuredClone(parsed);
-  const problems: ConfigProblem[] = applyEnvOverrides(raw, options.env ?? process.env);
+  const overrides = applyEnvOverrides(raw, env);
+  const problems: ConfigProblem[] = [...overrides.problems];
   const file = Value.Default(FileSchema, raw) as Record<string, unknown>;
   problems.push(...schemaProblems(FileSchema, file));
   const { registries, problems: registryProblems } = validateRegistries(file['registries'], kinds);
@@ -68,8 +59,10 @@ export function parseConfig(yamlText: string, kinds: RegistryKinds, options: Par
   problems.push(...routeProblems(file['routes'], registries, rawIds, kinds));
   problems.push(...syncProblems(file['sync']));
   problems.push(...weightProblems(file['weights'], registries));
+  const refs = [...findReferences(FileSchema, file), ...registryReferences(registries, kinds)];
+  problems.push(...referenceProblems(refs, { secrets: options.checkSecrets ?? false, env }));
 
-  if (problems.length > 0) throw invalid(source, withLines(problems, doc, lines));
+  if (problems.length > 0) throw invalid(source, withLines(problems.map((p) => attributeToEnv(p, overrides.applied)), doc, lines));
 
   // The schema and cross-checks passed, so the shapes below hold.
   const config: Config = {
@@ -82,6 +75,14 @@ export function parseConfig(yamlText: string, kinds: RegistryKinds, options: Par
     log: file['log'] as LogConfig,
   };
   return deepFreeze(config);
+}
+
+/** References inside each valid registry's options, found through its kind's own schema. */
+function registryReferences(registries: Readonly<Record<string, RegistryConfig>>, kinds: RegistryKinds): ReturnType<typeof findReferences> {
+  return Object.entries(registries).flatMap(([id, reg]) => {
+    const kind = kinds[reg.kind];
+    return kind === undefined ? [] : findReferences(closedSchema(kind.optionsSchema), reg.options, `/registries/${id}`);
+  });
 }
 
 /** Orderings the schema cannot express. */
@@ -127,21 +128,23 @@ function invalid(source: string, problems: readonly ConfigProblem[]): BridgeErro
   });
 }
 
-/** `path: message (line N)`: the one format the CLI, logs and errors all use. */
+/** `path: message (line N)` or `path: message (from $VAR)`: the one format the CLI, logs and errors all use. */
 export function formatProblem(p: ConfigProblem): string {
-  const line = p.line === undefined ? '' : ` (line ${p.line})`;
-  return `${p.path === '' ? '/' : p.path}: ${p.message}${line}`;
+  const where = p.env !== undefined ? ` (from $${p.env})` : p.line === undefined ? '' : ` (line ${p.line})`;
+  return `${p.path === '' ? '/' : p.path}: ${p.message}${where}`;
 }
 
 /**
  * Adds the YAML line of each path (or of its nearest written parent) and sorts in file order;
- * problems with environment variables come first, since those are applied first.
+ * problems with environment variables come first, since those are applied first, and get no
+ * line: the file is not where the value came from.
  */
 function withLines(problems: readonly ConfigProblem[], doc: Document, lines: LineCounter): ConfigProblem[] {
   return problems
     .map((p, i) => {
+      if (p.env !== undefined) return { p, key: -1, i };
       const offset = offsetOf(p.path, doc);
-      const key = p.path.startsWith('env ') ? -1 : (offset ?? Infinity);
+      const key = offset ?? Infinity;
       return { p: offset === undefined ? p : { ...p, line: lines.linePos(offset).line }, key, i };
     })
     .sort((a, b) => a.key - b.key || a.i - b.i)

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { DEFAULT_POLICY } from '../../model/index.ts';
+import { SECRET_FILE } from './references.ts';
 
 // The one definition of the config file's shape. Validation (validate.ts) and the published JSON
 // Schema (json-schema.ts) both read these, so the docs cannot drift from what is enforced.
@@ -184,19 +185,27 @@ export const ResolverSchema = Type.Object(
     )),
     auth: Type.Optional(
       Type.Object(
-        { tokenFile: Type.String({ minLength: 1, description: 'File holding the bearer token callers must present.' }) },
+        { tokenFile: Type.String({ ...SECRET_FILE, minLength: 1, description: 'File holding the bearer token callers must present.' }) },
         closed,
       ),
     ),
     tls: Type.Optional(
       Type.Object(
         {
-          certFile: Type.String({ minLength: 1, description: 'PEM certificate chain served by both the HTTP and the gRPC listener.' }),
-          keyFile: Type.String({ minLength: 1, description: 'PEM private key of certFile.' }),
+          certFile: Type.String({ ...SECRET_FILE, minLength: 1, description: 'PEM certificate chain served by both the HTTP and the gRPC listener.' }),
+          keyFile: Type.String({ ...SECRET_FILE, minLength: 1, description: 'PEM private key of certFile.' }),
         },
         { ...closed, description: 'Serve HTTPS and gRPC over TLS; absent = plaintext (loopback or a mesh that encrypts).' },
       ),
     ),
+    limits: Type.Optional(Type.Object(
+      {
+        maxWatchStreams: Type.Optional(Type.Integer({ minimum: 1, default: 2000, description: 'Watch streams served at once per listener (gRPC Watch; SSE and waiting long-polls on HTTP); beyond it RESOURCE_EXHAUSTED / 503.' })),
+        maxBufferedMiB: Type.Optional(Type.Number({ minimum: 1, default: 32, description: 'Unsent watch data all gRPC streams together may hold; bounds memory however many clients stop reading.' })),
+        slowConsumerSeconds: Type.Optional(Type.Number({ minimum: 1, default: 10, description: 'A gRPC Watch client that has not taken its state for this long is reset (it reconnects and re-syncs).' })),
+      },
+      { ...closed, default: {}, description: 'Bounds on watch streams, so stalled or runaway clients cannot exhaust memory.' },
+    )),
   },
   { ...closed, default: {} },
 );

@@ -32,6 +32,7 @@ export interface ResolverConfig {
   readonly grpc: ListenConfig & { readonly enabled: boolean };
   readonly auth?: { readonly tokenFile: string };
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  readonly limits?: { readonly maxWatchStreams?: number; readonly maxBufferedMiB?: number; readonly slowConsumerSeconds?: number };
 }
 
 export interface LogConfig {
@@ -60,4 +61,6 @@ export interface ConfigProblem {
   readonly message: string;
   /** 1-based line in the YAML file, when the path (or its nearest parent) is in the file. */
   readonly line?: number;
+  /** The ISTHMUS_* variable that set the value, when an override did (then there is no line). */
+  readonly env?: string;
 }
