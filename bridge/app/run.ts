@@ -1,7 +1,7 @@
 import { Catalog } from '../catalog/index.ts';
-import { close, createHttpResolver, GrpcResolver, listen, readTlsFiles } from '../resolver/index.ts';
+import { close, createHttpResolver, GrpcResolver, listen, readTlsFiles, watchLimitsFromConfig } from '../resolver/index.ts';
 import type { LeaderElection } from '../ports/index.ts';
-import type { Config, Logger } from '../runtime/index.ts';
+import type { Config, Logger, SignalSource } from '../runtime/index.ts';
 import { childLogger, createHealth, createMetrics, flushLogger, installShutdown, readSecretFile, standardSteps } from '../runtime/index.ts';
 import { applySplit, Engine, Weights } from '../sync/index.ts';
 import { buildParts, closeParts, partsAbort, type AdapterKinds } from './build.ts';
@@ -13,8 +13,10 @@ export interface RunOptions {
   readonly onListening?: (url: string) => void;
   /** Resolves with the gRPC resolver's port once serving (tests, the demo). */
   readonly onGrpcListening?: (port: number) => void;
-  /** Stop without a signal (tests, the demo). */
+  /** Stop without a signal (tests, the demo); already aborted = stop as soon as started. */
   readonly signal?: AbortSignal;
+  /** Where SIGTERM/SIGINT come from; the process when absent (the CLI passes its relay). */
+  readonly signals?: SignalSource;
 }
 
 /**
@@ -23,6 +25,11 @@ export interface RunOptions {
  */
 export async function runBridge(config: Config, kinds: AdapterKinds, options: RunOptions): Promise<void> {
   const log = options.logger;
+  // Files the resolver needs are read before anything starts: a bad one is a config mistake
+  // (exit 2), and failing after sources and the engine started would leave half a bridge running.
+  const tokenFile = config.resolver.auth?.tokenFile;
+  const auth = tokenFile === undefined ? {} : { auth: { token: readSecretFile(tokenFile) } };
+  const tls = config.resolver.tls === undefined ? {} : { tls: readTlsFiles(config.resolver.tls) };
   const parts = buildParts(config, kinds, (registry) => childLogger(log, { component: 'adapter', registry }));
   const abort = partsAbort();
   for (const s of parts.sources) await s.start(abort.signal);
@@ -38,7 +45,8 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
   const electorAbort = new AbortController();
   leader?.start(electorAbort.signal);
 
-  const weights = new Weights(config.weights);
+  const weights = new Weights(config.weights, { registries: Object.keys(config.registries) });
+  const limits = watchLimitsFromConfig(config.resolver.limits);
   const metrics = createMetrics();
   const engine = new Engine({
     bridgeId: config.bridge.id,
@@ -66,10 +74,8 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
     void engine.resync().catch((err: unknown) => { log.warn({ err }, 'resync on becoming the leader failed; the periodic one retries'); });
   });
 
+  metrics.trackQuarantine(() => engine.summary().quarantined);
   const health = createHealth(parts.sources);
-  const tokenFile = config.resolver.auth?.tokenFile;
-  const auth = tokenFile === undefined ? {} : { auth: { token: readSecretFile(tokenFile) } };
-  const tls = config.resolver.tls === undefined ? {} : { tls: readTlsFiles(config.resolver.tls) };
   const http = createHttpResolver({
     catalog,
     status: engine,
@@ -79,7 +85,7 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
     ...auth,
     ...tls,
     weights,
-  });
+  }, { limits });
   const url = await listen(http, config.resolver.http);
   const grpc = config.resolver.grpc.enabled
     ? new GrpcResolver({
@@ -87,6 +93,8 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
         splits: weights,
         ...auth,
         ...tls,
+        limits,
+        onSlowConsumer: (ref) => { log.warn({ service: `${ref.namespace}/${ref.name}` }, 'gRPC Watch client stopped reading; stream reset (slow consumer)'); },
         onError: (err) => { log.error({ err }, 'gRPC resolver watcher failed'); },
       })
     : undefined;
@@ -100,6 +108,7 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
 
   const shutdown = installShutdown({
     logger: log,
+    ...(options.signals === undefined ? {} : { signals: options.signals }),
     steps: standardSteps({
       failReadiness: () => { health.markShuttingDown(); },
       stopResolver: async () => {
@@ -133,7 +142,9 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
     await linger(ms);
     log.info({ lingerMs: ms }, 'hand-over linger over; closing registry connections');
   }
-  options.signal?.addEventListener('abort', () => { void shutdown.trigger('stop requested'); }, { once: true });
+  // A stop asked for while starting has already fired: addEventListener would never call back.
+  if (options.signal?.aborted === true) void shutdown.trigger('stop requested');
+  else options.signal?.addEventListener('abort', () => { void shutdown.trigger('stop requested'); }, { once: true });
   await shutdown.done;
   // Watches end only after the lease is released: a follower keeps a warm cache to the last.
   electorAbort.abort();

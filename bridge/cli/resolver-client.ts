@@ -78,6 +78,10 @@ export async function sendJson<T>(conn: Connection, method: string, path: string
   const text = await response.text();
   const error = errorBody(text);
   if (response.status === 404) return { found: false, message: error?.message ?? 'not found' };
+  if (response.status === 403 && error?.code === 'ISTHMUS_FORBIDDEN') {
+    // The bridge refuses this for everyone (no token configured there): a token here cannot help.
+    throw new BridgeError('ISTHMUS_FORBIDDEN', `the resolver at ${conn.baseUrl} refused the request: ${error.message}`);
+  }
   if (response.status === 401 || response.status === 403) {
     throw new BridgeError(
       'ISTHMUS_UNAUTHENTICATED',

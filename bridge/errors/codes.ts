@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   ISTHMUS_USAGE: 'The command line or a resolver request parameter was wrong; see --help or the message.',
   ISTHMUS_RESOLVER_UNREACHABLE: 'The CLI could not reach the Isthmus resolver HTTP API (status, resolve).',
   ISTHMUS_UNAUTHENTICATED: 'A resolver /v1 request carried no bearer token or the wrong one.',
+  ISTHMUS_FORBIDDEN: 'A resolver write (PUT/DELETE /v1/weights) was refused: the resolver has no token configured.',
+  ISTHMUS_TOO_MANY_WATCHES: 'A new watch was refused: the resolver already serves its maximum number of watch streams.',
   ISTHMUS_INTERNAL: 'An unexpected failure inside Isthmus (a bug); the logs carry the cause under the request id.',
 } as const;
 

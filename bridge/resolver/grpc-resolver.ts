@@ -2,13 +2,16 @@ import { Server, ServerCredentials, status, type Metadata, type ServiceError, ty
 import type { Catalog } from '../catalog/index.ts';
 import { BridgeError } from '../errors/index.ts';
 import { refKey, type ServiceRef } from '../model/index.ts';
-import { ResolverServiceService, type ResolverServiceServer, type Service } from '../../proto/gen/isthmus/v1/resolver.ts';
+import type { ResolverServiceServer, Service } from '../../proto/gen/isthmus/v1/resolver.ts';
 import type { Split } from '../sync/index.ts';
 import { bearerChecker } from './auth.ts';
 import { DEFAULT_EVENT_TIMING, type EventStreamTiming } from './event-stream.ts';
 import { filtersFromProto, listToProto, serviceToProto } from './grpc-convert.ts';
+import { WatchEncoder } from './grpc-encode.ts';
 import { serveWatch } from './grpc-watch.ts';
+import { nameProblem, watchLimits, type WatchLimits } from './limits.ts';
 import type { EndpointFilters } from './params.ts';
+import { SendBudget } from './send-budget.ts';
 import type { TlsFiles } from './tls.ts';
 import { WatchHub } from './watch-hub.ts';
 
@@ -19,7 +22,23 @@ export interface GrpcResolverDeps {
   readonly auth?: { readonly token: string };
   readonly tls?: TlsFiles;
   readonly timing?: Partial<Pick<EventStreamTiming, 'quietMs' | 'maxDelayMs'>>;
+  /** Stream count, send budget and slow-consumer policy; unset fields take the defaults. */
+  readonly limits?: Partial<WatchLimits>;
   readonly onError?: (err: unknown) => void;
+  /** A Watch stream was reset because its client stopped taking what it was sent. */
+  readonly onSlowConsumer?: (ref: ServiceRef) => void;
+}
+
+/** Gauges and counters for metrics and tests. */
+export interface GrpcResolverStats {
+  /** Open Watch streams. */
+  readonly watchers: number;
+  /** Unsent Watch state held right now. */
+  readonly bufferedBytes: number;
+  /** Streams reset as slow consumers since start. */
+  readonly slowConsumers: number;
+  /** Watches refused at maxWatchStreams since start. */
+  readonly refusedWatches: number;
 }
 
 type GrpcError = Partial<ServiceError> & { code: status; details: string };
@@ -28,9 +47,19 @@ function fail(code: status, details: string): GrpcError {
   return { code, details, message: details, name: 'Error' };
 }
 
+/** The requested ref, or INVALID_ARGUMENT: a name is never echoed back, it may be megabytes. */
 function refOf(req: { namespace: string; name: string }): ServiceRef | GrpcError {
-  if (req.namespace === '' || req.name === '') return fail(status.INVALID_ARGUMENT, 'ISTHMUS_USAGE: namespace and name must not be empty');
+  const problem = nameProblem('namespace', req.namespace) ?? nameProblem('name', req.name);
+  if (problem !== undefined) return fail(status.INVALID_ARGUMENT, `ISTHMUS_USAGE: ${problem}`);
   return { namespace: req.namespace, name: req.name };
+}
+
+/**
+ * How long a stream may hold unsent state while others wait for the budget: a tenth of the
+ * slow-consumer time (1 s by default), long enough for a healthy client to take a state of MBs.
+ */
+function pressureMs(slowConsumerMs: number): number {
+  return slowConsumerMs / 10;
 }
 
 function isError(x: ServiceRef | GrpcError): x is GrpcError {
@@ -42,6 +71,11 @@ function isError(x: ServiceRef | GrpcError): x is GrpcError {
  * semantics as the HTTP API, served with @grpc/grpc-js. Bearer auth applies to every method
  * (`authorization: Bearer <token>` metadata → UNAUTHENTICATED otherwise); gRPC has no health or
  * metrics of its own here, those stay on the HTTP listener, open.
+ *
+ * Names are capped like HTTP's (INVALID_ARGUMENT). Watch streams are bounded (limits.ts): at most
+ * maxWatchStreams (RESOURCE_EXHAUSTED ISTHMUS_TOO_MANY_WATCHES beyond), one unsent state each,
+ * maxBufferedBytes of unsent state together, and a client that stops reading is reset
+ * (grpc-watch.ts, send-budget.ts).
  */
 export class GrpcResolver {
   readonly #deps: GrpcResolverDeps;
@@ -49,14 +83,21 @@ export class GrpcResolver {
   readonly #hub: WatchHub;
   readonly #timing: Pick<EventStreamTiming, 'quietMs' | 'maxDelayMs'>;
   readonly #checkToken: ((header: string | undefined) => boolean) | undefined;
+  readonly #limits: WatchLimits;
+  readonly #budget: SendBudget;
+  readonly #encoder = new WatchEncoder();
+  #slowConsumers = 0;
+  #refusedWatches = 0;
 
   constructor(deps: GrpcResolverDeps) {
     this.#deps = deps;
     this.#checkToken = deps.auth === undefined ? undefined : bearerChecker(deps.auth.token);
     this.#timing = { quietMs: DEFAULT_EVENT_TIMING.quietMs, maxDelayMs: DEFAULT_EVENT_TIMING.maxDelayMs, ...deps.timing };
-    this.#hub = new WatchHub(deps.catalog, { onError: deps.onError ?? (() => undefined) });
+    this.#limits = watchLimits(deps.limits);
+    this.#budget = new SendBudget(this.#limits.maxBufferedBytes, pressureMs(this.#limits.slowConsumerMs));
+    this.#hub = new WatchHub(deps.catalog, { onError: deps.onError ?? (() => undefined), maxWatchers: this.#limits.maxWatchStreams });
     this.#hub.start();
-    this.#server.addService(ResolverServiceService, this.#handlers());
+    this.#server.addService(this.#encoder.service, this.#handlers());
   }
 
   /** Binds and serves; resolves with the bound port (0 picks a free one). */
@@ -86,6 +127,15 @@ export class GrpcResolver {
     return this.#hub.watcherCount();
   }
 
+  stats(): GrpcResolverStats {
+    return {
+      watchers: this.#hub.watcherCount(),
+      bufferedBytes: this.#budget.used,
+      slowConsumers: this.#slowConsumers,
+      refusedWatches: this.#refusedWatches,
+    };
+  }
+
   /** Drains, lets in-flight calls finish for up to `graceMs`, then cuts what is left. */
   async close(graceMs = 5_000): Promise<void> {
     this.drain();
@@ -101,6 +151,7 @@ export class GrpcResolver {
       });
     });
     this.#hub.stop();
+    this.#encoder.stop();
   }
 
   #authorized(metadata: Metadata): GrpcError | undefined {
@@ -136,6 +187,8 @@ export class GrpcResolver {
           const denied = this.#authorized(call.metadata);
           if (denied !== undefined) return denied;
           const ns = call.request.namespace;
+          const problem = ns === '' ? undefined : nameProblem('namespace', ns);
+          if (problem !== undefined) return fail(status.INVALID_ARGUMENT, `ISTHMUS_USAGE: ${problem}`);
           const entries = catalog.list().filter((e) => ns === '' || e.ref.namespace === ns);
           return listToProto(catalog.revision(), entries);
         });
@@ -162,8 +215,31 @@ export class GrpcResolver {
           call.emit('error', fail(status.UNAVAILABLE, 'ISTHMUS_SHUTTING_DOWN: this resolver is shutting down; watch another replica'));
           return;
         }
+        if (this.#hub.full) {
+          this.#refusedWatches++;
+          const max = this.#limits.maxWatchStreams;
+          call.emit('error', fail(status.RESOURCE_EXHAUSTED, `ISTHMUS_TOO_MANY_WATCHES: this resolver serves at most ${max} Watch streams; retry later or watch another replica`));
+          return;
+        }
         const filters = filtersFromProto(call.request.filters);
-        serveWatch({ call, hub: this.#hub, catalog, ref, timing: this.#timing, render: (r) => this.#render(r, filters) });
+        const key = JSON.stringify([ref.namespace, ref.name, filters.healthy, filters.origin ?? null, filters.zone ?? null]);
+        serveWatch({
+          call,
+          hub: this.#hub,
+          ref,
+          timing: this.#timing,
+          message: (index) => this.#encoder.message(key, index, () => {
+            const service = this.#render(ref, filters);
+            return service === undefined ? { index, deleted: true, service: undefined } : { index: service.revision, deleted: false, service };
+          }),
+          encode: (m) => this.#encoder.size(m),
+          budget: this.#budget,
+          slowConsumerMs: this.#limits.slowConsumerMs,
+          onSlowConsumer: () => {
+            this.#slowConsumers++;
+            this.#deps.onSlowConsumer?.(ref);
+          },
+        });
       },
     };
   }

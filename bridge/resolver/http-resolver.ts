@@ -5,6 +5,7 @@ import { BridgeError, type ErrorCode } from '../errors/index.ts';
 import type { StatusProvider } from '../sync/status.ts';
 import { bearerChecker } from './auth.ts';
 import { DEFAULT_EVENT_TIMING, type EventStreamTiming } from './event-stream.ts';
+import { MAX_NAME_LENGTH, watchLimits, type WatchLimits } from './limits.ts';
 import { ResponseCache, type ResponseCacheOptions } from './response-cache.ts';
 import { registerOpsRoutes, registerV1Routes } from './routes.ts';
 import type { TlsFiles } from './tls.ts';
@@ -24,6 +25,7 @@ export interface HttpResolverDeps {
   /** Serve HTTPS instead of HTTP. */
   readonly tls?: TlsFiles;
   /** Migration splits: adds /v1/weights and shows them in /v1/status. */
+  /** Migration splits: adds /v1/weights (writes only with `auth`) and shows them in /v1/status. */
   readonly weights?: Weights;
 }
 
@@ -32,14 +34,22 @@ export interface HttpResolverOptions {
   readonly events?: Partial<EventStreamTiming>;
   readonly cache?: ResponseCacheOptions;
   readonly maxTombstones?: number;
+  /** The same object the gRPC resolver takes; HTTP applies `maxWatchStreams` (streams plus long-polls). */
+  readonly limits?: Partial<WatchLimits>;
 }
 
 const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   ISTHMUS_USAGE: 400,
+  ISTHMUS_UNKNOWN_REGISTRY: 400,
   ISTHMUS_UNAUTHENTICATED: 401,
+  ISTHMUS_FORBIDDEN: 403,
   ISTHMUS_NOT_FOUND: 404,
   ISTHMUS_SHUTTING_DOWN: 503,
+  ISTHMUS_TOO_MANY_WATCHES: 503,
 };
+
+/** Refusals that are load or lifecycle, not faults: one log line each would flood the log. */
+const QUIET_5XX: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ISTHMUS_SHUTTING_DOWN', 'ISTHMUS_TOO_MANY_WATCHES']);
 
 interface Internals {
   readonly hub: WatchHub;
@@ -73,14 +83,16 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
     ...(log === undefined ? { logger: false } : { loggerInstance: log }),
     logController: new LogController({ disableRequestLogging: true }),
     // Dubbo interface names (`org.example.foo.v2.OrderService:1.0.0:group`) exceed the default 100.
-    routerOptions: { maxParamLength: 512 },
+    routerOptions: { maxParamLength: MAX_NAME_LENGTH },
   };
   // Routes and hooks are the same over HTTPS; only the server type differs, which nothing here reads.
   const app: FastifyInstance =
     deps.tls === undefined ? Fastify(common) : (Fastify({ ...common, https: { cert: deps.tls.cert, key: deps.tls.key } }));
 
+  const limits = watchLimits(options.limits);
   const hub = new WatchHub(deps.catalog, {
     ...(options.maxTombstones === undefined ? {} : { maxTombstones: options.maxTombstones }),
+    maxWatchers: limits.maxWatchStreams,
     onError: (err) => { app.log.error({ err }, 'resolver watcher failed'); },
   });
   const cache = new ResponseCache(options.cache);
@@ -91,7 +103,7 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
   app.setErrorHandler((err: FastifyError | BridgeError, req, reply) => {
     if (err instanceof BridgeError) {
       const status = STATUS_OF[err.code] ?? 500;
-      if (status >= 500 && err.code !== 'ISTHMUS_SHUTTING_DOWN') app.log.error({ err }, 'resolver request failed');
+      if (status >= 500 && !QUIET_5XX.has(err.code)) app.log.error({ err }, 'resolver request failed');
       return sendError(reply, status, err.code, err.message);
     }
     // fastify's own client errors (bad URL encoding, oversized parameter…) keep their status.
@@ -121,8 +133,9 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
           sendError(reply, 401, 'ISTHMUS_UNAUTHENTICATED', 'missing or wrong bearer token');
         });
       }
-      registerV1Routes(v1, { catalog: deps.catalog, status: deps.status, hub, cache, timing, ...(deps.weights === undefined ? {} : { weights: deps.weights }) });
-      if (deps.weights !== undefined) registerWeightRoutes(v1, deps.weights);
+      const { catalog, weights } = deps;
+      registerV1Routes(v1, { catalog, status: deps.status, hub, cache, timing, maxWatchStreams: limits.maxWatchStreams, ...(weights === undefined ? {} : { weights }) });
+      if (weights !== undefined) registerWeightRoutes(v1, { weights, catalog, writable: checkToken !== undefined });
       done();
     },
     { prefix: '/v1' },

@@ -12,5 +12,6 @@ export { INDEX_HEADER } from './routes.ts';
 export { DEFAULT_EVENT_TIMING, type EventStreamTiming } from './event-stream.ts';
 export { DEFAULT_WAIT_MS, MAX_WAIT_MS, type EndpointFilters } from './params.ts';
 export type { ServiceList, ServiceSummary } from './view.ts';
-export { GrpcResolver, type GrpcResolverDeps } from './grpc-resolver.ts';
+export { GrpcResolver, type GrpcResolverDeps, type GrpcResolverStats } from './grpc-resolver.ts';
+export { DEFAULT_WATCH_LIMITS, MAX_NAME_LENGTH, watchLimitsFromConfig, type WatchLimits, type WatchLimitsConfig } from './limits.ts';
 export { readTlsFiles, type TlsFiles } from './tls.ts';

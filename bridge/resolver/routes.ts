@@ -19,7 +19,8 @@
  * | GET /metrics                           | Prometheus text; 404 when metrics are not configured                   |
  *
  * Errors: 400 ISTHMUS_USAGE (bad parameter), 401 ISTHMUS_UNAUTHENTICATED, 404 ISTHMUS_NOT_FOUND,
- * 503 ISTHMUS_SHUTTING_DOWN (a new watch while draining), 500 ISTHMUS_INTERNAL.
+ * 503 ISTHMUS_SHUTTING_DOWN (a new watch while draining), 503 ISTHMUS_TOO_MANY_WATCHES (event
+ * streams plus waiting long-polls at `maxWatchStreams`; with Retry-After), 500 ISTHMUS_INTERNAL.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Catalog, CatalogEntry } from '../catalog/index.ts';
@@ -44,6 +45,8 @@ export interface RouteContext {
   readonly timing: EventStreamTiming;
   /** Migration splits, shown in /v1/status (the weight routes live in weight-routes.ts). */
   readonly weights?: Weights;
+  /** The hub's bound, named in the refusal. */
+  readonly maxWatchStreams: number;
 }
 
 interface RefRoute {
@@ -62,6 +65,17 @@ function notFound(ref: ServiceRef): BridgeError {
 
 function shuttingDown(): BridgeError {
   return new BridgeError('ISTHMUS_SHUTTING_DOWN', 'this resolver is shutting down; watch another replica');
+}
+
+/** Seconds a refused watcher is asked to wait: long enough for streams to come and go. */
+const RETRY_AFTER_SECONDS = '5';
+
+/** Refuses a new long-poll or stream while the hub is draining or full; call right before watching. */
+function admitWatch(hub: WatchHub, reply: FastifyReply, max: number): void {
+  if (hub.draining) throw shuttingDown();
+  if (!hub.full) return;
+  reply.header('retry-after', RETRY_AFTER_SECONDS);
+  throw new BridgeError('ISTHMUS_TOO_MANY_WATCHES', `this resolver serves at most ${max} watches (event streams and waiting long-polls); retry later or watch another replica`);
 }
 
 /** Aborts when the client hangs up, so a long-poll stops holding a watcher for nobody. */
@@ -104,7 +118,7 @@ export function registerV1Routes(app: FastifyInstance, ctx: RouteContext): void 
     const filters = parseFilters(req.query);
     const watch = parseWatch(req.query);
     if (watch !== undefined && !hub.changedSince(ref, watch.index)) {
-      if (hub.draining) throw shuttingDown();
+      admitWatch(hub, reply, ctx.maxWatchStreams);
       const outcome = await hub.wait(ref, watch.index, watch.waitMs, hangUpSignal(reply));
       // Answer a drained poll with the current state and send the client to another replica.
       if (outcome === 'drained') reply.header('connection', 'close');
@@ -116,7 +130,7 @@ export function registerV1Routes(app: FastifyInstance, ctx: RouteContext): void 
   app.get<RefRoute>('/services/:namespace/:name/events', { exposeHeadRoute: false }, (req, reply) => {
     const ref = refOf(req.params);
     const filters = parseFilters(req.query);
-    if (hub.draining) throw shuttingDown();
+    admitWatch(hub, reply, ctx.maxWatchStreams);
     const stream = openEventStream({
       hub,
       catalog,

@@ -20,6 +20,8 @@ export interface WatchHubOptions {
   readonly maxTombstones?: number;
   /** A watcher threw; it runs inside the catalog's change path, which must never see that. */
   readonly onError?: (err: unknown) => void;
+  /** Watchers at once; `full` turns true at this many (the transports refuse new watches). */
+  readonly maxWatchers?: number;
 }
 
 /**
@@ -39,6 +41,8 @@ export class WatchHub {
   readonly #tombstones = new Map<string, number>();
   readonly #maxTombstones: number;
   readonly #onError: (err: unknown) => void;
+  readonly #maxWatchers: number;
+  #count = 0;
   #unsubscribe: (() => void) | undefined;
   #draining = false;
 
@@ -46,6 +50,7 @@ export class WatchHub {
     this.#catalog = catalog;
     this.#maxTombstones = options.maxTombstones ?? 10_000;
     this.#onError = options.onError ?? (() => undefined);
+    this.#maxWatchers = options.maxWatchers ?? Infinity;
   }
 
   start(): void {
@@ -63,9 +68,15 @@ export class WatchHub {
 
   /** Open long-polls and streams, for tests and metrics. */
   watcherCount(): number {
-    let n = 0;
-    for (const set of this.#watchers.values()) n += set.size;
-    return n;
+    return this.#count;
+  }
+
+  /**
+   * True at maxWatchers: a new watch must be refused. Checked and followed by `watch` in the same
+   * synchronous step, so two callers cannot both take the last place.
+   */
+  get full(): boolean {
+    return this.#count >= this.#maxWatchers;
   }
 
   /**
@@ -98,11 +109,12 @@ export class WatchHub {
       set = new Set();
       this.#watchers.set(key, set);
     }
+    if (!set.has(watcher)) this.#count++;
     set.add(watcher);
     return () => {
       const current = this.#watchers.get(key);
-      if (current === undefined) return;
-      current.delete(watcher);
+      if (current === undefined || !current.delete(watcher)) return;
+      this.#count--;
       if (current.size === 0) this.#watchers.delete(key);
     };
   }
@@ -137,6 +149,7 @@ export class WatchHub {
     this.#draining = true;
     const all = [...this.#watchers.values()].flatMap((set) => [...set]);
     this.#watchers.clear();
+    this.#count = 0;
     for (const w of all) this.#call(() => { w.drained(); });
   }
 

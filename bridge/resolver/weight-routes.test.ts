@@ -7,17 +7,23 @@ import { endpoint, fakeStatus, FakeSource } from './testing/fixtures.ts';
 const TOKEN = 'weights-token';
 const vm = new FakeSource('vm');
 const k8s = new FakeSource('k8s');
-const weights = new Weights();
+const weights = new Weights({}, { registries: ['vm', 'k8s'] });
 const catalog = new Catalog([vm, k8s], { shape: (ref, eps) => applySplit(eps, weights.get(ref)) });
 weights.onChange((ref) => { catalog.refresh(ref); });
 catalog.start();
 const orders = { namespace: 'shop', name: 'orders' };
 vm.put(orders, [endpoint('vm', '10.0.0.1')]);
 k8s.put(orders, [endpoint('k8s', '10.1.0.1')]);
-const app = createHttpResolver({ catalog, status: fakeStatus, health: () => ({ ok: true, reasons: [] }), auth: { token: TOKEN }, weights });
+const deps = { catalog, status: fakeStatus, health: () => ({ ok: true, reasons: [] }), weights };
+const app = createHttpResolver({ ...deps, auth: { token: TOKEN } });
+// The chart's default before issue 15: no token, so anyone who reaches the port could write.
+const open = createHttpResolver(deps);
 const auth = { authorization: `Bearer ${TOKEN}` };
 
-afterAll(async () => { await app.close(); });
+afterAll(async () => {
+  await app.close();
+  await open.close();
+});
 
 describe('runtime weights over HTTP', () => {
   it('needs the bearer token; health and metrics routes stay open', async () => {
@@ -51,5 +57,43 @@ describe('runtime weights over HTTP', () => {
     expect(bad.json<{ code: string }>().code).toBe('ISTHMUS_USAGE');
     const notObject = await app.inject({ method: 'PUT', url: '/v1/weights/shop/orders', payload: [1], headers: auth });
     expect(notObject.statusCode).toBe(400);
+  });
+
+  it('refuses a registry id that is not configured with 400, naming it and the configured ones', async () => {
+    const res = await app.inject({ method: 'PUT', url: '/v1/weights/shop/orders', payload: { vm: 10, k8: 90 }, headers: auth });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({
+      code: 'ISTHMUS_UNKNOWN_REGISTRY',
+      message: 'weights for shop/orders: registry "k8" is not configured; configured registries: k8s, vm',
+    });
+    expect(weights.get(orders)).toBeUndefined();
+    const listed = (await app.inject({ url: '/v1/weights', headers: auth })).json<{ registries: string[] }>();
+    expect(listed.registries).toEqual(['k8s', 'vm']);
+  });
+
+  it('refuses a service no registry has with 404, so splits stay bounded by the catalog', async () => {
+    const res = await app.inject({ method: 'PUT', url: '/v1/weights/shop/nope', payload: { vm: 10, k8s: 90 }, headers: auth });
+    expect(res.statusCode).toBe(404);
+    expect(res.json<{ code: string; message: string }>()).toMatchObject({ code: 'ISTHMUS_NOT_FOUND', message: expect.stringMatching(/^service shop\/nope is not in the catalog/) as unknown });
+    expect(weights.all()).toEqual({});
+  });
+
+  it('still changes and clears a split whose service has gone', async () => {
+    const gone = { namespace: 'shop', name: 'gone' };
+    weights.set(gone, { vm: 1 });
+    const put = await app.inject({ method: 'PUT', url: '/v1/weights/shop/gone', payload: { k8s: 1 }, headers: auth });
+    expect(put.statusCode).toBe(200);
+    expect((await app.inject({ method: 'DELETE', url: '/v1/weights/shop/gone', headers: auth })).statusCode).toBe(200);
+    expect(weights.get(gone)).toBeUndefined();
+  });
+
+  it('refuses writes with 403 ISTHMUS_FORBIDDEN on a resolver without a token; reading stays open', async () => {
+    const put = await open.inject({ method: 'PUT', url: '/v1/weights/shop/orders', payload: { vm: 90, k8s: 10 } });
+    expect(put.statusCode).toBe(403);
+    expect(put.json<{ code: string; message: string }>()).toMatchObject({ code: 'ISTHMUS_FORBIDDEN', message: expect.stringContaining('resolver.auth.tokenFile') as unknown });
+    const del = await open.inject({ method: 'DELETE', url: '/v1/weights/shop/orders' });
+    expect(del.statusCode).toBe(403);
+    expect(weights.get(orders)).toBeUndefined();
+    expect((await open.inject('/v1/weights')).statusCode).toBe(200);
   });
 });

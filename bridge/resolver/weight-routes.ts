@@ -3,43 +3,78 @@
  *
  * | method & path                   | does                                                                     |
  * |---------------------------------|--------------------------------------------------------------------------|
- * | GET /v1/weights                 | `{ weights: { "ns/name": { registry: share } } }`                        |
+ * | GET /v1/weights                 | `{ weights: { "ns/name": { registry: share } }, registries: [ids] }`     |
  * | PUT /v1/weights/:ns/:name       | body `{ "vm": 90, "k8s": 10 }` sets the split; answers `{ service, split }` |
  * | DELETE /v1/weights/:ns/:name    | clears it (weights return to what the registries say)                    |
+ *
+ * PUT and DELETE change what every caller is routed to, so they are refused (403
+ * ISTHMUS_FORBIDDEN) on a resolver without a token: there, anyone who can reach the port could.
+ * PUT refuses a registry id that is not configured (400 ISTHMUS_UNKNOWN_REGISTRY) and a service
+ * no registry has and no split names (404 ISTHMUS_NOT_FOUND): splits then stay bounded by the
+ * catalog, and a typo in either name is an error instead of a silent no-op or a 0 % origin.
  *
  * A change reaches resolver answers and watches at once (the catalog re-weighs the service) and
  * registries on the next reconcile. It lives in memory: a restart returns to the config file.
  */
 import type { FastifyInstance } from 'fastify';
+import type { Catalog } from '../catalog/index.ts';
+import { BridgeError } from '../errors/index.ts';
 import { refKey, type ServiceRef } from '../model/index.ts';
 import type { Weights } from '../sync/index.ts';
+import { nameProblem } from './limits.ts';
 import { usage } from './params.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+
+export interface WeightRoutesContext {
+  readonly weights: Weights;
+  readonly catalog: Pick<Catalog, 'get'>;
+  /** False when the resolver has no token: PUT and DELETE are refused. */
+  readonly writable: boolean;
+}
 
 interface RefParams {
   Params: { namespace: string; name: string };
 }
 
 function refOf(params: { namespace: string; name: string }): ServiceRef {
-  if (params.namespace === '' || params.name === '') throw usage('namespace and name must not be empty');
+  const problem = nameProblem('namespace', params.namespace) ?? nameProblem('name', params.name);
+  if (problem !== undefined) throw usage(problem);
   return { namespace: params.namespace, name: params.name };
 }
 
-export function registerWeightRoutes(app: FastifyInstance, weights: Weights): void {
-  app.get('/weights', (_req, reply) => reply.type(JSON_TYPE).send(JSON.stringify({ weights: weights.all() })));
+function forbidden(): BridgeError {
+  return new BridgeError(
+    'ISTHMUS_FORBIDDEN',
+    'runtime weight changes are disabled because this resolver has no token: set resolver.auth.tokenFile (the Helm chart does by default), or change weights in the config file',
+  );
+}
+
+export function registerWeightRoutes(app: FastifyInstance, ctx: WeightRoutesContext): void {
+  const { weights, catalog } = ctx;
+
+  app.get('/weights', (_req, reply) => {
+    const registries = weights.registries();
+    const body = { weights: weights.all(), ...(registries === undefined ? {} : { registries }) };
+    return reply.type(JSON_TYPE).send(JSON.stringify(body));
+  });
 
   app.put<RefParams & { Body: unknown }>('/weights/:namespace/:name', (req, reply) => {
+    if (!ctx.writable) throw forbidden();
     const ref = refOf(req.params);
     const body = req.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw usage('the body must be a JSON object of registry id → share, like {"vm":90,"k8s":10}');
+    }
+    if (catalog.get(ref) === undefined && weights.get(ref) === undefined) {
+      throw new BridgeError('ISTHMUS_NOT_FOUND', `service ${refKey(ref)} is not in the catalog; a split can be set only for a service some registry has (check the name with isthmus status)`);
     }
     weights.set(ref, body as Record<string, unknown>);
     return reply.type(JSON_TYPE).send(JSON.stringify({ service: refKey(ref), split: weights.get(ref) ?? null }));
   });
 
   app.delete<RefParams>('/weights/:namespace/:name', (req, reply) => {
+    if (!ctx.writable) throw forbidden();
     const ref = refOf(req.params);
     weights.set(ref, undefined);
     return reply.type(JSON_TYPE).send(JSON.stringify({ service: refKey(ref), split: null }));

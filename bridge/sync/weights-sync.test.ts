@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { NO_METRICS } from './sync-metrics.ts';
 import { ep, route, World } from './testing/fixture.ts';
 import { Weights } from './weights.ts';
 
@@ -44,6 +45,25 @@ describe('migration weights in registries that carry weights', () => {
     const engine = await world.engine([route('k8s', 'nacos')], { weights: new Weights({ 'shop/pay': { k8s: 1 } }) });
     await engine.whenIdle();
     expect(exportedWeights('nacos')).toEqual([300]);
+    await engine.stop();
+  });
+
+  it('re-checks only the changed service, not every key of every source', async () => {
+    world = new World();
+    for (let i = 0; i < 200; i++) world.put('k8s', { namespace: 'shop', name: `svc-${i}` }, ep(`10.1.0.${i % 250}`, 8080, 'k8s'));
+    world.put('nacos', ORDERS, ep('10.0.0.1', 8080, 'nacos'));
+    world.put('k8s', ORDERS, ep('10.1.1.1', 8080, 'k8s'));
+    let reconciles = 0;
+    const metrics = { ...NO_METRICS, reconciled: () => { reconciles++; } };
+    const weights = new Weights();
+    const engine = await world.engine([route('k8s', 'nacos'), route('nacos', 'k8s')], { weights, metrics });
+    await engine.whenIdle();
+    reconciles = 0;
+    weights.set(ORDERS, { nacos: 90, k8s: 10 });
+    await new Promise((r) => setTimeout(r, 50));
+    await engine.whenIdle();
+    // shop/orders in nacos and in k8s: two targets, whatever the other 200 services do.
+    expect(reconciles).toBe(2);
     await engine.stop();
   });
 });

@@ -16,6 +16,7 @@ import { VALUES_SCHEMA_PATH, valuesSchemaText } from './values-schema.ts';
 
 const read = (url: URL): string => readFileSync(url, 'utf8');
 const byKind = (objects: KubeObject[], kind: string): KubeObject[] => objects.filter((o) => o.kind === kind);
+const configMapData = (objects: KubeObject[]): string => (byKind(objects, 'ConfigMap')[0] as unknown as { data: Record<string, string> }).data['config.yaml']!;
 const REGEN = 'stale: run `npm run deploy:generate` and commit the result';
 
 let helm = '';
@@ -42,7 +43,7 @@ describe('helm chart', () => {
   it('renders with default values: 2 replicas, probes, grace period, least-privilege RBAC', async () => {
     const objects = parseObjects(await helmTemplate(helm, PLAIN_RELEASE));
     expect(objects.map((o) => o.kind).sort()).toEqual(
-      ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'],
+      ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'],
     );
     const deployment = byKind(objects, 'Deployment')[0] as unknown as DeploymentShape;
     expect(deployment.spec.replicas).toBe(2);
@@ -68,6 +69,47 @@ describe('helm chart', () => {
     expect(byKind(objects, 'NetworkPolicy')).toHaveLength(1);
     const pod = (byKind(objects, 'Deployment')[0] as unknown as DeploymentShape).spec.template.spec;
     expect(pod.volumes.map((v) => v.name)).toContain('secret-consul-token');
+  });
+
+  it('generates a resolver token into a Secret by default, mounts it and points the config at it', async () => {
+    const render = async () => parseObjects(await helmTemplate(helm, { release: 'isthmus', namespace: 'isthmus-system' }));
+    const objects = await render();
+    const secret = byKind(objects, 'Secret')[0] as unknown as { metadata: { name: string }; data: { token: string } };
+    expect(secret.metadata.name).toBe('isthmus-resolver-token');
+    const token = Buffer.from(secret.data.token, 'base64').toString();
+    expect(token).toMatch(/^[A-Za-z0-9]{48}$/);
+    // Random without a cluster to look the current one up in (helm template); an upgrade reuses it.
+    const again = byKind(await render(), 'Secret')[0] as unknown as { data: { token: string } };
+    expect(again.data.token).not.toBe(secret.data.token);
+    const pod = (byKind(objects, 'Deployment')[0] as unknown as DeploymentShape).spec.template.spec;
+    expect(pod.volumes.find((v) => v.name === 'resolver-token')).toMatchObject({ secret: { secretName: 'isthmus-resolver-token', items: [{ key: 'token', path: 'token' }] } });
+    expect(pod.containers[0]!.volumeMounts).toContainEqual({ name: 'resolver-token', mountPath: '/var/run/secrets/isthmus/resolver', readOnly: true });
+    const config = parseAllDocuments(configMapData(objects))[0]!.toJSON() as { resolver: { auth?: { tokenFile: string } } };
+    expect(config.resolver.auth).toEqual({ tokenFile: '/var/run/secrets/isthmus/resolver/token' });
+
+    const existing = parseObjects(await helmTemplate(helm, PLAIN_RELEASE));
+    expect(byKind(existing, 'Secret')).toEqual([]);
+    const existingPod = (byKind(existing, 'Deployment')[0] as unknown as DeploymentShape).spec.template.spec;
+    expect(existingPod.volumes.find((v) => v.name === 'resolver-token')).toMatchObject({ secret: { secretName: 'isthmus-resolver-token' } });
+
+    const none = parseObjects(await helmTemplate(helm, { ...PLAIN_RELEASE, setJson: ['resolverToken.generate=false'] }));
+    expect(byKind(none, 'Secret')).toEqual([]);
+    expect((parseAllDocuments(configMapData(none))[0]!.toJSON() as { resolver: { auth?: unknown } }).resolver.auth).toBeUndefined();
+  });
+
+  it('admits to the resolver exactly the NetworkPolicy peers the values list, none when empty', async () => {
+    const policyOf = async (setJson: string[]) =>
+      byKind(parseObjects(await helmTemplate(helm, { ...PLAIN_RELEASE, setJson })), 'NetworkPolicy')[0] as unknown as { spec: { ingress: { from: unknown[] }[] } };
+    const byDefault = await policyOf([]);
+    expect(byDefault.spec.ingress).toHaveLength(1);
+    expect(byDefault.spec.ingress[0]!.from).toEqual([
+      { podSelector: {} },
+      { namespaceSelector: { matchLabels: { 'isthmus.dev/resolver-clients': 'true' } } },
+    ]);
+    // A rule without `from` would admit everyone; an empty list must admit no one.
+    expect((await policyOf(['networkPolicy.ingressFrom=[]'])).spec.ingress).toEqual([]);
+    const one = await policyOf(['networkPolicy.ingressFrom=[{"ipBlock":{"cidr":"10.9.0.0/16"}}]']);
+    expect(one.spec.ingress[0]!.from).toEqual([{ ipBlock: { cidr: '10.9.0.0/16' } }]);
   });
 
   it('refuses, through values.schema.json, a config the bridge would refuse', async () => {
@@ -143,6 +185,7 @@ interface DeploymentShape {
         securityContext: { runAsNonRoot: boolean };
         volumes: { name: string }[];
         containers: {
+          volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
           readinessProbe: { httpGet: { path: string } };
           livenessProbe: { httpGet: { path: string } };
           resources: { requests?: unknown; limits?: unknown };

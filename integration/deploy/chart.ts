@@ -10,8 +10,19 @@ export const CHART_DIR = fileURLToPath(new URL('../../deploy/helm/isthmus', impo
 export const PRODUCTION_VALUES = fileURLToPath(new URL('../../deploy/helm/production-values.yaml', import.meta.url));
 export const PLAIN_MANIFESTS = new URL('../../deploy/kubernetes/isthmus.yaml', import.meta.url);
 
-/** What deploy/kubernetes/isthmus.yaml is rendered with. */
-export const PLAIN_RELEASE = { release: 'isthmus', namespace: 'isthmus-system' } as const;
+/** The Secret the plain manifests read the resolver token from; the operator creates it. */
+export const PLAIN_TOKEN_SECRET = 'isthmus-resolver-token';
+
+/**
+ * What deploy/kubernetes/isthmus.yaml is rendered with: default values, except that the resolver
+ * token comes from a Secret the operator creates. A token generated into the file would be one
+ * token for every cluster applying it (and a new one on every regeneration).
+ */
+export const PLAIN_RELEASE: RenderOptions = {
+  release: 'isthmus',
+  namespace: 'isthmus-system',
+  setJson: [`resolverToken.existingSecret="${PLAIN_TOKEN_SECRET}"`],
+};
 
 export interface RenderOptions {
   readonly release: string;
@@ -19,6 +30,8 @@ export interface RenderOptions {
   readonly valuesFiles?: readonly string[];
   /** --set-json pairs, e.g. `config.bridge.id="x"`. */
   readonly setJson?: readonly string[];
+  /** Render against this cluster (`--dry-run=server`), so `lookup` sees what it holds. */
+  readonly kubeconfig?: string;
 }
 
 export interface KubeObject {
@@ -32,6 +45,7 @@ export async function helmTemplate(helm: string, o: RenderOptions): Promise<stri
   const args = ['template', o.release, CHART_DIR, '--namespace', o.namespace];
   for (const f of o.valuesFiles ?? []) args.push('--values', f);
   for (const s of o.setJson ?? []) args.push('--set-json', s);
+  if (o.kubeconfig !== undefined) args.push('--dry-run=server', '--kubeconfig', o.kubeconfig);
   // HOME-less CI and parallel runs: keep helm's own cache/config out of the user's dirs.
   const { stdout } = await run(helm, args, { maxBuffer: 16 * 1024 * 1024, env: { ...process.env, HELM_CACHE_HOME: '/tmp/isthmus-helm/cache', HELM_CONFIG_HOME: '/tmp/isthmus-helm/config', HELM_DATA_HOME: '/tmp/isthmus-helm/data' } });
   return stdout;
@@ -55,7 +69,9 @@ export function plainManifestText(rendered: string): string {
   const header = [
     '# GENERATED from deploy/helm/isthmus with default values (release "isthmus", namespace',
     '# "isthmus-system") by `npm run deploy:generate`; do not edit: change the chart and regenerate.',
-    '# A test fails when this file and the chart disagree. Apply namespace.yaml first.',
+    '# A test fails when this file and the chart disagree. Apply namespace.yaml first, then create',
+    `# the resolver token: kubectl -n isthmus-system create secret generic ${PLAIN_TOKEN_SECRET} \\`,
+    '#   --from-literal=token="$(head -c 36 /dev/urandom | base64)"',
   ].join('\n');
   return `${header}\n${rendered.trimStart()}`;
 }

@@ -1,8 +1,10 @@
 // Every object the chart renders (default values, and the production example) and every plain
 // manifest in deploy/kubernetes is accepted by the real kube-apiserver with a server-side dry
 // run and strict field validation: schema, defaults and admission all run, nothing is stored.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, kubeEnv, testNamespace } from '../adapters/kubernetes-env.ts';
 import { PLAIN_RELEASE, PRODUCTION_VALUES, helmTemplate, parseObjects, type KubeObject } from './chart.ts';
@@ -58,6 +60,27 @@ describe.skipIf(env === undefined)('deploy manifests: server-side dry run on the
     }));
     expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(['ServiceMonitor', 'NetworkPolicy', 'PodDisruptionBudget', 'Deployment']));
     expect(await dryRunAll(objects)).toEqual([]);
+  });
+
+  it('keeps the resolver token the cluster already has when the chart is rendered again (upgrade)', async () => {
+    const ns = await testNamespace(e, 'dry-token');
+    namespaces.push(ns);
+    const kept = Buffer.from('token-from-the-first-install').toString('base64');
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'isthmus-resolver-token', namespace: ns }, data: { token: kept } };
+    expect((await createObject(e, secret, false)).status).toBe(201);
+    const dir = mkdtempSync(join(tmpdir(), 'isthmus-kubeconfig-'));
+    const kubeconfig = join(dir, 'config');
+    writeFileSync(kubeconfig, JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'it', cluster: { server: e.server, 'certificate-authority': e.caFile } }],
+      users: [{ name: 'admin', user: { token: e.token } }],
+      contexts: [{ name: 'it', context: { cluster: 'it', user: 'admin', namespace: ns } }],
+      'current-context': 'it',
+    }));
+    const objects = parseObjects(await helmTemplate(helm, { release: 'isthmus', namespace: ns, kubeconfig }));
+    const rendered = objects.find((o) => o.kind === 'Secret') as unknown as { data: { token: string } };
+    expect(rendered.data.token).toBe(kept);
   });
 
   it('plain manifests in deploy/kubernetes (namespace first)', async () => {

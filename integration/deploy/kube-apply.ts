@@ -14,6 +14,7 @@ const RESOURCES: Readonly<Record<string, Resource>> = {
   'v1/Namespace': { group: '/api/v1', plural: 'namespaces', namespaced: false },
   'v1/ServiceAccount': { group: '/api/v1', plural: 'serviceaccounts', namespaced: true },
   'v1/ConfigMap': { group: '/api/v1', plural: 'configmaps', namespaced: true },
+  'v1/Secret': { group: '/api/v1', plural: 'secrets', namespaced: true },
   'v1/Service': { group: '/api/v1', plural: 'services', namespaced: true },
   'apps/v1/Deployment': { group: '/apis/apps/v1', plural: 'deployments', namespaced: true },
   'policy/v1/PodDisruptionBudget': { group: '/apis/policy/v1', plural: 'poddisruptionbudgets', namespaced: true },

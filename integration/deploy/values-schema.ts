@@ -30,6 +30,10 @@ function chartProperties(config: Json): Json {
       type: 'array',
       items: closed({ name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }, secretName: str, mountPath: str }, ['name', 'secretName', 'mountPath']),
     },
+    resolverToken: {
+      ...closed({ generate: bool, existingSecret: str }),
+      description: 'Resolver bearer token: generated into a Secret (kept across upgrades) or an existing Secret with key "token"; without one, runtime weight changes are refused.',
+    },
     env: list,
     ports: closed({ http: int(1, 65535), grpc: int(1, 65535) }, ['http', 'grpc']),
     service: closed({ type: { enum: ['ClusterIP', 'NodePort', 'LoadBalancer'] }, grpc: bool, annotations: map }),
@@ -53,7 +57,10 @@ function chartProperties(config: Json): Json {
     topologySpread: bool,
     priorityClassName: str,
     serviceMonitor: closed({ enabled: bool, interval: str, labels: map }),
-    networkPolicy: closed({ enabled: bool, ingressFrom: list, egressTo: list }),
+    networkPolicy: {
+      ...closed({ enabled: bool, ingressFrom: list, egressTo: list }),
+      description: 'Ingress to the resolver ports from exactly the ingressFrom peers (none when empty); egress limited to egressTo (+ DNS) when set.',
+    },
   };
 }
 

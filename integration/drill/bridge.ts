@@ -2,6 +2,7 @@
 // process, ready when its /readyz answers 200, stopped with SIGTERM, and its writes removed
 // afterwards with `isthmus cleanup` so the shared servers are left as they were found.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -52,17 +53,24 @@ export class BridgeProcess {
   readonly #child: ChildProcess;
   readonly #exited: Promise<number | null>;
   readonly #baseUrl: string;
+  /** The resolver's bearer token: runtime weight changes are refused without one. */
+  readonly token: string;
 
-  private constructor(configPath: string, child: ChildProcess, baseUrl: string) {
+  private constructor(configPath: string, child: ChildProcess, baseUrl: string, token: string) {
     this.configPath = configPath;
     this.#child = child;
     this.#baseUrl = baseUrl;
+    this.token = token;
     this.#exited = new Promise((resolve) => child.on('exit', (code) => { resolve(code); }));
   }
 
   static async start(config: Record<string, unknown>, workDir: string): Promise<BridgeProcess> {
     const configPath = join(workDir, 'isthmus.yaml');
-    await writeFile(configPath, stringify(config));
+    const token = randomBytes(24).toString('hex');
+    const tokenFile = join(workDir, 'resolver-token');
+    await writeFile(tokenFile, token, { mode: 0o600 });
+    const resolver = { ...(config.resolver as Record<string, unknown>), auth: { tokenFile } };
+    await writeFile(configPath, stringify({ ...config, resolver }));
     const log = createWriteStream(join(workDir, 'isthmus.log'), { flags: 'a' });
     // `node --import tsx` rather than the tsx binary: one process, so a signal reaches the bridge.
     const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '--config', configPath], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -70,7 +78,7 @@ export class BridgeProcess {
     child.stderr.pipe(log, { end: false });
     process.on('exit', () => child.kill('SIGKILL'));
     const port = ((config.resolver as { http: { port: number } }).http).port;
-    const bridge = new BridgeProcess(configPath, child, `http://127.0.0.1:${port}`);
+    const bridge = new BridgeProcess(configPath, child, `http://127.0.0.1:${port}`, token);
     await waitFor('isthmus /readyz', async () => {
       if (child.exitCode !== null) throw new Error(`isthmus exited with ${child.exitCode}; see ${join(workDir, 'isthmus.log')}`);
       const { status } = await getJson(`${bridge.#baseUrl}/readyz`, 2000);

@@ -191,7 +191,7 @@ export async function runDubboDrill(o: DubboDrillOptions): Promise<FrameworkResu
       await sleep(o.settleMs, o.signal);
     }
 
-    const weights = await step('shift weights', () => applyWeights(bridge!.baseUrl, { namespace, name: service }, 'dubbo', () => view.providers(GREETER, group), o.log));
+    const weights = await step('shift weights', () => applyWeights(bridge!, { namespace, name: service }, 'dubbo', () => view.providers(GREETER, group), o.log));
     if (weights.applied) await sleep(o.settleMs, o.signal);
 
     let lastVmExit = Date.now();

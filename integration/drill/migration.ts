@@ -198,7 +198,7 @@ export async function runMigrationDrill(o: DrillOptions): Promise<FrameworkResul
       await sleep(o.settleMs, o.signal);
     }
 
-    const weights = await step('shift weights', () => applyWeights(bridge!.baseUrl, { namespace, name: service }, fw, () => o.side.visible(service), o.log));
+    const weights = await step('shift weights', () => applyWeights(bridge!, { namespace, name: service }, fw, () => o.side.visible(service), o.log));
     if (weights.applied) await sleep(o.settleMs, o.signal);
 
     // VM providers retire one by one with SIGTERM: Spring Boot shuts down as in production.

@@ -18,7 +18,8 @@ export function split(vmId: string): Record<string, number> {
   return { [vmId]: 30, k8s: 70 };
 }
 
-export async function applyWeights(bridgeUrl: string, ref: ServiceRef, vmId: string, visible: () => Promise<VisibleInstance[]>, log: (m: string) => void): Promise<WeightsOutcome> {
+export async function applyWeights(bridge: { readonly baseUrl: string; readonly token: string }, ref: ServiceRef, vmId: string, visible: () => Promise<VisibleInstance[]>, log: (m: string) => void): Promise<WeightsOutcome> {
+  const bridgeUrl = bridge.baseUrl;
   const key = (i: VisibleInstance): string => `${i.address}:${i.port}`;
   const shares = split(vmId);
   const before = new Map((await visible()).filter((i) => i.exported).map((i) => [key(i), i.weight]));
@@ -26,7 +27,7 @@ export async function applyWeights(bridgeUrl: string, ref: ServiceRef, vmId: str
   try {
     res = await fetch(`${bridgeUrl}/v1/weights/${encodeURIComponent(ref.namespace)}/${encodeURIComponent(ref.name)}`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bridge.token}` },
       body: JSON.stringify(shares),
       signal: AbortSignal.timeout(5000),
     });

@@ -6,13 +6,17 @@
 //
 // Against your own bridge instead: ISTHMUS_GRPC=127.0.0.1:9090 ISTHMUS_TOKEN=... npx tsx
 // sdk/example/call-orders.ts (it then only resolves and calls; set weights with `isthmus weight`).
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ADAPTER_KINDS } from '../../adapters/index.ts';
 import { runBridge } from '../../bridge/app/index.ts';
 import { createLogger, parseConfig } from '../../bridge/runtime/index.ts';
 import { GrpcTransport, IsthmusClient, registerIsthmusResolver } from '../index.ts';
 import { startEcho, tally, whoClient } from '../testing/echo.ts';
 
-const token = process.env['ISTHMUS_TOKEN'];
+let token = process.env['ISTHMUS_TOKEN'];
 let address = process.env['ISTHMUS_GRPC'];
 let httpUrl: string | undefined;
 const stop = new AbortController();
@@ -21,13 +25,17 @@ const servers = [await startEcho('vm-1'), await startEcho('pod-1')];
 
 if (address === undefined) {
   const [vm, pod] = servers;
+  // The bridge takes run-time weight changes only from callers holding its resolver token.
+  token = randomBytes(24).toString('hex');
+  const tokenFile = join(mkdtempSync(join(tmpdir(), 'isthmus-example-')), 'token');
+  writeFileSync(tokenFile, token, { mode: 0o600 });
   const config = parseConfig(
     `
 bridge: { id: example }
 registries:
   vm:   { kind: memory, services: [{ namespace: shop, name: orders, portName: grpc, endpoints: [{ address: 127.0.0.1, port: ${vm?.port ?? 0} }] }] }
   pods: { kind: memory, services: [{ namespace: shop, name: orders, portName: grpc, endpoints: [{ address: 127.0.0.1, port: ${pod?.port ?? 0} }] }] }
-resolver: { http: { port: 0 }, grpc: { port: 0 } }
+resolver: { http: { port: 0 }, grpc: { port: 0 }, auth: { tokenFile: ${JSON.stringify(tokenFile)} } }
 weights: { shop/orders: { vm: 90, pods: 10 } }
 log: { level: warn }
 `,
@@ -54,7 +62,12 @@ console.log('1,000 calls:', Object.fromEntries(await tally(client, 1_000)));
 
 if (httpUrl !== undefined) {
   // 4. Shift traffic at run time (the CLI does the same: isthmus weight shop/orders vm=50 pods=50).
-  await fetch(`${httpUrl}/v1/weights/shop/orders`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ vm: 50, pods: 50 }) });
+  const res = await fetch(`${httpUrl}/v1/weights/shop/orders`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token ?? ''}` },
+    body: JSON.stringify({ vm: 50, pods: 50 }),
+  });
+  if (!res.ok) throw new Error(`PUT /v1/weights answered ${res.status}: ${await res.text()}`);
   await new Promise((r) => setTimeout(r, 300));
   console.log('after vm=50 pods=50, 1,000 calls:', Object.fromEntries(await tally(client, 1_000)));
 }

@@ -30,6 +30,10 @@ at once. An origin that has no ready endpoint drops out and the others take its 
 The change lives in the running bridge only: a restart returns to the config file's weights.
 With no shares, prints the split in force.
 
+REGISTRY must be a registry id of the bridge's config, and the service must be in its
+catalog. Changes need the resolver token (resolver.auth.tokenFile); a bridge without one
+refuses them.
+
 Options:
   --clear              remove the split (weights return to what the registries say)
 ${CONNECTION_HELP}
@@ -43,8 +47,8 @@ Examples:
 
 Exit codes:
   0  done
-  1  the resolver refused or could not be reached
-  2  bad command line
+  1  the resolver refused (no such service, no token) or could not be reached
+  2  bad command line, or a REGISTRY the bridge does not have
 `,
   async run({ args, io }) {
     const { values, positionals } = parseCommandArgs(
@@ -73,7 +77,8 @@ Exit codes:
     } else {
       const r = await sendJson<WeightAnswer>(conn, 'PUT', path, split);
       if (!r.found) {
-        io.stderr.write(`the resolver at ${conn.baseUrl} has no weights API (${r.message})\n`);
+        // An unknown service, or a resolver without the weights API: its message says which.
+        io.stderr.write(`error: the resolver at ${conn.baseUrl} refused the split: ${r.message}\n`);
         return EXIT.error;
       }
       answer = r.body;

@@ -36,13 +36,30 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
+{{/* The Secret holding the resolver token, or "" when the resolver runs without one. */}}
+{{- define "isthmus.resolverTokenSecret" -}}
+{{- if .Values.resolverToken.existingSecret -}}
+{{- .Values.resolverToken.existingSecret -}}
+{{- else if .Values.resolverToken.generate -}}
+{{- printf "%s-resolver-token" (include "isthmus.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "isthmus.resolverTokenDir" -}}
+/var/run/secrets/isthmus/resolver
+{{- end -}}
+
 {{/*
 The config file as mounted: values.config with the resolver listening on the Pod IP and the
-chart's ports, so probes, the Service and the container ports always agree.
+chart's ports, so probes, the Service and the container ports always agree, and reading the
+mounted resolver token when there is one.
 */}}
 {{- define "isthmus.config" -}}
-{{- $listen := dict "http" (dict "host" "0.0.0.0" "port" (int .Values.ports.http)) "grpc" (dict "host" "0.0.0.0" "port" (int .Values.ports.grpc)) -}}
-{{- $config := mustMergeOverwrite (deepCopy .Values.config) (dict "resolver" $listen) -}}
+{{- $resolver := dict "http" (dict "host" "0.0.0.0" "port" (int .Values.ports.http)) "grpc" (dict "host" "0.0.0.0" "port" (int .Values.ports.grpc)) -}}
+{{- if include "isthmus.resolverTokenSecret" . -}}
+{{- $_ := set $resolver "auth" (dict "tokenFile" (printf "%s/token" (include "isthmus.resolverTokenDir" .))) -}}
+{{- end -}}
+{{- $config := mustMergeOverwrite (deepCopy .Values.config) (dict "resolver" $resolver) -}}
 {{- toYaml $config -}}
 {{- end -}}
 
