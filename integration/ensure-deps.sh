@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the npm dependencies when node_modules is missing or older than package-lock.json,
-# so `npm run demo` and `npm test` work on a fresh clone. Output goes to stderr.
+# so `npm test`, `npm run demo`, `npm run isthmus` and the other scripts work on a fresh clone.
+# Output goes to stderr. Scripts then `exec` their program, so that npm's signals reach it.
 set -e
 cd "$(dirname "$0")/.."
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -5,7 +5,7 @@
 // (what the EndpointSlice controller writes for pods).
 import { Value } from '@sinclair/typebox/value';
 import { ZkClient, aclsFor, formatDubboUrl, javaUrlEncode } from '../../adapters/dubbo/index.ts';
-import { CREATE_MODE, NODE_EXISTS, zkCode } from '../../adapters/dubbo/client.ts';
+import { CREATE_MODE, NODE_EXISTS, NOT_EMPTY, NO_NODE, zkCode } from '../../adapters/dubbo/client.ts';
 import { NacosNamingClient, NacosOptions, nacosConnection } from '../../adapters/nacos/index.ts';
 import { SILENT_LOGGER } from '../../bridge/sync/logger-port.ts';
 import { Kube } from '../drill/kube.ts';
@@ -28,11 +28,21 @@ export function providerUrl(iface: string, e: DemoEndpoint): string {
   });
 }
 
+function ignoreZk(...codes: number[]): (err: unknown) => void {
+  return (err) => {
+    const code = zkCode(err);
+    if (code === undefined || !codes.includes(code)) throw err;
+  };
+}
+
 export class Natives {
   readonly #conn: DemoConnections;
   readonly #kube: Kube;
   readonly #nacosAbort = new AbortController();
   #zk: ZkClient | undefined;
+  /** Provider nodes written, and the directories above them that did not exist before (top first). */
+  readonly #zkNodes: string[] = [];
+  readonly #zkDirs: string[] = [];
 
   constructor(conn: DemoConnections) {
     this.#conn = conn;
@@ -78,12 +88,22 @@ export class Natives {
     const iface = s.nativeName ?? s.name;
     for (const e of s.endpoints) {
       const path = `${DUBBO_ROOT}/${javaUrlEncode(iface)}/providers/${javaUrlEncode(providerUrl(iface, e))}`;
+      await this.#noteMissingDirs(this.#zk, path);
+      this.#zkNodes.push(path);
       try {
         await this.#zk.create(path, Buffer.alloc(0), CREATE_MODE.EPHEMERAL, aclsFor(undefined));
       } catch (err) {
         // A node left by our previous session that has not expired yet is just as good.
         if (zkCode(err) !== NODE_EXISTS) throw err;
       }
+    }
+  }
+
+  async #noteMissingDirs(zk: ZkClient, path: string): Promise<void> {
+    const parts = path.split('/').filter((p) => p !== '').slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) {
+      const dir = `/${parts.slice(0, i).join('/')}`;
+      if (!this.#zkDirs.includes(dir) && (await zk.exists(dir)) === undefined) this.#zkDirs.push(dir);
     }
   }
 
@@ -123,9 +143,17 @@ export class Natives {
         await attempt(`k8s service ${s.name}`, () => this.#kube.must('DELETE', `/api/v1/namespaces/${NAMESPACE}/services/${s.name}`, undefined, [404]));
       }
     }
-    // Ephemeral records go with their sessions: the Nacos connection and the ZooKeeper session.
+    // Ephemeral records would go with their sessions too, but ZooKeeper notices a closed session
+    // only after its timeout; the directories Dubbo's layout needed were ours and go as well,
+    // unless something (the bridge's exports, another provider) still lives in them.
+    const zk = this.#zk;
+    if (zk !== undefined) {
+      for (const path of this.#zkNodes) await attempt(`zookeeper ${path}`, () => zk.remove(path).catch(ignoreZk(NO_NODE)));
+      for (const dir of [...this.#zkDirs].reverse()) await attempt(`zookeeper ${dir}`, () => zk.remove(dir).catch(ignoreZk(NO_NODE, NOT_EMPTY)));
+    }
+    // The Nacos instance goes with its connection.
     this.#nacosAbort.abort();
-    this.#zk?.close();
+    zk?.close();
     return problems;
   }
 }
