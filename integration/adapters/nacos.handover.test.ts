@@ -6,7 +6,6 @@
 // The figure is printed as a JSON line.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -14,6 +13,7 @@ import { stringify } from 'yaml';
 import type {} from '../servers/provided-context.ts';
 import { api, kubeEnv, must, testNamespace } from './kubernetes-env.ts';
 import { NativeApp, runId, sharedNacos, type NacosServer } from './nacos-support.ts';
+import { freePort } from '../drill/net.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
 // node with tsx's loader, not the tsx wrapper, so SIGTERM reaches the bridge process itself.
@@ -32,15 +32,6 @@ function kubeconfigPath(): string | undefined {
 const env = kubeEnv();
 const kubeconfig = process.env['ISTHMUS_K8S_KUBECONFIG'] ?? kubeconfigPath();
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => { resolve(typeof a === 'object' && a !== null ? a.port : 0); });
-    });
-  });
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -79,7 +70,7 @@ describe.skipIf(env === undefined || kubeconfig === undefined)('nacos: graceful 
   }
 
   async function startBridge(server: NacosServer, identity: string): Promise<number> {
-    const port = await freePort();
+    const port = await freePort('127.0.0.1');
     const path = join(dir, `${identity}.yaml`);
     await writeFile(path, stringify(config(server, identity, port)));
     const child = spawn(process.execPath, [...CLI, 'run', '--config', path], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });

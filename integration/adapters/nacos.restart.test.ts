@@ -7,13 +7,13 @@
 // Figures are printed as JSON lines; bounds are generous (the box is shared).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { NacosNamingClient, nacosConnection } from '../../adapters/nacos/index.ts';
 import { NativeApp, ctx, nacosOptions, runId, sharedNacos, type NacosServer } from './nacos-support.ts';
+import { freePort } from '../drill/net.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
 // node itself with tsx's loader, not the tsx wrapper: a signal must reach the bridge process,
@@ -21,15 +21,6 @@ const REPO = join(import.meta.dirname, '..', '..');
 const CLI = ['--import', 'tsx', join(REPO, 'adapters', 'cli.ts')];
 const PODS = ['10.60.0.1', '10.60.0.2', '10.60.0.3'];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => { resolve(typeof a === 'object' && a !== null ? a.port : 0); });
-    });
-  });
-}
 
 function config(server: NacosServer, service: string, httpPort: number): Record<string, unknown> {
   return {
@@ -64,7 +55,7 @@ describe('nacos: bridge process death and restart', () => {
   async function startBridge(server: NacosServer, name: string): Promise<ChildProcess> {
     dir = dir === '' ? await mkdtemp(join(tmpdir(), 'isthmus-nacos-restart-')) : dir;
     const path = join(dir, `${name}.yaml`);
-    await writeFile(path, stringify(config(server, service, await freePort())));
+    await writeFile(path, stringify(config(server, service, await freePort('127.0.0.1'))));
     const child = spawn(process.execPath, [...CLI, 'run', '--config', path], { cwd: REPO, stdio: 'ignore' });
     children.push(child);
     return child;

@@ -2,24 +2,15 @@
 // model cannot carry in both: a Consul service `probe/slash-…` and a Dubbo provider with
 // `group=team/a`. Before, either made `run` exit 1 ("malformed target key") and crash-loop on
 // restart; now both are quarantined with their reason and everything else keeps syncing.
-import { createServer } from 'node:net';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { BridgeStatus } from '../../bridge/sync/status.ts';
 import { consulApi, sharedConsulUrl } from '../adapters/consul-support.ts';
 import { nativeProviderUrl, runId, sharedZooKeeper, ZkAdmin } from '../adapters/dubbo-support.ts';
 import { RunningBridge, TempDir, waitSynced } from '../deploy/bridge-process.ts';
+import { freePort } from '../drill/net.ts';
 
 const WAIT = { timeout: 60_000, interval: 250 };
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => { resolve(typeof a === 'object' && a !== null ? a.port : 0); });
-    });
-  });
-}
 
 describe('isthmus run with names the model cannot carry', () => {
   const run = runId();
@@ -52,7 +43,7 @@ describe('isthmus run with names the model cannot carry', () => {
         mem: { kind: 'memory' },
       },
       routes: [{ from: ['consul', 'zk'], to: 'mem' }],
-      resolver: { http: { host: '127.0.0.1', port: await freePort() }, grpc: { enabled: false } },
+      resolver: { http: { host: '127.0.0.1', port: await freePort('127.0.0.1') }, grpc: { enabled: false } },
       log: { level: 'info' },
     });
     const bridge = await RunningBridge.start(configPath);

@@ -3,7 +3,6 @@
 // other, Isthmus carrying instances and their health across. Real Consul, real Nacos, real
 // Spring Cloud Consul and Spring Cloud Alibaba apps (integration/peers/spring); zero failed
 // calls while a provider's health fails and recovers and while a provider leaves.
-import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,19 +19,11 @@ import { NativeApp, adminList, adminSetEnabled, ctx, nacosOptions, sharedNacos }
 import { parseCallLine, type CallRecord } from '../drill/record.ts';
 import { ensureSpringPeersJar } from '../peers/spring/build.ts';
 import { PeerJvm } from '../peers/spring/jvm.ts';
+import { freePort } from '../drill/net.ts';
 
 const WAIT = { timeout: 180_000, interval: 250 };
 const BRIDGE = 'r2r-bridge';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => { resolve(typeof a === 'object' && a !== null ? a.port : 0); });
-    });
-  });
-}
 
 /** Calls made after `since`, at least `n` of them, all answered by `instances`. */
 function settledOn(calls: readonly CallRecord[], since: number, n: number, instances: readonly string[]): void {
@@ -66,7 +57,7 @@ describe('registry to registry, no Kubernetes in the path', () => {
   }
 
   async function provider(jar: string, discovery: 'consul' | 'nacos', instance: string, logs: string, props: Record<string, string | number>): Promise<{ jvm: PeerJvm; port: number }> {
-    const port = await freePort();
+    const port = await freePort('127.0.0.1');
     const jvm = await PeerJvm.start({ jar, role: 'provider', discovery, logPath: join(logs, `${instance}.log`), properties: { ...props, 'server.port': port, 'peer.instance': instance } });
     jvms.push(jvm);
     return { jvm, port };
