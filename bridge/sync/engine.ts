@@ -217,7 +217,7 @@ export class Engine implements StatusProvider {
     this.#wasWriter = writer;
     try {
       const result = await reconcile(this.#ctx.input(key, target, writer, started));
-      backoff?.succeeded();
+      if (backoff?.succeeded() === true) this.#recovered(target.sink);
       this.#limiter.forget(key);
       this.#ctx.settle(key, target, result, started);
       if (result.change !== 'none' && result.outcome !== 'planned') {
@@ -243,7 +243,8 @@ export class Engine implements StatusProvider {
       this.#queue.addAfter(key, backoff.failed(err, 'registry failing; writes paused'));
       return;
     }
-    backoff?.succeeded(); // it answered: a record-level refusal says the registry is up
+    // It answered: a record-level refusal says the registry is up.
+    if (backoff?.succeeded() === true) this.#recovered(target.sink);
     if (isTerminal(err)) {
       this.#limiter.forget(key);
       this.#log.error({ sink: target.sink, key, err: describeError(err) }, 'reconcile failed for good; not retried until the next change');
@@ -254,6 +255,11 @@ export class Engine implements StatusProvider {
     if (this.#limiter.failures(key) <= 1) this.#log.warn({ sink: target.sink, key, err: describeError(err), retryInMs: delay }, 'reconcile failed; retrying');
     else this.#log.debug({ sink: target.sink, key, err: describeError(err), retryInMs: delay }, 'reconcile failed again; retrying');
     this.#queue.addAfter(key, delay);
+  }
+
+  /** A sink answers again: what waited out its backoff is due now, not a period later. */
+  #recovered(sink: RegistryId): void {
+    for (const key of this.#ctx.keys()) if (this.#ctx.target(key)?.sink === sink) this.#queue.add(key);
   }
 
   #isIdle(): boolean {

@@ -48,7 +48,9 @@ export class SinkBackoff {
     if (this.#failures === 0) return 0;
     const wait = this.#retryAt - this.#now();
     if (wait > 0) return wait;
-    if (this.#probing) return Math.max(1, this.#o.baseMs);
+    // Others wait a whole period while the probe is out (a silent registry holds it for the
+    // request timeout); `succeeded` says when to bring them back early.
+    if (this.#probing) return this.#delay();
     this.#probing = true;
     return 0;
   }
@@ -61,20 +63,22 @@ export class SinkBackoff {
     return this.#lastError;
   }
 
-  succeeded(): void {
+  /** The registry answered; true when that ends a failure, so callers re-queue what waited. */
+  succeeded(): boolean {
     this.#probing = false;
-    if (this.#failures === 0) return;
+    if (this.#failures === 0) return false;
     this.#log.info({ sink: this.#sink, failures: this.#failures }, 'registry answers again: writes resume');
     this.#failures = 0;
     this.#retryAt = 0;
     this.#lastError = undefined;
+    return true;
   }
 
   /** Records a registry-wide failure; returns the ms until the next probe. */
   failed(err: unknown, what: string): number {
     this.#probing = false;
     const message = describeError(err);
-    const delay = Math.min(this.#o.maxMs, this.#o.baseMs * 2 ** Math.min(this.#failures, 30));
+    const delay = this.#delay();
     this.#failures++;
     const now = this.#now();
     this.#retryAt = now + delay;
@@ -85,5 +89,9 @@ export class SinkBackoff {
       this.#log.warn({ sink: this.#sink, err: message, failures: this.#failures, retryInMs: delay }, `${what}; backing off`);
     }
     return delay;
+  }
+
+  #delay(): number {
+    return Math.min(this.#o.maxMs, this.#o.baseMs * 2 ** Math.min(this.#failures, 30));
   }
 }
