@@ -6,6 +6,7 @@ import { childLogger, createHealth, createMetrics, flushLogger, installShutdown,
 import { applySplit, Engine, Weights } from '../sync/index.ts';
 import { buildParts, closeParts, partsAbort, type AdapterKinds } from './build.ts';
 import { linger, lingerMs, onLeadershipGained } from './handover.ts';
+import { startMigrations } from './migrations.ts';
 
 export interface RunOptions {
   readonly logger: Logger;
@@ -46,6 +47,7 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
   leader?.start(electorAbort.signal);
 
   const weights = new Weights(config.weights, { registries: Object.keys(config.registries) });
+  const migrations = await startMigrations(parts, config, weights, abort.signal, childLogger(log, { component: 'migrations' }));
   const limits = watchLimitsFromConfig(config.resolver.limits);
   const metrics = createMetrics();
   const engine = new Engine({
@@ -69,6 +71,7 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
   const offWeights = weights.onChange((ref) => { catalog.refresh(ref); });
   catalog.start();
   engine.start();
+  migrations?.report({ catalog, engine, isLeader: () => leader?.isLeader() ?? true });
   const offLeadership = leader === undefined ? undefined : onLeadershipGained(leader, () => {
     for (const sink of parts.sinks) sink.adopt?.();
     void engine.resync().catch((err: unknown) => { log.warn({ err }, 'resync on becoming the leader failed; the periodic one retries'); });
@@ -85,6 +88,7 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
     ...auth,
     ...tls,
     weights,
+    ...(migrations === undefined ? {} : { migrations: migrations.access }),
   }, { limits });
   const url = await listen(http, config.resolver.http);
   const grpc = config.resolver.grpc.enabled
@@ -118,6 +122,7 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
       stopEngine: async () => {
         offLeadership?.();
         await engine.stop();
+        migrations?.stop();
         offWeights();
         catalog.stop();
       },

@@ -88,7 +88,7 @@ describe('isthmus weight against a real resolver', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain('registry "k8" is not configured; configured registries: k8s, vm');
     expect(weights.get(ORDERS)).toBeUndefined();
-    expect(await weigh(urls.withToken, 'vm=10', 'k8s=90')).toMatchObject({ code: 0, out: 'shop/orders: vm=10 k8s=90\n' });
+    expect(await weigh(urls.withToken, 'vm=10', 'k8s=90')).toMatchObject({ code: 0, out: 'shop/orders: vm=10 k8s=90 (this bridge\'s memory only)\n' });
   });
 
   it('exits 1 for a service the bridge does not have', async () => {

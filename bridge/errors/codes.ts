@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   ISTHMUS_UNAUTHENTICATED: 'A resolver /v1 request carried no bearer token or the wrong one.',
   ISTHMUS_FORBIDDEN: 'A resolver write (PUT/DELETE /v1/weights) was refused: the resolver has no token configured.',
   ISTHMUS_TOO_MANY_WATCHES: 'A new watch was refused: the resolver already serves its maximum number of watch streams.',
+  ISTHMUS_MIGRATION_UNAVAILABLE: 'A ServiceMigration could not be written: the CRD is not installed or the bridge may not write it.',
   ISTHMUS_INTERNAL: 'An unexpected failure inside Isthmus (a bug); the logs carry the cause under the request id.',
 } as const;
 

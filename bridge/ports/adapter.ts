@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { RegistryId } from '../model/index.ts';
 import type { EngineLogger } from '../sync/logger-port.ts';
+import type { MigrationStore } from './migrations.ts';
 import type { Sink } from './sink.ts';
 import type { Source } from './source.ts';
 
@@ -38,6 +39,8 @@ export interface Adapter {
   readonly sink?: Sink;
   /** Present when this registry hosts leader election (Kubernetes Lease) and it is enabled. */
   readonly leader?: LeaderElection;
+  /** Present when this registry hosts ServiceMigration objects (Kubernetes). */
+  readonly migrations?: MigrationStore;
   /** Releases connections; never deregisters anything (DESIGN §4: restart is a no-op). */
   close(): Promise<void>;
 }

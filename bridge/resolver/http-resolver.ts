@@ -12,6 +12,14 @@ import type { TlsFiles } from './tls.ts';
 import { WatchHub } from './watch-hub.ts';
 import { registerWeightRoutes } from './weight-routes.ts';
 import type { Weights } from '../sync/index.ts';
+import type { ServiceRef } from '../model/index.ts';
+import type { MigrationReport, MigrationStore } from '../ports/index.ts';
+
+/** The resolver's window on ServiceMigration objects. */
+export interface MigrationAccess {
+  readonly store: Pick<MigrationStore, 'available' | 'setSplit'>;
+  report(ref: ServiceRef): MigrationReport;
+}
 
 export interface HttpResolverDeps {
   readonly catalog: Catalog;
@@ -24,9 +32,13 @@ export interface HttpResolverDeps {
   readonly auth?: { readonly token: string };
   /** Serve HTTPS instead of HTTP. */
   readonly tls?: TlsFiles;
-  /** Migration splits: adds /v1/weights and shows them in /v1/status. */
   /** Migration splits: adds /v1/weights (writes only with `auth`) and shows them in /v1/status. */
   readonly weights?: Weights;
+  /**
+   * ServiceMigration objects: /v1/weights writes them, /v1/status/:ns/:name shows the service's
+   * migration. Absent without a Kubernetes registry.
+   */
+  readonly migrations?: MigrationAccess;
 }
 
 /** Knobs with production defaults; tests shorten them. */
@@ -46,6 +58,8 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   ISTHMUS_NOT_FOUND: 404,
   ISTHMUS_SHUTTING_DOWN: 503,
   ISTHMUS_TOO_MANY_WATCHES: 503,
+  ISTHMUS_MIGRATION_UNAVAILABLE: 503,
+  ISTHMUS_REGISTRY_UNREACHABLE: 503,
 };
 
 /** Refusals that are load or lifecycle, not faults: one log line each would flood the log. */
@@ -134,8 +148,13 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
         });
       }
       const { catalog, weights } = deps;
-      registerV1Routes(v1, { catalog, status: deps.status, hub, cache, timing, maxWatchStreams: limits.maxWatchStreams, ...(weights === undefined ? {} : { weights }) });
-      if (weights !== undefined) registerWeightRoutes(v1, { weights, catalog, writable: checkToken !== undefined });
+      const migrations = deps.migrations;
+      registerV1Routes(v1, {
+        catalog, status: deps.status, hub, cache, timing, maxWatchStreams: limits.maxWatchStreams,
+        ...(weights === undefined ? {} : { weights }),
+        ...(migrations === undefined ? {} : { migration: (ref) => migrations.report(ref) }),
+      });
+      if (weights !== undefined) registerWeightRoutes(v1, { weights, catalog, writable: checkToken !== undefined, ...(migrations === undefined ? {} : { migrations: migrations.store }) });
       done();
     },
     { prefix: '/v1' },

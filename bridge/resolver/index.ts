@@ -7,6 +7,7 @@ export {
   type ResolverStats,
   type HttpResolverDeps,
   type HttpResolverOptions,
+  type MigrationAccess,
 } from './http-resolver.ts';
 export { INDEX_HEADER } from './routes.ts';
 export { DEFAULT_EVENT_TIMING, type EventStreamTiming } from './event-stream.ts';

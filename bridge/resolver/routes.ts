@@ -13,7 +13,7 @@
  * | GET /v1/services/:ns/:name/events      | server-sent events: `event: snapshot` (id = index, data = entry JSON, same filters) now and after every change, bursts coalesced; `event: deleted` while absent; `: heartbeat` every 15s; honours Last-Event-ID |
  * | GET /v1/status                         | the engine's summary (sources, routes, queue, held, quarantined, errors) and `weights` (migration splits) |
  * | GET/PUT/DELETE /v1/weights[/:ns/:name] | runtime migration splits (weight-routes.ts)                             |
- * | GET /v1/status/:ns/:name               | `{ service: entry or null, explain }`: where each endpoint came from and what each sink did |
+ * | GET /v1/status/:ns/:name               | `{ service: entry or null, explain, migration? }`: where each endpoint came from, what each sink did, the split and ServiceMigration |
  * | GET /livez                             | 200 `{ ok: true }` while the process serves                             |
  * | GET /readyz                            | 200 `{ ok: true, reasons: [] }`, or 503 with the reasons               |
  * | GET /metrics                           | Prometheus text; 404 when metrics are not configured                   |
@@ -32,6 +32,7 @@ import { parseFilters, parseLastEventId, parseWatch, usage, type EndpointFilters
 import type { ResponseCache } from './response-cache.ts';
 import { filterEntry, summarize } from './view.ts';
 import type { Weights } from '../sync/index.ts';
+import type { MigrationReport } from '../ports/index.ts';
 import type { WatchHub } from './watch-hub.ts';
 
 export const INDEX_HEADER = 'x-isthmus-index';
@@ -45,6 +46,8 @@ export interface RouteContext {
   readonly timing: EventStreamTiming;
   /** Migration splits, shown in /v1/status (the weight routes live in weight-routes.ts). */
   readonly weights?: Weights;
+  /** The service's migration (ServiceMigration object, split in force, fresh status), in /v1/status/:ns/:name. */
+  readonly migration?: (ref: ServiceRef) => MigrationReport;
   /** The hub's bound, named in the refusal. */
   readonly maxWatchStreams: number;
 }
@@ -153,7 +156,9 @@ export function registerV1Routes(app: FastifyInstance, ctx: RouteContext): void 
 
   app.get<RefRoute>('/status/:namespace/:name', (req, reply) => {
     const ref = refOf(req.params);
-    const body = { service: catalog.get(ref) ?? null, explain: status.explain(ref) };
+    const split = ctx.weights?.get(ref);
+    const migration = ctx.migration?.(ref) ?? (split === undefined ? undefined : { split, splitFrom: ctx.weights?.origin(ref) });
+    const body = { service: catalog.get(ref) ?? null, explain: status.explain(ref), ...(migration === undefined ? {} : { migration }) };
     return reply.type(JSON_TYPE).send(JSON.stringify(body));
   });
 }

@@ -40,7 +40,8 @@ describe('runtime weights over HTTP', () => {
   it('sets a split that resolver answers and status show at once, and clears it', async () => {
     const before = (await app.inject({ url: '/v1/services/shop/orders', headers: auth })).json<{ revision: number }>().revision;
     const put = await app.inject({ method: 'PUT', url: '/v1/weights/shop/orders', payload: { vm: 90, k8s: 10 }, headers: auth });
-    expect(put.json()).toEqual({ service: 'shop/orders', split: { vm: 90, k8s: 10 } });
+    expect(put.json()).toMatchObject({ service: 'shop/orders', split: { vm: 90, k8s: 10 }, stored: 'memory' });
+    expect(put.json<{ note: string }>().note).toMatch(/memory only.*no Kubernetes registry is configured/);
     const entry = (await app.inject({ url: '/v1/services/shop/orders', headers: auth })).json<{ revision: number; endpoints: { weight: number }[] }>();
     expect(entry.revision).toBeGreaterThan(before);
     expect(entry.endpoints.map((e) => e.weight).sort((a, b) => a - b)).toEqual([1000, 9000]);
@@ -95,5 +96,46 @@ describe('runtime weights over HTTP', () => {
     expect(del.statusCode).toBe(403);
     expect(weights.get(orders)).toBeUndefined();
     expect((await open.inject('/v1/weights')).statusCode).toBe(200);
+  });
+});
+
+describe('runtime weights with ServiceMigration objects', () => {
+  const written: { ref: string; split: unknown }[] = [];
+  let available = { ok: true } as { ok: boolean; reason?: string };
+  const store = {
+    available: () => available,
+    setSplit: (ref: { namespace: string; name: string }, split: Record<string, number> | undefined) => {
+      written.push({ ref: `${ref.namespace}/${ref.name}`, split });
+      // What the follower does when the store's list changes.
+      weights.declare(split === undefined ? new Map() : new Map([[`${ref.namespace}/${ref.name}`, split]]));
+      return Promise.resolve({ namespace: ref.namespace, name: ref.name });
+    },
+  };
+  const withStore = createHttpResolver({ ...deps, auth: { token: TOKEN }, migrations: { store, report: () => ({}) } });
+  afterAll(async () => { await withStore.close(); weights.declare(new Map()); });
+
+  it('writes the object, not memory, and answers where it went', async () => {
+    const put = await withStore.inject({ method: 'PUT', url: '/v1/weights/shop/orders', payload: { vm: 20, k8s: 80 }, headers: auth });
+    expect(put.json()).toEqual({ service: 'shop/orders', split: { vm: 20, k8s: 80 }, stored: 'ServiceMigration', object: 'shop/orders' });
+    expect(written).toEqual([{ ref: 'shop/orders', split: { vm: 20, k8s: 80 } }]);
+    expect(weights.origin(orders)).toBe('migration');
+    const del = await withStore.inject({ method: 'DELETE', url: '/v1/weights/shop/orders', headers: auth });
+    expect(del.json()).toEqual({ service: 'shop/orders', split: null, stored: 'ServiceMigration', object: 'shop/orders' });
+    expect(written[1]).toEqual({ ref: 'shop/orders', split: undefined });
+  });
+
+  it('checks the split before writing anything', async () => {
+    const res = await withStore.inject({ method: 'PUT', url: '/v1/weights/shop/orders', payload: { vm: 10, k8: 90 }, headers: auth });
+    expect(res.statusCode).toBe(400);
+    expect(written).toHaveLength(2);
+  });
+
+  it('falls back to memory when the CRD cannot be used, and says why', async () => {
+    available = { ok: false, reason: 'CRD servicemigrations.isthmus.dev is not installed' };
+    const put = await withStore.inject({ method: 'PUT', url: '/v1/weights/shop/orders', payload: { vm: 30, k8s: 70 }, headers: auth });
+    expect(put.json<{ stored: string; note: string }>()).toMatchObject({ stored: 'memory', note: expect.stringContaining('is not installed') as unknown });
+    expect(written).toHaveLength(2);
+    expect(weights.origin(orders)).toBe('runtime');
+    weights.set(orders, undefined);
   });
 });

@@ -12,4 +12,4 @@ export { SILENT_LOGGER, type EngineLogger } from './logger-port.ts';
 export type * from './status.ts';
 export type * from './reports.ts';
 export { applySplit, splitProblem, type Split } from './split.ts';
-export { Weights } from './weights.ts';
+export { Weights, type SplitOrigin } from './weights.ts';

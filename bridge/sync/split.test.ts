@@ -81,9 +81,13 @@ describe('splitProblem and Weights', () => {
     w.set(orders, { vm: 50, k8s: 50 });
     expect(w.all()).toEqual({ 'shop/orders': { vm: 50, k8s: 50 } });
     expect(() => { w.set(orders, { vm: -5 }); }).toThrow(/ISTHMUS_USAGE|0 to 10000/);
+    // Clearing the runtime split returns to the config file's; clearing again changes nothing.
     w.set(orders, undefined);
     w.set(orders, undefined);
-    expect(w.get(orders)).toBeUndefined();
-    expect(seen).toEqual(['shop/orders', 'shop/orders']);
+    expect(w.get(orders)).toEqual({ vm: 90, k8s: 10 });
+    w.set({ namespace: 'shop', name: 'pay' }, { vm: 1 });
+    w.set({ namespace: 'shop', name: 'pay' }, undefined);
+    expect(w.get({ namespace: 'shop', name: 'pay' })).toBeUndefined();
+    expect(seen).toEqual(['shop/orders', 'shop/orders', 'shop/pay', 'shop/pay']);
   });
 });

@@ -32,7 +32,19 @@ describe('migration weights in registries that carry weights', () => {
     await engine.whenIdle();
     expect(exportedWeights('nacos')).toEqual([100, 100]);
 
+    // Clearing the runtime split returns to the config file's, as a restart would.
     weights.set(ORDERS, undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    await engine.whenIdle();
+    expect(exportedWeights('nacos')).toEqual([11, 11]);
+
+    // A ServiceMigration's split wins over both, and leaving it returns to them.
+    weights.set(ORDERS, { nacos: 50, k8s: 50 });
+    weights.declare(new Map([['shop/orders', { nacos: 10, k8s: 90 }]]));
+    await new Promise((r) => setTimeout(r, 50));
+    await engine.whenIdle();
+    expect(exportedWeights('nacos')).toEqual([900, 900]);
+    weights.declare(new Map());
     await new Promise((r) => setTimeout(r, 50));
     await engine.whenIdle();
     expect(exportedWeights('nacos')).toEqual([100, 100]);

@@ -1,9 +1,11 @@
 import type { CatalogEntry } from '../../catalog/index.ts';
 import { parseRef } from '../../model/index.ts';
+import type { MigrationReport } from '../../ports/index.ts';
 import type { BridgeStatus, ServiceExplain } from '../../sync/status.ts';
 import { outputFormat, parseCommandArgs, usageError } from '../args.ts';
 import type { Command } from '../command.ts';
 import { EXIT } from '../exit-codes.ts';
+import { formatMigration } from '../format-migration.ts';
 import { formatExplain, formatStatus } from '../format-status.ts';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionFrom, getJson, refPath } from '../resolver-client.ts';
 
@@ -26,7 +28,10 @@ A replica that is not the leader shows its caches but writes nothing ("standby")
 With NAMESPACE/NAME, explains one service: its merged endpoints (address, ports, health
 ready/draining/down, weight, zone, origin registry and native id), what each source
 holds for it, and for each target sink the outcome of the last reconcile
-(in-sync, applied, removed, held, error, waiting) with the reason.
+(in-sync, applied, removed, held, error, waiting) with the reason, and its migration:
+the ServiceMigration object and phase, the split in force and where it comes from
+(ServiceMigration, memory, config file), ready/total instances and traffic share per
+origin, and the conditions (SplitApplied, Synced, Done) the leader writes to the object.
 
 Options:
 ${CONNECTION_HELP}
@@ -57,12 +62,13 @@ Exit codes:
     }
     const ref = parseRef(target);
     if (ref === undefined) throw usageError(`"${target}" is not NAMESPACE/NAME`, 'status');
-    const answer = await getJson<{ service: CatalogEntry | null; explain: ServiceExplain }>(conn, `/v1/status${refPath(ref)}`);
+    const answer = await getJson<{ service: CatalogEntry | null; explain: ServiceExplain; migration?: MigrationReport }>(conn, `/v1/status${refPath(ref)}`);
     if (!answer.found) {
       io.stderr.write(`not found: ${answer.message}\n`);
       return EXIT.error;
     }
-    print(format === 'json' ? `${JSON.stringify(answer.body, null, 2)}\n` : formatExplain(answer.body.service, answer.body.explain, io.now()));
+    const body = answer.body;
+    print(format === 'json' ? `${JSON.stringify(body, null, 2)}\n` : formatExplain(body.service, body.explain, io.now()) + formatMigration(body.migration));
     return EXIT.ok;
   },
 };

@@ -7,6 +7,10 @@ import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionFrom, refPath, sendJson 
 interface WeightAnswer {
   readonly service: string;
   readonly split: Readonly<Record<string, number>> | null;
+  /** Where a PUT or DELETE was stored: the ServiceMigration object, or this bridge's memory. */
+  readonly stored?: 'ServiceMigration' | 'memory';
+  readonly object?: string;
+  readonly note?: string;
 }
 
 /** `vm=90` → ['vm', 90]; anything else is a usage error naming the bad word. */
@@ -23,19 +27,24 @@ export const weightCommand: Command = {
        isthmus weight NAMESPACE/NAME --clear
        isthmus weight NAMESPACE/NAME
 
-Sets a service's migration split at run time: each origin registry's share of the traffic
-(only the ratio matters). Registries that carry weights (Nacos weight, Consul Weights, Dubbo
-URL weight) get them on the next reconcile; resolver answers, gRPC watches and the SDK follow
-at once. An origin that has no ready endpoint drops out and the others take its share.
-The change lives in the running bridge only: a restart returns to the config file's weights.
+Sets a service's migration split: each origin registry's share of the traffic (only the
+ratio matters). Registries that carry weights (Nacos weight, Consul Weights and Meta weight,
+Dubbo URL weight) get them on the next reconcile; resolver answers, gRPC watches and the SDK
+follow at once. An origin that has no ready endpoint drops out and the others take its share.
 With no shares, prints the split in force.
+
+Where it is stored: when the bridge has a Kubernetes registry and the ServiceMigration CRD
+is installed, in the service's ServiceMigration object (created if missing): every replica
+follows it, restarts keep it, and kubectl or Git can change it too. Otherwise in the memory
+of the bridge you send it to only (a VM daemon): a restart returns to the config file. The
+answer says which.
 
 REGISTRY must be a registry id of the bridge's config, and the service must be in its
 catalog. Changes need the resolver token (resolver.auth.tokenFile); a bridge without one
 refuses them.
 
 Options:
-  --clear              remove the split (weights return to what the registries say)
+  --clear              remove the split (the config file's, if any, applies again)
 ${CONNECTION_HELP}
   -o, --output FORMAT  text (default) or json
   -h, --help           show this help
@@ -84,8 +93,17 @@ Exit codes:
       answer = r.body;
     }
     if (format === 'json') io.stdout.write(`${JSON.stringify(answer)}\n`);
-    else if (answer.split === null) io.stdout.write(`${answer.service}: no split (registry weights apply)\n`);
-    else io.stdout.write(`${answer.service}: ${Object.entries(answer.split).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+    else {
+      const text = answer.split === null ? 'no split (registry weights apply)' : Object.entries(answer.split).map(([k, v]) => `${k}=${v}`).join(' ');
+      io.stdout.write(`${answer.service}: ${text}${storedText(answer)}\n`);
+      if (answer.stored === 'memory' && answer.note !== undefined) io.stderr.write(`warning: ${answer.note}\n`);
+    }
     return EXIT.ok;
   },
 };
+
+function storedText(answer: WeightAnswer): string {
+  if (answer.stored === 'ServiceMigration') return ` (stored in ServiceMigration ${answer.object ?? ''}: every replica follows it)`;
+  if (answer.stored === 'memory') return ' (this bridge\'s memory only)';
+  return '';
+}

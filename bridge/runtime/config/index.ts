@@ -9,3 +9,8 @@ export { SECRET_FILE, SECRET_ENV, credentialFree, carriesCredentials } from './r
 export { MAX_CONFIG_BYTES, MAX_ALIAS_COUNT } from './yaml-text.ts';
 export { configJsonSchema } from './json-schema.ts';
 export { deepFreeze } from './freeze.ts';
+export {
+  MIGRATION_GROUP, MIGRATION_VERSION, MIGRATION_KIND, MIGRATION_PLURAL, MIGRATION_PHASES, MIGRATION_PRINTER_COLUMNS,
+  MigrationSpecSchema, MigrationStatusSchema,
+  type MigrationPhase, type MigrationSpec, type MigrationStatus, type MigrationCondition,
+} from './migration-schema.ts';

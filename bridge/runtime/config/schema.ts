@@ -210,18 +210,25 @@ export const ResolverSchema = Type.Object(
   { ...closed, default: {} },
 );
 
+/** registry id → share (`{ vm: 90, k8s: 10 }`): one service's migration split, here and in the ServiceMigration CRD. */
+export function splitSchema(options: { description?: string } = {}) {
+  return Type.Record(Type.String({ pattern: ID_PATTERN }), Type.Number({ minimum: 0, maximum: 10000 }), {
+    minProperties: 1,
+    errorMessage: 'must map registry ids to shares 0-10000, like { vm: 90, k8s: 10 }',
+    ...options,
+  });
+}
+
 /** `namespace/name` → registry id → share: the migration split per service (DESIGN §5). */
 export const WeightsSchema = Type.Record(
   Type.String({ pattern: '^[^/]+/[^/]+$', errorMessage: 'must be a service as namespace/name' }),
-  Type.Record(Type.String({ pattern: ID_PATTERN }), Type.Number({ minimum: 0, maximum: 10000 }), {
-    minProperties: 1,
-    errorMessage: 'must map registry ids to shares 0-10000, like { vm: 90, k8s: 10 }',
-  }),
+  splitSchema(),
   {
     default: {},
     description:
       'Migration split per service, by origin registry: `shop/orders: { vm: 90, k8s: 10 }`. Applied as endpoint ' +
-      'weights in registries that carry weights and in resolver answers; adjustable at run time (`isthmus weight`).',
+      'weights in registries that carry weights and in resolver answers. A ServiceMigration object for the service ' +
+      '(Kubernetes registry configured) takes precedence; `isthmus weight` writes that object, or memory without Kubernetes.',
   },
 );
 
