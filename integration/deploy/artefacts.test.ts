@@ -2,15 +2,22 @@
 // real helm binary (defaults and the production example), its values schema enforces the
 // bridge's config schema, deploy/rbac grants exactly what the chart grants, and every shutdown
 // budget (Kubernetes grace period, systemd TimeoutStopSec) outlasts the bridge's own deadline.
-// Needs no server: helm runs client-side only here (the API server checks are in dry-run.test.ts).
+// The ServiceMigration CRD ships generated and identical in deploy/crds/ and the chart's crds/.
+// Needs no server: helm runs client-side only here (the API server checks are in dry-run.test.ts
+// and crd.test.ts).
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { Value } from '@sinclair/typebox/value';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { ADAPTER_KINDS } from '../../adapters/index.ts';
 import { parseConfig } from '../../bridge/runtime/config/index.ts';
+import { MigrationSpecSchema } from '../../bridge/runtime/config/migration-schema.ts';
 import { DEFAULT_SHUTDOWN_DEADLINE_MS } from '../../bridge/runtime/shutdown.ts';
-import { PLAIN_MANIFESTS, PLAIN_RELEASE, PRODUCTION_VALUES, helmLint, helmTemplate, parseObjects, plainManifestText, type KubeObject } from './chart.ts';
+import { CHART_DIR, PLAIN_MANIFESTS, PLAIN_RELEASE, PRODUCTION_VALUES, helmLint, helmTemplate, parseObjects, plainManifestText, type KubeObject } from './chart.ts';
+import { CRD_FILES, CRD_NAME, MIGRATION_EXAMPLE, crdText } from './crd.ts';
 import { buildHelm } from './helm-binary.ts';
 import { VALUES_SCHEMA_PATH, valuesSchemaText } from './values-schema.ts';
 
@@ -32,12 +39,41 @@ describe('generated artefacts', () => {
   it('deploy/kubernetes/isthmus.yaml is the chart rendered with default values', async () => {
     expect(read(PLAIN_MANIFESTS), REGEN).toBe(plainManifestText(await helmTemplate(helm, PLAIN_RELEASE)));
   });
+
+  it('the ServiceMigration CRD in deploy/crds/ and the chart\'s crds/ is the current migration schema', () => {
+    expect(CRD_FILES.map((f) => f.pathname)).toEqual([
+      expect.stringMatching(/\/deploy\/crds\/servicemigrations\.isthmus\.dev\.yaml$/),
+      expect.stringMatching(/\/deploy\/helm\/isthmus\/crds\/servicemigrations\.isthmus\.dev\.yaml$/),
+    ]);
+    for (const file of CRD_FILES) expect(read(file), `${file.pathname}: ${REGEN}`).toBe(crdText());
+  });
+});
+
+describe('ServiceMigration example', () => {
+  it('is a valid spec for the bridge: a 90/10 split for shop/orders while shifting', () => {
+    const [example] = parseObjects(read(MIGRATION_EXAMPLE));
+    expect(example).toMatchObject({ apiVersion: 'isthmus.dev/v1alpha1', kind: 'ServiceMigration', metadata: { name: 'orders', namespace: 'shop' } });
+    const spec = example!['spec'];
+    expect([...Value.Errors(MigrationSpecSchema, spec)].map((e) => `${e.path} ${e.message}`)).toEqual([]);
+    expect(spec).toEqual({ service: 'shop/orders', split: { vm: 90, k8s: 10 }, phase: 'shifting' });
+  });
 });
 
 describe('helm chart', () => {
   it('passes helm lint --strict with default and production values', async () => {
     expect(await helmLint(helm)).toContain('0 chart(s) failed');
     expect(await helmLint(helm, [PRODUCTION_VALUES])).toContain('0 chart(s) failed');
+  });
+
+  it('ships the CRD in crds/: rendered with --include-crds, before the templates, and by helm show crds', async () => {
+    const helmEnv = { ...process.env, HELM_CACHE_HOME: '/tmp/isthmus-helm/cache', HELM_CONFIG_HOME: '/tmp/isthmus-helm/config', HELM_DATA_HOME: '/tmp/isthmus-helm/data' };
+    const exec = async (args: string[]) => (await promisify(execFile)(helm, args, { env: helmEnv, maxBuffer: 16 * 1024 * 1024 })).stdout;
+    const rendered = parseObjects(await exec(['template', 'isthmus', CHART_DIR, '--namespace', 'isthmus-system', '--include-crds', ...(PLAIN_RELEASE.setJson ?? []).flatMap((v) => ['--set-json', v])]));
+    expect(rendered[0]).toMatchObject({ kind: 'CustomResourceDefinition', metadata: { name: CRD_NAME } });
+    expect(byKind(rendered, 'CustomResourceDefinition')).toHaveLength(1);
+    expect(byKind(rendered, 'Deployment')).toHaveLength(1);
+    // Helm copies crds/ verbatim (no templating): what it installs is the generated file.
+    expect(parseObjects(await exec(['show', 'crds', CHART_DIR]))).toEqual(parseObjects(crdText()));
   });
 
   it('renders with default values: 2 replicas, probes, grace period, least-privilege RBAC', async () => {
@@ -135,6 +171,15 @@ describe('helm chart', () => {
     const rbacKinds = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
     const sort = (list: ReturnType<typeof strip>[]) => list.sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`));
     expect(sort(shipped.map(strip))).toEqual(sort(objects.filter((o) => rbacKinds.has(o.kind)).map(strip)));
+    // The ServiceMigration rules in particular: read and write the objects, patch their status;
+    // never update or delete what operators own.
+    const bridgeRole = shipped.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'isthmus-bridge')!;
+    const rules = bridgeRole['rules'] as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+    const migrationRules = rules.filter((r) => r.apiGroups.includes('isthmus.dev'));
+    expect(migrationRules).toEqual([
+      { apiGroups: ['isthmus.dev'], resources: ['servicemigrations'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
+      { apiGroups: ['isthmus.dev'], resources: ['servicemigrations/status'], verbs: ['get', 'patch'] },
+    ]);
   });
 });
 

@@ -2,7 +2,8 @@
 // rendered for a namespace-restricted config, its RBAC objects are created on the real API
 // server, a token is issued for its ServiceAccount (TokenRequest), and `isthmus run` with the
 // chart's own config file syncs Kubernetes -> Consul and Consul -> Kubernetes with that token.
-// The same token is refused (403) for anything outside the role.
+// The same token is refused (403) for anything outside the role. ServiceMigration objects (the
+// chart's CRD): the token reads, creates and patches them and their status, and nothing more.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { parse } from 'yaml';
@@ -12,6 +13,7 @@ import type {} from '../servers/provided-context.ts';
 import { RunningBridge, TempDir, isthmus, waitSynced } from './bridge-process.ts';
 import { helmTemplate, parseObjects, type KubeObject } from './chart.ts';
 import { buildHelm } from './helm-binary.ts';
+import { ensureMigrationCrd, migrationsPath } from './crd.ts';
 import { createObject, deleteObject } from './kube-apply.ts';
 
 const env = kubeEnv();
@@ -42,6 +44,7 @@ describe.skipIf(env === undefined || consul === undefined)('helm chart RBAC: the
 
   beforeAll(async () => {
     const helm = await buildHelm();
+    await ensureMigrationCrd(e);
     dir = await TempDir.create('chart-rbac');
     [releaseNs, workNs, otherNs] = [await testNamespace(e, 'chart-rel'), await testNamespace(e, 'chart-work'), await testNamespace(e, 'chart-other')];
     const config = {
@@ -89,6 +92,7 @@ describe.skipIf(env === undefined || consul === undefined)('helm chart RBAC: the
     for (const o of rbac.filter((x) => x.kind.startsWith('Cluster'))) await deleteObject(e, o);
     for (const ns of [releaseNs, workNs, otherNs]) {
       if (ns === '') continue;
+      await api(e, 'DELETE', migrationsPath(ns));
       await cleanupNamespace(e, ns);
       await api(e, 'DELETE', `/api/v1/namespaces/${ns}`);
     }
@@ -144,5 +148,32 @@ describe.skipIf(env === undefined || consul === undefined)('helm chart RBAC: the
     expect(statuses).toEqual(denied.map(([method, path]) => `${method} ${path} → 403`));
     // And the same token can do what the role grants, so the 403s are the role, not the token.
     expect((await as('GET', `/api/v1/namespaces/${workNs}/services`)).status).toBe(200);
+  });
+
+  it('reads, creates and patches ServiceMigrations and their status in its namespaces only', async () => {
+    const name = `rbac-${run}`;
+    const item = `${migrationsPath(workNs)}/${name}`;
+    const merge = (path: string, body: unknown) => api(e, 'PATCH', path, body, token, 'application/merge-patch+json');
+    const body = { apiVersion: 'isthmus.dev/v1alpha1', kind: 'ServiceMigration', metadata: { name }, spec: { service: `never-${run}`, phase: 'vm-only' } };
+    const allowed = [
+      `create ${(await as('POST', migrationsPath(workNs), body)).status}`,
+      `get ${(await as('GET', item)).status}`,
+      `list ${(await as('GET', migrationsPath(workNs))).status}`,
+      `watch ${(await as('GET', `${migrationsPath(workNs)}?watch=true&timeoutSeconds=1`)).status}`,
+      `patch ${(await merge(item, { spec: { phase: 'shifting' } })).status}`,
+      `get status ${(await as('GET', `${item}/status`)).status}`,
+      `patch status ${(await merge(`${item}/status`, { status: { service: `${workNs}/never-${run}` } })).status}`,
+    ];
+    expect(allowed).toEqual(['create 201', 'get 200', 'list 200', 'watch 200', 'patch 200', 'get status 200', 'patch status 200']);
+    const current = await as('GET', item);
+    const denied = [
+      `update ${(await as('PUT', item, current.body)).status}`,
+      `update status ${(await as('PUT', `${item}/status`, current.body)).status}`,
+      `delete ${(await as('DELETE', item)).status}`,
+      `deletecollection ${(await as('DELETE', migrationsPath(workNs))).status}`,
+      `list elsewhere ${(await as('GET', migrationsPath(otherNs))).status}`,
+      `list cluster-wide ${(await as('GET', '/apis/isthmus.dev/v1alpha1/servicemigrations')).status}`,
+    ];
+    expect(denied).toEqual(['update 403', 'update status 403', 'delete 403', 'deletecollection 403', 'list elsewhere 403', 'list cluster-wide 403']);
   });
 });

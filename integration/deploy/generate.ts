@@ -1,12 +1,19 @@
 // `npm run deploy:generate`: rewrites the generated deploy artefacts from their sources:
-// values.schema.json from the config schema, deploy/kubernetes/isthmus.yaml from the chart.
-import { writeFile } from 'node:fs/promises';
+// values.schema.json from the config schema, the ServiceMigration CRD (deploy/crds/ and the
+// chart's crds/) from the migration schema, deploy/kubernetes/isthmus.yaml from the chart.
+import { mkdir, writeFile } from 'node:fs/promises';
 import { consoleProgress } from '../servers/progress.ts';
 import { PLAIN_MANIFESTS, PLAIN_RELEASE, helmTemplate, plainManifestText } from './chart.ts';
+import { CRD_FILES, crdText } from './crd.ts';
 import { buildHelm } from './helm-binary.ts';
 import { VALUES_SCHEMA_PATH, valuesSchemaText } from './values-schema.ts';
 
 await writeFile(VALUES_SCHEMA_PATH, valuesSchemaText());
+for (const file of CRD_FILES) {
+  await mkdir(new URL('.', file), { recursive: true });
+  await writeFile(file, crdText());
+}
 const helm = await buildHelm(consoleProgress);
 await writeFile(PLAIN_MANIFESTS, plainManifestText(await helmTemplate(helm, PLAIN_RELEASE)));
-process.stdout.write(`wrote ${VALUES_SCHEMA_PATH.pathname} and ${PLAIN_MANIFESTS.pathname}\n`);
+const written = [VALUES_SCHEMA_PATH, ...CRD_FILES, PLAIN_MANIFESTS].map((u) => u.pathname);
+process.stdout.write(`wrote ${written.join(', ')}\n`);
