@@ -4,9 +4,12 @@ import {
   ApiException,
   CoordinationV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   DiscoveryV1Api,
   KubeConfig,
+  PatchStrategy,
   Watch,
+  setHeaderOptions,
   type V1DeleteOptions,
   type V1EndpointSlice,
   type V1Lease,
@@ -14,21 +17,20 @@ import {
   type V1Service,
 } from '@kubernetes/client-node';
 import { BridgeError } from '../../bridge/errors/index.ts';
+import type { KMigration } from './migration-convert.ts';
 import type { KEndpointSlice, KLease, KNode, KService, ObjectMeta } from './types.ts';
 
-export interface ListResult<T> {
-  readonly items: T[];
-  readonly resourceVersion: string;
-}
+export interface ListResult<T> { readonly items: T[]; readonly resourceVersion: string }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
 /** A started watch; `abort` closes it (the done callback then runs with no error). */
-export interface WatchHandle {
-  abort(): void;
-}
+export interface WatchHandle { abort(): void }
 
 export type Resource = 'services' | 'endpointslices' | 'nodes';
+
+/** A custom resource's API coordinates (a parameter, so tests can point at a type nobody installed). */
+export interface CustomResource { readonly group: string; readonly version: string; readonly plural: string }
 
 export interface ConnectionSettings {
   readonly kubeconfig?: string;
@@ -87,6 +89,7 @@ export class KubeClient {
   readonly #core: CoreV1Api;
   readonly #discovery: DiscoveryV1Api;
   readonly #coordination: CoordinationV1Api;
+  readonly #custom: CustomObjectsApi;
   readonly #watch: Watch;
   writes = 0;
 
@@ -94,6 +97,7 @@ export class KubeClient {
     this.#core = kc.makeApiClient(CoreV1Api);
     this.#discovery = kc.makeApiClient(DiscoveryV1Api);
     this.#coordination = kc.makeApiClient(CoordinationV1Api);
+    this.#custom = kc.makeApiClient(CustomObjectsApi);
     this.#watch = new Watch(kc);
   }
 
@@ -104,26 +108,47 @@ export class KubeClient {
   async list(resource: 'services', ns: string | undefined, labelSelector?: string): Promise<ListResult<KService>>;
   async list(resource: 'endpointslices', ns: string | undefined, labelSelector?: string): Promise<ListResult<KEndpointSlice>>;
   async list(resource: 'nodes', ns: undefined, labelSelector?: string): Promise<ListResult<KNode>>;
-  async list(resource: Resource, ns: string | undefined, labelSelector?: string): Promise<ListResult<unknown>> {
+  async list(resource: CustomResource, ns: undefined): Promise<ListResult<KMigration>>;
+  async list(resource: Resource | CustomResource, ns: string | undefined, labelSelector?: string): Promise<ListResult<unknown>> {
     const sel = labelSelector === undefined ? {} : { labelSelector };
-    return call(`list ${resource}`, async () => {
-      let list: { items: unknown[]; metadata?: { resourceVersion?: string } };
-      if (resource === 'services') {
+    return call(`list ${typeof resource === 'string' ? resource : `${resource.plural}.${resource.group}`}`, async () => {
+      let list: { items?: unknown[]; metadata?: { resourceVersion?: string } };
+      if (typeof resource === 'object') {
+        list = (await this.#custom.listClusterCustomObject({ ...resource })) as typeof list;
+      } else if (resource === 'services') {
         list = ns === undefined ? await this.#core.listServiceForAllNamespaces(sel) : await this.#core.listNamespacedService({ namespace: ns, ...sel });
       } else if (resource === 'endpointslices') {
         list = ns === undefined ? await this.#discovery.listEndpointSliceForAllNamespaces(sel) : await this.#discovery.listNamespacedEndpointSlice({ namespace: ns, ...sel });
       } else {
         list = await this.#core.listNode(sel);
       }
-      return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
+      return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
     });
   }
 
   /** Starts a watch from `resourceVersion`, with bookmarks; `done` runs exactly once. */
-  async watch(resource: Resource, ns: string | undefined, resourceVersion: string, onEvent: (type: WatchEventType, obj: unknown) => void, done: (err: unknown) => void, labelSelector?: string): Promise<WatchHandle> {
+  async watch(resource: Resource | CustomResource, ns: string | undefined, resourceVersion: string, onEvent: (type: WatchEventType, obj: unknown) => void, done: (err: unknown) => void, labelSelector?: string): Promise<WatchHandle> {
+    const path = typeof resource === 'string' ? PATHS[resource](ns) : `/apis/${resource.group}/${resource.version}/${resource.plural}`;
     const params = { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 300 + Math.floor(Math.random() * 60), ...(labelSelector === undefined ? {} : { labelSelector }) };
-    const controller = await this.#watch.watch(PATHS[resource](ns), params, (type: string, obj: unknown) => { onEvent(type as WatchEventType, obj); }, done);
+    const controller = await this.#watch.watch(path, params, (type: string, obj: unknown) => { onEvent(type as WatchEventType, obj); }, done);
     return { abort: () => { controller.abort(); } };
+  }
+
+  getCustom(r: CustomResource, ns: string, name: string): Promise<KMigration | undefined> {
+    return read(`get ${r.plural}.${r.group} ${ns}/${name}`, () => this.#custom.getNamespacedCustomObject({ ...r, namespace: ns, name }));
+  }
+  createCustom(r: CustomResource, body: KMigration): Promise<KMigration> {
+    return this.#write(`create ${r.plural}.${r.group} ${describe(body.metadata)}`, () => this.#custom.createNamespacedCustomObject({ ...r, namespace: body.metadata?.namespace ?? '', body }));
+  }
+
+  /** RFC 7386: a `null` removes a key, a map is merged key by key. */
+  mergePatchCustom(r: CustomResource, ns: string, name: string, patch: Record<string, unknown>): Promise<KMigration> {
+    return this.#write(`patch ${r.plural}.${r.group} ${ns}/${name}`, () => this.#custom.patchNamespacedCustomObject({ ...r, namespace: ns, name, body: patch }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)));
+  }
+
+  /** A JSON patch `add` of /status replaces it whole: a key we stopped reporting disappears (a merge patch would keep it). */
+  replaceCustomStatus(r: CustomResource, ns: string, name: string, status: unknown): Promise<KMigration> {
+    return this.#write(`patch ${r.plural}.${r.group}/status ${ns}/${name}`, () => this.#custom.patchNamespacedCustomObjectStatus({ ...r, namespace: ns, name, body: [{ op: 'add', path: '/status', value: status }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)));
   }
 
   getService(ns: string, name: string): Promise<KService | undefined> {
@@ -238,7 +263,7 @@ export function toBridgeError(what: string, err: unknown): BridgeError {
   const status = statusOf(err);
   const reason = apiMessage(err);
   const msg = `kubernetes: ${what}: ${reason}`;
-  const details = status === undefined ? {} : { status };
+  const details = status === undefined ? {} : status === 404 ? { status, notFound: notFoundOf(err) } : { status };
   if (status === 401 || status === 403) return new BridgeError('ISTHMUS_REGISTRY_AUTH', msg, { cause: err, details });
   if (status === 409) return new BridgeError('ISTHMUS_REGISTRY_CONFLICT', msg, { cause: err, details });
   if (status === 400 || status === 422) return new BridgeError('ISTHMUS_REGISTRY_REJECTED', msg, { cause: err, details, terminal: true });
@@ -248,18 +273,28 @@ export function toBridgeError(what: string, err: unknown): BridgeError {
 }
 
 function apiMessage(err: unknown): string {
-  if (err instanceof ApiException) {
-    const body: unknown = err.body;
-    if (typeof body === 'string') {
-      try {
-        const parsed = JSON.parse(body) as { message?: unknown };
-        if (typeof parsed.message === 'string') return `HTTP ${err.code}: ${parsed.message}`;
-      } catch {
-        // not JSON: fall through to the raw text
-      }
-      return `HTTP ${err.code}: ${body.slice(0, 300)}`;
-    }
-    return `HTTP ${err.code}`;
+  if (!(err instanceof ApiException)) return err instanceof Error ? err.message : String(err);
+  const body = bodyOf(err);
+  if (body === undefined) return `HTTP ${err.code}`;
+  const message = body.status?.message;
+  return `HTTP ${err.code}: ${typeof message === 'string' ? message : body.text.slice(0, 300)}`;
+}
+
+// What a 404 was about (`details.notFound`): `resource` = the type is not served (CRD not installed;
+// a plain "404 page not found", or a Status with empty details). A missing namespace/object is named.
+function notFoundOf(err: unknown): 'resource' | 'namespace' | 'object' {
+  const details = bodyOf(err)?.status?.details;
+  if (details?.kind === 'namespaces') return 'namespace';
+  return typeof details?.name === 'string' && details.name !== '' ? 'object' : 'resource';
+}
+
+/** The answer's text, and the API server's Status object when the text is one. */
+function bodyOf(err: unknown): { text: string; status?: { message?: unknown; details?: { kind?: unknown; name?: unknown } } } | undefined {
+  if (!(err instanceof ApiException) || typeof err.body !== 'string') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(err.body);
+    return typeof parsed === 'object' && parsed !== null ? { text: err.body, status: parsed } : { text: err.body };
+  } catch {
+    return { text: err.body }; // not JSON: "404 page not found" from an unknown API group
   }
-  return err instanceof Error ? err.message : String(err);
 }

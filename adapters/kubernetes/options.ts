@@ -70,6 +70,13 @@ export const KubernetesOptions = Type.Object(
     source: Type.Object(SourceOptions.properties, { additionalProperties: false, default: {}, description: 'Export side (Kubernetes → other registries).' }),
     sink: Type.Object(SinkOptions.properties, { additionalProperties: false, default: {}, description: 'Import side (other registries → Kubernetes).' }),
     leaderElection: Type.Object(LeaderOptions.properties, { additionalProperties: false, default: {}, description: 'Lease-based leader election among bridge replicas.' }),
+    serviceMigrations: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Read ServiceMigration objects (isthmus.dev/v1alpha1, cluster-wide) for per-service splits and let `isthmus weight` write them. Without the CRD or RBAC the bridge runs on, with splits from config, and says why in status.' }),
+        recheckSeconds: Type.Number({ minimum: 1, default: 30, description: 'How often to look again for a CRD that is not installed or a list RBAC refused, so installing it later needs no restart.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'ServiceMigration custom resources (needs get/list/watch/create/patch on servicemigrations and patch on servicemigrations/status).' },
+    ),
     resyncBackoffMs: Type.Object(
       {
         min: Type.Integer({ minimum: 10, default: 500, description: 'First delay before re-listing/re-watching after an error.' }),
