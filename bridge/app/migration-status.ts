@@ -56,8 +56,9 @@ export function migrationStatus(i: MigrationStatusInput): MigrationStatus {
   };
 }
 
+/** `k8s=10 vm=90`: sorted, because the apiserver hands the map back in key order anyway. */
 export function splitText(split: Split): string {
-  return Object.entries(split).map(([id, share]) => `${id}=${share}`).join(' ');
+  return Object.keys(split).sort().map((id) => `${id}=${split[id]}`).join(' ');
 }
 
 function originsOf(entry: CatalogEntry | undefined): Origins {

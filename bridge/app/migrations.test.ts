@@ -65,7 +65,7 @@ describe('migrationStatus', () => {
   it('counts ready/total, weight and share per origin, and summarises them for kubectl columns', () => {
     const s = migrationStatus({ ...base, migration: migration({ vm: 90, k8s: 10 }), explain: explain([target('vm'), target('k8s')]) });
     expect(s.origins).toEqual({ k8s: { ready: 1, total: 1, weight: 1000, share: 10 }, vm: { ready: 1, total: 2, weight: 9000, share: 90 } });
-    expect([s.service, s.split, s.ready, s.observedGeneration]).toEqual(['shop/orders', 'vm=90 k8s=10', 'k8s 1/1, vm 1/2', 3]);
+    expect([s.service, s.split, s.ready, s.observedGeneration]).toEqual(['shop/orders', 'k8s=10 vm=90', 'k8s 1/1, vm 1/2', 3]);
     expect(s.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([['SplitApplied', 'True', 'Applied'], ['Synced', 'True', 'InSync']]);
   });
 

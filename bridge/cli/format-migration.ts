@@ -1,4 +1,5 @@
 import type { MigrationReport } from '../ports/index.ts';
+import { splitText } from '../app/migration-status.ts';
 import { table } from './table.ts';
 
 /** The MIGRATION section of `isthmus status ns/name`: phase, split in force, progress per origin. */
@@ -7,7 +8,7 @@ export function formatMigration(m: MigrationReport | undefined): string {
   let out = '\nMIGRATION\n';
   out += `object: ${m.object === undefined ? 'none (no ServiceMigration for this service)' : `ServiceMigration ${m.object}`}\n`;
   if (m.phase !== undefined) out += `phase: ${m.phase}\n`;
-  const split = m.split === undefined ? 'none (registry weights apply)' : Object.entries(m.split).map(([id, v]) => `${id}=${v}`).join(' ');
+  const split = m.split === undefined ? 'none (registry weights apply)' : splitText(m.split);
   out += `split: ${split}${m.splitFrom === undefined ? '' : `  (from ${FROM[m.splitFrom]})`}\n`;
   if (m.problem !== undefined) out += `problem: ${m.problem}\n`;
   if (m.unavailable !== undefined) out += `note: ServiceMigration objects unavailable: ${m.unavailable}\n`;

@@ -59,6 +59,8 @@ export async function isthmus(args: readonly string[], env: NodeJS.ProcessEnv = 
 export class RunningBridge {
   readonly url: string;
   readonly logs: string[];
+  /** The resolver token, when its config sets one: `explain` sends it. */
+  token: string | undefined;
   readonly #child: ChildProcess;
   readonly #exited: Promise<number | null>;
 
@@ -104,9 +106,16 @@ export class RunningBridge {
   }
 
   async explain(namespace: string, name: string): Promise<ServiceExplain> {
-    const res = await fetch(`${this.url}/v1/status/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`);
+    const headers: Record<string, string> = this.token === undefined ? {} : { authorization: `Bearer ${this.token}` };
+    const res = await fetch(`${this.url}/v1/status/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`, { headers });
     if (!res.ok) throw new Error(`status ${namespace}/${name}: ${res.status} ${await res.text()}`);
     return ((await res.json()) as { explain: ServiceExplain }).explain;
+  }
+
+  /** SIGKILL: a crash, no shutdown sequence, no Lease release. */
+  async kill(): Promise<void> {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
+    await this.#exited;
   }
 
   /** SIGTERM and wait for the bridge's own shutdown sequence; returns the exit code. */
