@@ -64,6 +64,9 @@ export class MigrationStatusWriter {
       if (!this.#o.isLeader() || !this.#o.store.available().ok) return 0;
       let written = 0;
       for (const m of migrations) {
+        // Several bridges may share a cluster: one whose registries do not list the service
+        // leaves an existing status to the bridge that does, instead of fighting over it.
+        if (m.status !== undefined && this.#o.catalog.get(m.ref) === undefined) continue;
         const status = this.#statusOf(m);
         if (!changed(m.status, status, this.#now())) continue;
         await this.#o.store.writeStatus(m.object, status);

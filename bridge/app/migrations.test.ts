@@ -132,6 +132,21 @@ describe('MigrationFollower and MigrationStatusWriter', () => {
     expect(store.statusWrites.at(-1)?.status.conditions?.find((c) => c.type === 'Synced')).toMatchObject({ status: 'False', reason: 'SyncFailed' });
   });
 
+  it('leaves the status of a service it does not know to the bridge that does, once one is written', async () => {
+    const store = new MemoryStore();
+    const weights = new Weights({}, { registries: ['vm', 'k8s'] });
+    const follower = new MigrationFollower(store, weights, quiet);
+    follower.start();
+    const writer = new MigrationStatusWriter({
+      store, follower, weights, kube: new Set(['k8s']), logger: quiet, isLeader: () => true,
+      catalog: { get: () => undefined }, engine: { explain: () => explain([]) },
+    });
+    store.put(migration({ vm: 10, k8s: 90 }));
+    expect(await writer.tick()).toBe(1); // nobody wrote one yet: say what we see
+    store.put({ ...migration({ vm: 10, k8s: 90 }), status: { ...store.items[0]?.status, ready: 'vm 3/3' } });
+    expect(await writer.tick()).toBe(0);
+  });
+
   it('a standby writes nothing but reports the same status', async () => {
     const { store, writer } = setup(false);
     store.put(migration({ vm: 10, k8s: 90 }, { phase: 'shifting' }));
