@@ -20,8 +20,15 @@ export function formatMigration(m: MigrationReport | undefined): string {
     );
   }
   for (const c of m.status?.conditions ?? []) out += `${c.type}: ${c.status} (${c.reason}) ${c.message}\n`;
+  if (m.split !== undefined) out += `${CONSUMERS}\n`;
   return out;
 }
+
+// The bridge cannot see how callers balance; this says which ones a split moves.
+const CONSUMERS =
+  'note: the split moves traffic of weight-aware callers only: Spring Cloud LoadBalancer with ' +
+  'configurations=weighted (Consul) or the Nacos load balancer, Dubbo\'s default random, the Isthmus SDK; ' +
+  'Spring\'s default round-robin ignores weights (README: Migrating a service)';
 
 const FROM = {
   migration: 'the ServiceMigration',
