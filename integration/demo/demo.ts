@@ -14,6 +14,7 @@ import { freePort } from '../drill/net.ts';
 import { consoleProgress, ensureServers, runDir, stopServers, type ServerName } from '../servers/index.ts';
 import { BridgeProcess, portInUse } from './bridge-process.ts';
 import { demoConfig, type DemoConnections } from './config.ts';
+import { ensureCrd, removeCrd } from './crd.ts';
 import { Natives } from './natives.ts';
 import { Observer } from './observe.ts';
 import { legend, renderTable } from './table.ts';
@@ -89,11 +90,14 @@ async function realDemo(): Promise<number> {
   const config = loadConfig(configPath, ADAPTER_KINDS);
   const logger = createLogger({ level: config.log.level });
   let code = 0;
+  let crdInstalled = false;
   // A function, not the property: TypeScript would keep its narrowing from the check above.
   const stopped = (): boolean => stop.signal.aborted;
   try {
     say('registering the mixed topology natively (Consul, Nacos, ZooKeeper, Kubernetes)…');
     await natives.put();
+    crdInstalled = await ensureCrd(natives.kube);
+    if (crdInstalled) say('installed the ServiceMigration CRD (deploy/crds/): isthmus weight writes migration objects');
     say(`starting Isthmus on ${configPath} (same as: npm run isthmus -- run --config ${configPath})`);
     if (await portInUse(port)) throw new Error(`port ${port} is in use: stop what listens there, or pick another with --port`);
     bridge = new BridgeProcess(configPath, port);
@@ -122,7 +126,7 @@ async function realDemo(): Promise<number> {
       code = 1;
     }
   } finally {
-    await teardown({ natives, observer, bridge, started, config, logger });
+    await teardown({ natives, observer, bridge, started, config, logger, crdInstalled });
   }
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
@@ -136,6 +140,8 @@ interface Teardown {
   readonly started: readonly ServerName[];
   readonly config: ReturnType<typeof loadConfig>;
   readonly logger: ReturnType<typeof createLogger>;
+  /** The demo installed the ServiceMigration CRD (it was missing), so it removes it too. */
+  readonly crdInstalled: boolean;
 }
 
 async function teardown(t: Teardown): Promise<void> {
@@ -163,6 +169,7 @@ async function teardown(t: Teardown): Promise<void> {
     const problems = await t.natives.remove();
     if (problems.length > 0) throw new Error(problems.join('; '));
   });
+  if (t.crdInstalled) await step('removing the ServiceMigration CRD the demo installed', () => removeCrd(t.natives.kube));
   if (t.started.length > 0) await step(`stopping the servers the demo started: ${t.started.join(', ')}`, () => stopServers(t.started));
   say('done');
 }
