@@ -47,7 +47,9 @@ export async function ensureMigrationCrd(env: KubeTestEnv): Promise<void> {
     const crd = await api(env, 'GET', CRD_PATH);
     const conditions = ((crd.body['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions) ?? [];
     const established = conditions.some((c) => c.type === 'Established' && c.status === 'True');
-    if (established && (await api(env, 'GET', `/apis/${MIGRATION_GROUP}/${MIGRATION_VERSION}`)).status === 200) return;
+    // Established is not enough: until the new type's storage has initialised, lists answer
+    // 429 "storage is (re)initializing", and a store started then would begin unavailable.
+    if (established && (await api(env, 'GET', `/apis/${MIGRATION_GROUP}/${MIGRATION_VERSION}/${MIGRATION_PLURAL}?limit=1`)).status === 200) return;
     if (Date.now() > deadline) throw new Error(`CRD ${CRD_NAME} not established after 30 s: ${JSON.stringify(conditions)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
