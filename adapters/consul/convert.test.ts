@@ -100,4 +100,14 @@ describe('consul → model', () => {
     expect(ep.address).toBe('10.0.0.9');
     expect(ep.weight).toBe(300);
   });
+
+  it('reads Meta weight (Spring Cloud LoadBalancer\'s) on the Passing scale, ahead of Weights.Passing', () => {
+    const weightOfMeta = (weight: string, passing = 1): number =>
+      toSnapshots('orders', [spring(1, 'passing', { Meta: { weight }, Weights: { Passing: passing, Warning: 1 } })], S).snapshots[0]!.endpoints[0]!.weight;
+    expect(weightOfMeta('10')).toBe(1000);
+    expect(weightOfMeta('2.5', 7)).toBe(250);
+    expect(weightOfMeta('500')).toBe(10_000);
+    // Not a positive number: Weights.Passing decides, as before.
+    for (const bad of ['0', '-3', 'heavy', '', ' ']) expect(weightOfMeta(bad, 3)).toBe(300);
+  });
 });

@@ -109,14 +109,28 @@ function protocolOf(meta: Readonly<Record<string, string>>): string | undefined 
   return undefined;
 }
 
-/** One health entry as a model endpoint. Consul weights are relative with 1 as default; ours have 100. */
+/**
+ * The instance's weight on the model scale. Consul weights are relative with 1 as default; ours
+ * have 100. Meta `weight` (what Spring Cloud LoadBalancer's weighted supplier reads, on the same
+ * scale as `Weights.Passing`) wins when it is a positive number: Spring Cloud Consul never sets
+ * `Weights`, so its Passing is always the default 1 and says nothing, while Meta `weight` is what
+ * the instance's weighted callers actually use. Otherwise `Weights.Passing`, else 100.
+ */
+export function weightOf(svc: HealthEntry['Service']): number {
+  const raw = svc.Meta?.['weight'];
+  const fromMeta = raw === undefined || raw.trim() === '' ? Number.NaN : Number(raw);
+  if (Number.isFinite(fromMeta) && fromMeta > 0) return Math.min(MAX_WEIGHT, Math.round(fromMeta * DEFAULT_WEIGHT));
+  const passing = svc.Weights?.Passing;
+  return passing === undefined || passing <= 0 ? DEFAULT_WEIGHT : Math.min(MAX_WEIGHT, passing * DEFAULT_WEIGHT);
+}
+
+/** One health entry as a model endpoint. */
 export function toEndpoint(entry: HealthEntry, s: ImportSettings): Endpoint {
   const svc = entry.Service;
   const meta = svc.Meta ?? {};
   const metadata: Record<string, string> = { ...meta };
   for (const t of svc.Tags ?? []) metadata[tagKey(t)] = 'true';
-  const passing = svc.Weights?.Passing;
-  const weight = passing === undefined || passing <= 0 ? DEFAULT_WEIGHT : Math.min(MAX_WEIGHT, passing * DEFAULT_WEIGHT);
+  const weight = weightOf(svc);
   const protocol = protocolOf(meta);
   const zone = meta[s.zoneMetaKey];
   return {

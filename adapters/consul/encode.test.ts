@@ -59,6 +59,21 @@ describe('model → consul → model', () => {
     expect(fromRegistration(edited, stored(EP).check, S).weight).toBe(700);
   });
 
+  it('writes Meta weight for Spring callers on the Passing scale; it wins over an endpoint\'s own `weight`', () => {
+    for (const [weight, passing] of [[100, '1'], [1111, '11'], [10_000, '100'], [0, '1'], [40, '1']] as const) {
+      const r = toRegistration(REF, { ...EP, weight }, S);
+      expect(r.service.Meta['weight']).toBe(passing);
+      expect(r.service.Meta['weight']).toBe(String(r.service.Weights.Passing));
+    }
+    const own = toRegistration(REF, { ...EP, metadata: { ...EP.metadata, weight: '70' } }, S);
+    expect(own.service.Meta['weight']).toBe('3');
+    expect(own.dropped).toEqual(['weight']);
+    // A hand edit of Meta weight is drift the observed model shows.
+    const { svc, check } = stored(EP);
+    expect(fromRegistration({ ...svc, Meta: { ...svc.Meta, weight: '9' } }, check, S).weight).toBe(900);
+    expect(fromRegistration({ ...svc, Meta: Object.fromEntries(Object.entries(svc.Meta ?? {}).filter(([k]) => k !== 'weight')) }, check, S)).toEqual(EP);
+  });
+
   it('keeps Meta inside Consul limits and says what it dropped', () => {
     const metadata: Record<string, string> = { big: 'x'.repeat(513) };
     for (let i = 0; i < 70; i++) metadata[`k${String(i).padStart(2, '0')}`] = 'v';

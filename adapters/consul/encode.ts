@@ -26,6 +26,12 @@ export const M = {
   ports: 'isthmus-ports',
   conditions: 'isthmus-conditions',
   weight: 'isthmus-weight',
+  /**
+   * The weight Spring Cloud LoadBalancer's weighted supplier reads (`Integer.parseInt` of Meta
+   * `weight`, 1 when absent or unparsable), on the scale of `Weights.Passing`, which only DNS and
+   * Consul's own callers read: without it a split never reaches Spring callers.
+   */
+  callerWeight: 'weight',
   protocol: 'isthmus-protocol',
   zone: 'isthmus-zone',
   node: 'isthmus-node',
@@ -114,6 +120,7 @@ export function toRegistration(ref: ServiceRef, ep: Endpoint, s: ExportSettings)
     [M.namespace]: ref.namespace,
     [M.ports]: encodePorts(ep.ports),
     [M.weight]: String(ep.weight),
+    [M.callerWeight]: String(consulWeight(ep.weight)),
   };
   // Canonical conditions follow from the check status alone, so a health flip rewrites only the
   // check; the rare non-canonical mix (e.g. terminating and not serving) is kept in Meta.
@@ -136,7 +143,9 @@ export function toRegistration(ref: ServiceRef, ep: Endpoint, s: ExportSettings)
   const room = CONSUL_META_LIMITS.keys - Object.keys(meta).length - 1;
   let used = 0;
   for (const [k, v] of user) {
-    if (k.length > CONSUL_META_LIMITS.keyLength || v.length > CONSUL_META_LIMITS.valueLength || used >= room) {
+    // A user key can only collide with `weight` (Isthmus keys are escaped, extras yield): the
+    // split's weight must win, so the endpoint's own `weight` is left out like an oversized key.
+    if (meta[k] !== undefined || k.length > CONSUL_META_LIMITS.keyLength || v.length > CONSUL_META_LIMITS.valueLength || used >= room) {
       dropped.push(decodeMetaKey(k));
       continue;
     }
@@ -181,7 +190,11 @@ export function fromRegistration(svc: NativeService, check: NativeCheck | undefi
   }
   const storedWeight = Number(meta[M.weight]);
   const passing = svc.Weights?.Passing ?? 1;
-  const weight = Number.isFinite(storedWeight) && consulWeight(storedWeight) === passing ? storedWeight : Math.min(MAX_WEIGHT, passing * DEFAULT_WEIGHT);
+  // Records written before Meta `weight` existed lack it; that alone is no drift to report.
+  const caller = meta[M.callerWeight] === undefined ? passing : Number(meta[M.callerWeight]);
+  const exact = Number.isFinite(storedWeight) && consulWeight(storedWeight) === passing;
+  let weight = exact ? storedWeight : Math.min(MAX_WEIGHT, passing * DEFAULT_WEIGHT);
+  if (exact && caller !== passing) weight = Number.isFinite(caller) && caller >= 0 ? Math.min(MAX_WEIGHT, caller * DEFAULT_WEIGHT) : 0;
   const skip = new Set<string>([...Object.values(M), ...(meta[M.extra] ?? '').split(',').filter((k) => k !== '')]);
   // fromEntries, not assignment: a decoded key may be `__proto__`, which must stay plain data.
   const metadata: Record<string, string> = Object.fromEntries(Object.entries(meta).filter(([k]) => !skip.has(k)).map(([k, v]) => [decodeMetaKey(k), v]));

@@ -51,6 +51,7 @@ describe('golden Consul identifiers', () => {
       'isthmus-ns': 'shop',
       'isthmus-ports': 'grpc=9090,http=8080',
       'isthmus-weight': '250',
+      weight: '3',
       'isthmus-protocol': 'https',
       'isthmus-zone': 'eu-1a',
       'isthmus-node': 'worker-3',

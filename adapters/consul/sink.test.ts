@@ -104,6 +104,21 @@ describe('ConsulSink read / plan / execute', () => {
     expect(restarted.plan(await restarted.read(REF), snap([ep(1), ep(2, 'down')])).operations).toEqual([]);
   });
 
+  it('a split that changes the weight rewrites the instance with Weights and Meta weight in step', async () => {
+    const fake = new FakeConsul();
+    const s = sink(fake);
+    await s.apply(snap([ep(1), ep(2)]));
+    const split = snap([ep(1, 'ready', { weight: 1111 }), ep(2)]);
+    const plan = s.plan(await s.read(REF), split);
+    expect(plan.operations).toEqual([{ verb: 'update', record: `service ${toRegistration(REF, ep(1), S).service.ID}` }]);
+    await s.execute(plan);
+    const one = fake.entries.find((e) => e.Service.Address === '10.0.0.1')?.Service;
+    expect([one?.Weights?.Passing, one?.Meta?.['weight'], one?.Meta?.['isthmus-weight']]).toEqual([11, '11', '1111']);
+    const state = await s.read(REF);
+    expect(state.observed?.endpoints.find((e) => e.address === '10.0.0.1')?.weight).toBe(1111);
+    expect(s.plan(state, split).operations).toEqual([]);
+  });
+
   it('plans the removal of everything owned for an undefined desired, and nothing once gone', async () => {
     const fake = new FakeConsul();
     const s = sink(fake);
