@@ -8,6 +8,8 @@ export interface NativeCheck {
   readonly Name?: string;
   readonly Status: string;
   readonly ServiceID?: string;
+  /** Empty for a node check (GET /v1/health/state/:state lists both kinds). */
+  readonly ServiceName?: string;
   readonly Output?: string;
 }
 

@@ -1,0 +1,163 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ConsulClient } from './client.ts';
+import type { HealthEntry, NativeCheck } from './native.ts';
+import { ConsulSource } from './source.ts';
+
+/**
+ * A stand-in Consul for the index-driven mode. As in Consul (checked against 1.22), a check update
+ * moves the index of /v1/health/state/any but not the one of /v1/catalog/services, and a service
+ * edit the other way round. Blocking queries wait until their index moves; plain service reads
+ * are counted by name.
+ */
+class FakeConsul {
+  listIndex = 10;
+  checkIndex = 10;
+  readonly services = new Map<string, { tags: string[]; entries: HealthEntry[] }>();
+  checks: NativeCheck[] = [];
+  readonly reads: string[] = [];
+  readonly paths: string[] = [];
+  openBlocking = 0;
+  maxOpenBlocking = 0;
+  #held: { path: string; index: number; res: ServerResponse }[] = [];
+
+  change(what: 'list' | 'checks', f: () => void): void {
+    f();
+    if (what === 'list') this.listIndex++;
+    else this.checkIndex++;
+    for (const h of this.#held.splice(0)) {
+      if (this.#index(h.path) > h.index) this.#answer(h.path, h.res);
+      else this.#held.push(h);
+    }
+  }
+
+  #index(path: string): number {
+    if (path === '/v1/catalog/services') return this.listIndex;
+    if (path === '/v1/health/state/any') return this.checkIndex;
+    return Math.max(this.listIndex, this.checkIndex);
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    this.paths.push(url.pathname);
+    const index = Number(url.searchParams.get('index') ?? '0');
+    if (index > 0 && index >= this.#index(url.pathname)) {
+      this.openBlocking++;
+      this.maxOpenBlocking = Math.max(this.maxOpenBlocking, this.openBlocking);
+      res.on('close', () => { this.openBlocking--; });
+      this.#held.push({ path: url.pathname, index, res });
+      return;
+    }
+    if (url.pathname.startsWith('/v1/health/service/')) this.reads.push(decodeURIComponent(url.pathname.slice('/v1/health/service/'.length)));
+    this.#answer(url.pathname, res);
+  }
+
+  #answer(path: string, res: ServerResponse): void {
+    let body: unknown = null;
+    if (path === '/v1/catalog/services') body = Object.fromEntries([...this.services].map(([n, s]) => [n, s.tags]));
+    else if (path === '/v1/health/state/any') body = this.checks;
+    else if (path.startsWith('/v1/health/service/')) body = this.services.get(decodeURIComponent(path.slice('/v1/health/service/'.length)))?.entries ?? [];
+    res.writeHead(200, { 'x-consul-index': String(this.#index(path)) }).end(JSON.stringify(body));
+  }
+}
+
+const entry = (name: string, node: string, address: string, status = 'passing'): HealthEntry => ({
+  Node: { Node: node, Address: '10.9.0.1' },
+  Service: { ID: `${name}-${address}`, Service: name, Port: 80, Address: address },
+  Checks: [{ Node: node, CheckID: `c-${name}-${address}`, Status: status, ServiceName: name }],
+});
+
+describe('ConsulSource, index-driven mode', () => {
+  const fake = new FakeConsul();
+  let server: Server;
+  let base = '';
+  beforeAll(async () => {
+    server = createServer((req, res) => { fake.handle(req, res); });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => { resolve(); }));
+    const addr = server.address();
+    base = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => { resolve(); }));
+  });
+
+  it('holds two blocking queries for 40 services, reads only what changed, drops what is gone', async () => {
+    for (let i = 0; i < 40; i++) fake.services.set(`svc-${i}`, { tags: [], entries: [entry(`svc-${i}`, `vm-${i % 4}`, `10.1.0.${i}`)] });
+    fake.checks = [...fake.services.values()].flatMap((s) => s.entries.flatMap((e) => e.Checks ?? []));
+    fake.checks.push({ Node: 'vm-1', CheckID: 'serfHealth', Status: 'passing', ServiceName: '' });
+    const abort = new AbortController();
+    const settings = { registry: 'c', namespace: 'default', portName: 'http', zoneMetaKey: 'zone', warningAs: 'draining' as const, importConsulK8s: false, services: ['*'], tags: [], meta: {} };
+    const source = new ConsulSource('c', new ConsulClient({ address: base }), { settings, waitSeconds: 5, minWatchIntervalMs: 0, maxBackoffMs: 200, maxServiceWatches: 32, readConcurrency: 4, sweepMs: 60_000 });
+    await source.start(abort.signal);
+    await vi.waitFor(() => { expect(source.hasSynced()).toBe(true); });
+    expect(source.mode()).toBe('index');
+    expect(source.watchedServices()).toEqual([]);
+    expect([...source.keys()]).toHaveLength(40);
+    expect(fake.reads).toHaveLength(40);
+    await vi.waitFor(() => { expect(fake.openBlocking).toBe(2); });
+    expect(fake.maxOpenBlocking).toBe(2);
+
+    // A check turns critical: only its service is read again.
+    fake.reads.length = 0;
+    fake.change('checks', () => {
+      const s = fake.services.get('svc-7')!;
+      s.entries = [entry('svc-7', 'vm-3', '10.1.0.7', 'critical')];
+      fake.checks = fake.checks.map((c) => (c.ServiceName === 'svc-7' ? { ...c, Status: 'critical' } : c));
+    });
+    await vi.waitFor(() => { expect(source.get({ namespace: 'default', name: 'svc-7' })?.endpoints[0]?.ready).toBe(false); });
+    expect([...new Set(fake.reads)]).toEqual(['svc-7']);
+
+    // A node check moves: every service with an instance on that node.
+    fake.reads.length = 0;
+    fake.change('checks', () => { fake.checks = fake.checks.map((c) => (c.CheckID === 'serfHealth' ? { ...c, Status: 'critical' } : c)); });
+    await vi.waitFor(() => { expect(new Set(fake.reads).size).toBe(10); });
+    expect([...new Set(fake.reads)].every((n) => Number(n.slice(4)) % 4 === 1)).toBe(true);
+
+    // A new service and a tag change are read; a deleted one is dropped without a read.
+    fake.reads.length = 0;
+    fake.change('list', () => {
+      fake.services.set('svc-new', { tags: [], entries: [entry('svc-new', 'vm-0', '10.1.1.1')] });
+      fake.services.get('svc-2')!.tags = ['blue'];
+      fake.services.delete('svc-3');
+    });
+    await vi.waitFor(() => { expect(source.get({ namespace: 'default', name: 'svc-new' })?.endpoints).toHaveLength(1); });
+    await vi.waitFor(() => { expect([...new Set(fake.reads)].sort()).toEqual(['svc-2', 'svc-new']); });
+    expect(source.get({ namespace: 'default', name: 'svc-3' })).toBeUndefined();
+
+    // An instance edited in place (new port, same tags, no check moved): the list says nothing
+    // about which service, so every one is read, and the next such sweep waits for sweepMs.
+    fake.reads.length = 0;
+    fake.change('list', () => { fake.services.get('svc-9')!.entries[0] = { ...entry('svc-9', 'vm-1', '10.1.0.9'), Service: { ID: 'svc-9-10.1.0.9', Service: 'svc-9', Port: 81, Address: '10.1.0.9' } }; });
+    await vi.waitFor(() => { expect(source.get({ namespace: 'default', name: 'svc-9' })?.endpoints[0]?.ports).toEqual({ http: 81 }); });
+    await vi.waitFor(() => { expect(fake.reads).toHaveLength(40); });
+    fake.reads.length = 0;
+    fake.change('list', () => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fake.reads).toEqual([]);
+    expect(fake.maxOpenBlocking).toBe(2);
+    abort.abort();
+  });
+
+  it('goes back to a blocking query per service once few are left', async () => {
+    const small = new FakeConsul();
+    const srv = createServer((req, res) => { small.handle(req, res); });
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => { resolve(); }));
+    const addr = srv.address();
+    const url = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+    for (let i = 0; i < 6; i++) small.services.set(`s-${i}`, { tags: [], entries: [entry(`s-${i}`, 'vm', `10.2.0.${i}`)] });
+    const abort = new AbortController();
+    const settings = { registry: 'c', namespace: 'default', portName: 'http', zoneMetaKey: 'zone', warningAs: 'draining' as const, importConsulK8s: false, services: ['*'], tags: [], meta: {} };
+    const source = new ConsulSource('c', new ConsulClient({ address: url }), { settings, waitSeconds: 5, minWatchIntervalMs: 0, maxBackoffMs: 200, maxServiceWatches: 4 });
+    await source.start(abort.signal);
+    await vi.waitFor(() => { expect(source.hasSynced()).toBe(true); });
+    expect(source.mode()).toBe('index');
+    small.change('list', () => { for (let i = 0; i < 4; i++) small.services.delete(`s-${i}`); });
+    await vi.waitFor(() => { expect(source.watchedServices()).toEqual(['s-4', 's-5']); });
+    expect(source.mode()).toBe('watch');
+    expect([...source.keys()].map((r) => r.name).sort()).toEqual(['s-4', 's-5']);
+    abort.abort();
+    srv.closeAllConnections();
+    await new Promise<void>((resolve) => srv.close(() => { resolve(); }));
+  });
+});

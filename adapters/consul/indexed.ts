@@ -1,0 +1,200 @@
+import type { ConsulClient } from './client.ts';
+import type { HealthEntry, NativeCheck } from './native.ts';
+import { backoffMs, runWatch } from './watch.ts';
+
+/*
+ * Consul filter expressions (go-bexpr) that keep what any Isthmus bridge wrote out of the source's
+ * reads, server-side. They mirror convert.ts `isIsthmusRecord`: a service only bridges wrote is
+ * then absent from the list, so the source never watches nor reads it.
+ */
+/** Over /v1/catalog/services (ServiceNode fields). */
+export const NOT_ISTHMUS_CATALOG = 'ServiceMeta["external-source"] != "isthmus" and "isthmus-managed-by" not in ServiceMeta and NodeMeta["external-source"] != "isthmus"';
+/** Over /v1/health/service/:name (CheckServiceNode fields). */
+export const NOT_ISTHMUS_HEALTH = 'Service.Meta["external-source"] != "isthmus" and "isthmus-managed-by" not in Service.Meta and Node.Meta["external-source"] != "isthmus"';
+/**
+ * Over /v1/health/state/any. Checks carry no service Meta, only tags; every instance a bridge
+ * writes carries the `isthmus` tag, and node checks (ServiceTags empty) always pass.
+ */
+export const NOT_ISTHMUS_CHECKS = 'ServiceTags not contains "isthmus"';
+
+export interface IndexedReaderOptions {
+  readonly client: ConsulClient;
+  readonly waitSeconds: number;
+  readonly minIntervalMs: number;
+  readonly maxBackoffMs: number;
+  /** Service reads in flight at most (each is one connection). */
+  readonly concurrency: number;
+  /** A full re-read of every service happens at most this often (see `sweep`). */
+  readonly sweepMs: number;
+  readonly signal: AbortSignal;
+  readonly onService: (name: string, entries: readonly HealthEntry[], index: number) => void;
+  readonly onServiceError: (name: string, err: unknown, failures: number) => void;
+  readonly onChecks: () => void;
+  readonly onChecksError: (err: unknown, failures: number) => void;
+}
+
+/**
+ * The index-driven mode of the Consul source, for more services than per-service watches may
+ * hold connections for: one blocking query on /v1/health/state/any (its index moves on any check
+ * change) plus the caller's one on /v1/catalog/services, and plain reads of only the services
+ * whose content may have changed, `concurrency` at a time. Whatever the number of services, it
+ * holds at most 1 + `concurrency` connections.
+ */
+export class IndexedReader {
+  readonly #o: IndexedReaderOptions;
+  #names = new Set<string>();
+  /** Due for a read, in insertion order. */
+  readonly #queue = new Set<string>();
+  /** In flight → asked again meanwhile (read again once done: the change may be newer). */
+  readonly #inFlight = new Map<string, boolean>();
+  readonly #failures = new Map<string, number>();
+  /** `node\0checkId` → `service\0status`; undefined until the first read. */
+  #checks: Map<string, string> | undefined;
+  /** Node → services with an instance there (node checks count for all of them). */
+  readonly #byNode = new Map<string, Set<string>>();
+  readonly #nodesOf = new Map<string, readonly string[]>();
+  #lastSweep = Number.NEGATIVE_INFINITY;
+  #sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(o: IndexedReaderOptions) {
+    this.#o = o;
+    o.signal.addEventListener('abort', () => { clearTimeout(this.#sweepTimer); }, { once: true });
+  }
+
+  start(): void {
+    void runWatch<NativeCheck[] | null>({
+      client: this.#o.client,
+      path: '/v1/health/state/any',
+      params: { filter: NOT_ISTHMUS_CHECKS },
+      waitSeconds: this.#o.waitSeconds,
+      minIntervalMs: this.#o.minIntervalMs,
+      maxBackoffMs: this.#o.maxBackoffMs,
+      signal: this.#o.signal,
+      onData: (checks, _index, reset) => {
+        this.#o.onChecks();
+        this.#onChecks(checks ?? [], reset);
+      },
+      onError: (err, failures) => { this.#o.onChecksError(err, failures); },
+    });
+  }
+
+  /** The services to follow now; those no longer listed are forgotten. */
+  setNames(names: ReadonlySet<string>): void {
+    this.#names = new Set(names);
+    for (const name of [...this.#queue]) if (!names.has(name)) this.#queue.delete(name);
+    for (const name of [...this.#nodesOf.keys()]) if (!names.has(name)) this.#unindex(name);
+    for (const name of [...this.#failures.keys()]) if (!names.has(name)) this.#failures.delete(name);
+  }
+
+  /** Reads these services again (soon, `concurrency` at a time). */
+  touch(names: Iterable<string>): void {
+    for (const name of names) {
+      if (!this.#names.has(name)) continue;
+      if (this.#inFlight.has(name)) this.#inFlight.set(name, true);
+      else this.#queue.add(name);
+    }
+    this.#pump();
+  }
+
+  /**
+   * The catalog index moved and neither the list nor a check says which service changed: an
+   * instance edited in place (say a new port, same tags, no check touched). Only a read of every
+   * service can tell, so it is rate-limited to one sweep per `sweepMs`; our own writes move the
+   * same index, and a sweep per write would undo the point of this mode.
+   */
+  sweep(): void {
+    if (this.#sweepTimer !== undefined || this.#o.signal.aborted) return;
+    const wait = this.#lastSweep + this.#o.sweepMs - Date.now();
+    const run = (): void => {
+      this.#sweepTimer = undefined;
+      this.#lastSweep = Date.now();
+      this.touch(this.#names);
+    };
+    if (wait <= 0) run();
+    else this.#sweepTimer = setTimeout(run, wait);
+  }
+
+  #onChecks(checks: readonly NativeCheck[], reset: boolean): void {
+    const next = new Map<string, string>();
+    for (const c of checks) next.set(`${c.Node ?? ''}\0${c.CheckID}`, `${c.ServiceName ?? ''}\0${c.Status}`);
+    const prior = this.#checks;
+    this.#checks = next;
+    // The first read is the baseline (every service is read anyway); after a reset, read all.
+    if (prior === undefined) return;
+    if (reset) {
+      this.touch(this.#names);
+      return;
+    }
+    const due = new Set<string>();
+    const note = (key: string, value: string | undefined): void => {
+      if (value === undefined) return;
+      const service = value.slice(0, value.indexOf('\0'));
+      if (service !== '') due.add(service);
+      else for (const name of this.#byNode.get(key.slice(0, key.indexOf('\0'))) ?? []) due.add(name);
+    };
+    for (const [key, value] of next) {
+      const old = prior.get(key);
+      if (old === value) continue;
+      note(key, value);
+      note(key, old);
+    }
+    for (const [key, value] of prior) if (!next.has(key)) note(key, value);
+    this.touch(due);
+  }
+
+  #pump(): void {
+    while (this.#inFlight.size < this.#o.concurrency && !this.#o.signal.aborted) {
+      const name = this.#queue.values().next().value;
+      if (name === undefined) return;
+      this.#queue.delete(name);
+      this.#inFlight.set(name, false);
+      void this.#read(name);
+    }
+  }
+
+  async #read(name: string): Promise<void> {
+    let retryIn = 0;
+    try {
+      const res = await this.#o.client.read<HealthEntry[] | null>(`/v1/health/service/${encodeURIComponent(name)}`, {
+        params: { filter: NOT_ISTHMUS_HEALTH },
+        signal: this.#o.signal,
+      });
+      this.#failures.delete(name);
+      if (!this.#names.has(name)) return;
+      this.#index(name, res.body ?? []);
+      this.#o.onService(name, res.body ?? [], res.index);
+    } catch (err) {
+      if (this.#o.signal.aborted) return;
+      const failures = (this.#failures.get(name) ?? 0) + 1;
+      this.#failures.set(name, failures);
+      this.#o.onServiceError(name, err, failures);
+      retryIn = backoffMs(failures, this.#o.maxBackoffMs);
+    } finally {
+      const again = this.#inFlight.get(name) === true;
+      this.#inFlight.delete(name);
+      if (retryIn > 0) setTimeout(() => { this.touch([name]); }, retryIn).unref();
+      else if (again) this.#queue.add(name);
+      this.#pump();
+    }
+  }
+
+  #index(name: string, entries: readonly HealthEntry[]): void {
+    this.#unindex(name);
+    const nodes = [...new Set(entries.map((e) => (e as Partial<HealthEntry>).Node?.Node).filter((n): n is string => typeof n === 'string'))];
+    this.#nodesOf.set(name, nodes);
+    for (const node of nodes) {
+      const set = this.#byNode.get(node) ?? new Set<string>();
+      set.add(name);
+      this.#byNode.set(node, set);
+    }
+  }
+
+  #unindex(name: string): void {
+    for (const node of this.#nodesOf.get(name) ?? []) {
+      const set = this.#byNode.get(node);
+      set?.delete(name);
+      if (set?.size === 0) this.#byNode.delete(node);
+    }
+    this.#nodesOf.delete(name);
+  }
+}
