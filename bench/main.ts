@@ -1,11 +1,17 @@
 import { parseArgs } from 'node:util';
 import { benchEngine } from './engine.ts';
+import { check, formatReport } from './check.ts';
 import { benchResolver } from './resolver.ts';
+import { scaleMain } from './scale-cli.ts';
+import type { BenchName } from './targets.ts';
 
-const HELP = `Usage: npm run bench -- <engine> [--json] [options]
+const HELP = `Usage: npm run bench -- <engine|resolver> [--json] [--check] [options]
 
 Benchmarks print JSON figures (with --json, only the JSON on stdout; progress goes to stderr).
 Compare ratios within one run: machines here are shared and noisy.
+  --check     compare every figure with its DESIGN §12 target (bench/targets.ts): adds "check"
+              (each figure, its target, pass) to the JSON, prints PASS/MISS lines on stderr,
+              and exits 1 on any miss
 
   engine      the sync engine on memory registries (DESIGN §12 scale by default)
     --services N     services in the source registry (default 10000)
@@ -19,22 +25,31 @@ Compare ratios within one run: machines here are shared and noisy.
     --concurrency N  requests in flight (default 64)
     --seconds S      duration of each load phase (default 5)
     --streams N      concurrent Watch streams (default 1000)
+    --changes N      changes timed for Watch fan-out (default 20)
+    --gap MS         quiet time between those changes (default 250)
+    --channels N     HTTP/2 connections the gRPC load spreads over (default 4)
+    --client C       gRPC load client: h2 (lean HTTP/2, default) or grpc-js (the SDK's stack)
 `;
 
 async function main(): Promise<number> {
+  if (process.argv[2] === 'scale') return scaleMain(process.argv.slice(3));
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
       json: { type: 'boolean', default: false },
+      check: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
       services: { type: 'string' },
       endpoints: { type: 'string', default: '100000' },
-      changes: { type: 'string', default: '200' },
+      changes: { type: 'string' },
       churn: { type: 'string', default: '1000' },
       idle: { type: 'string', default: '5' },
       concurrency: { type: 'string', default: '64' },
       seconds: { type: 'string', default: '5' },
       streams: { type: 'string', default: '1000' },
+      gap: { type: 'string', default: '250' },
+      channels: { type: 'string', default: '4' },
+      client: { type: 'string', default: 'h2' },
     },
   });
   const which = positionals[0];
@@ -42,33 +57,46 @@ async function main(): Promise<number> {
     process.stdout.write(HELP);
     return values.help ? 0 : 2;
   }
-  const progress = (line: string): void => { process.stderr.write(`[bench ${which}] ${line}\n`); };
-  if (which === 'resolver') {
-    const result = await benchResolver({
-      services: Number(values.services ?? '1000'),
-      endpointsPerService: 10,
-      concurrency: Number(values.concurrency),
-      seconds: Number(values.seconds),
-      streams: Number(values.streams),
-      progress,
-    });
-    process.stdout.write(`${JSON.stringify(values.json ? result : { resolver: result }, null, values.json ? 0 : 2)}\n`);
-    return 0;
-  }
-  if (which !== 'engine') {
+  if (which !== 'engine' && which !== 'resolver') {
     process.stderr.write(`unknown benchmark ${which}\n${HELP}`);
     return 2;
   }
-  const result = await benchEngine({
-    services: Number(values.services ?? '10000'),
-    endpoints: Number(values.endpoints),
-    changes: Number(values.changes),
-    churn: Number(values.churn),
-    idleSeconds: Number(values.idle),
-    progress,
-  });
-  process.stdout.write(`${JSON.stringify(values.json ? result : { engine: result }, null, values.json ? 0 : 2)}\n`);
-  return 0;
+  if (values.client !== 'h2' && values.client !== 'grpc-js') {
+    process.stderr.write(`--client must be h2 or grpc-js, not ${values.client}\n`);
+    return 2;
+  }
+  const progress = (line: string): void => { process.stderr.write(`[bench ${which}] ${line}\n`); };
+  const result: object = which === 'resolver'
+    ? await benchResolver({
+        services: Number(values.services ?? '1000'),
+        endpointsPerService: 10,
+        concurrency: Number(values.concurrency),
+        seconds: Number(values.seconds),
+        streams: Number(values.streams),
+        changes: Number(values.changes ?? '20'),
+        gapMs: Number(values.gap),
+        channels: Number(values.channels),
+        client: values.client === 'grpc-js' ? 'grpc-js' : 'h2',
+        progress,
+      })
+    : await benchEngine({
+        services: Number(values.services ?? '10000'),
+        endpoints: Number(values.endpoints),
+        changes: Number(values.changes ?? '200'),
+        churn: Number(values.churn),
+        idleSeconds: Number(values.idle),
+        progress,
+      });
+  return report(which, result, values.json, values.check);
+}
+
+function report(which: BenchName, result: object, json: boolean, checked: boolean): number {
+  const verdict = checked ? check(which, result) : undefined;
+  const out = verdict === undefined ? result : { ...result, check: verdict };
+  process.stdout.write(`${JSON.stringify(json ? out : { [which]: out }, null, json ? 0 : 2)}\n`);
+  if (verdict === undefined) return 0;
+  process.stderr.write(formatReport(verdict));
+  return verdict.pass ? 0 : 1;
 }
 
 process.exitCode = await main();

@@ -1,14 +1,13 @@
 // Load generator for `npm run bench -- resolver`, run as its own process so the load does not
-// share an event loop with the resolver it measures. One JSON line on stdout per job.
-import { credentials, makeGenericClientConstructor, Metadata, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
-import { request, Agent } from 'node:http';
+// share an event loop with the resolver it measures. One JSON line on stdout per result.
+import { credentials, makeGenericClientConstructor, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { parseArgs } from 'node:util';
-import { ResolverServiceService, type ResolveRequest, type ResolveResponse, type WatchRequest, type WatchResponse } from '../proto/gen/isthmus/v1/resolver.ts';
+import { ResolveRequest, ResolveResponse, ResolverServiceService, WatchRequest } from '../proto/gen/isthmus/v1/resolver.ts';
+import { grpcFrame, h2ServerStream, h2Session, h2Unary, httpConnection } from './lean-clients.ts';
 import { percentile, round } from './stats.ts';
 
 interface RawClient extends Client {
   resolve(req: ResolveRequest, md: Metadata, cb: (err: ServiceError | null, res?: ResolveResponse) => void): void;
-  watch(req: WatchRequest, md: Metadata): ClientReadableStream<WatchResponse>;
 }
 const Ctor = makeGenericClientConstructor(ResolverServiceService, 'isthmus.v1.ResolverService') as unknown as new (
   address: string,
@@ -17,6 +16,8 @@ const Ctor = makeGenericClientConstructor(ResolverServiceService, 'isthmus.v1.Re
 ) => RawClient;
 
 const now = (): number => performance.timeOrigin + performance.now();
+const RESOLVE = '/isthmus.v1.ResolverService/Resolve';
+const WATCH = '/isthmus.v1.ResolverService/Watch';
 
 const { values } = parseArgs({
   options: {
@@ -27,88 +28,120 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     streams: { type: 'string', default: '1000' },
     channels: { type: 'string', default: '4' },
+    client: { type: 'string', default: 'h2' },
   },
 });
 const target = values.target ?? '';
 const concurrency = Number(values.concurrency);
 const seconds = Number(values.seconds);
+const channels = Number(values.channels);
+const emit = (x: unknown): void => { process.stdout.write(`${JSON.stringify(x)}\n`); };
 
-async function runFor(one: () => Promise<void>): Promise<{ requests: number; requestsPerSecond: number; p99Ms: number; p50Ms: number }> {
+interface Rate { requests: number; requestsPerSecond: number; p50Ms: number; p99Ms: number }
+
+/** Runs one worker per caller for `seconds`; `one(k)` is caller k's next call. */
+async function runFor(one: (k: number) => Promise<unknown>): Promise<Rate> {
   const latencies: number[] = [];
   const end = now() + seconds * 1000;
-  const worker = async (): Promise<void> => {
+  const worker = async (k: number): Promise<void> => {
     while (now() < end) {
       const t = now();
-      await one();
+      await one(k);
       latencies.push(now() - t);
     }
   };
   const start = now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await Promise.all(Array.from({ length: concurrency }, (_, k) => worker(k)));
   const took = (now() - start) / 1000;
   return { requests: latencies.length, requestsPerSecond: round(latencies.length / took, 0), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
 }
 
-async function http(): Promise<void> {
-  const url = new URL(values.path, target);
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const one = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const req = request(url, { agent }, (res) => {
-        res.on('data', () => undefined);
-        res.on('end', () => { if (res.statusCode === 200) resolve(); else reject(new Error(`HTTP ${res.statusCode}`)); });
-      });
-      req.on('error', reject);
-      req.end();
-    });
-  process.stdout.write(`${JSON.stringify(await runFor(one))}\n`);
-  agent.destroy();
+/** One answer is checked in full, so a fast wrong answer cannot pass for a fast right one. */
+function expectService(name: string, endpoints: number): void {
+  if (endpoints < 1) throw new Error(`answer for ${name} has no endpoints`);
 }
 
-function clients(n: number): RawClient[] {
-  // Several channels, as several callers would have: one HTTP/2 connection caps concurrency.
-  return Array.from({ length: n }, (_, i) => new Ctor(target, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, 'bench.channel': i }));
+async function http(): Promise<void> {
+  const url = new URL(values.path, target);
+  // One keep-alive connection per caller, as a pooled client holds.
+  const conns = await Promise.all(Array.from({ length: concurrency }, () => httpConnection(url)));
+  const sample = JSON.parse((await conns[0]!.get()).toString('utf8')) as { ref?: { name?: string }; endpoints?: unknown[] };
+  expectService(sample.ref?.name ?? '?', sample.endpoints?.length ?? 0);
+  emit(await runFor((k) => conns[k]!.get()));
+  for (const c of conns) c.close();
+}
+
+const request: ResolveRequest = { namespace: 'bench', name: 'svc-0', filters: undefined };
+
+async function grpcResolveH2(): Promise<Rate> {
+  // Several connections, as several callers would have: one HTTP/2 connection is one socket.
+  const sessions = Array.from({ length: channels }, () => h2Session(target));
+  const body = grpcFrame(ResolveRequest.encode(request).finish());
+  const sample = ResolveResponse.decode((await h2Unary(sessions[0]!, RESOLVE, body)).subarray(5));
+  expectService(sample.service?.name ?? '?', sample.service?.endpoints.length ?? 0);
+  const r = await runFor((k) => h2Unary(sessions[k % sessions.length]!, RESOLVE, body));
+  for (const s of sessions) s.close();
+  return r;
+}
+
+async function grpcResolveGrpcJs(): Promise<Rate> {
+  const cs = Array.from({ length: channels }, (_, i) => new Ctor(target, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, 'bench.channel': i }));
+  const r = await runFor(
+    (k) =>
+      new Promise<void>((resolve, reject) => {
+        cs[k % cs.length]!.resolve(request, new Metadata(), (err, res) => {
+          if (err === null && res?.service !== undefined) resolve();
+          else reject(err ?? new Error('empty answer'));
+        });
+      }),
+  );
+  for (const c of cs) c.close();
+  return r;
 }
 
 async function grpcResolve(): Promise<void> {
-  const cs = clients(Number(values.channels));
-  let i = 0;
-  const one = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const c = cs[i++ % cs.length]!;
-      c.resolve({ namespace: 'bench', name: 'svc-0', filters: undefined }, new Metadata(), (err) => { if (err === null) resolve(); else reject(err); });
-    });
-  const r = await runFor(one);
-  process.stdout.write(`${JSON.stringify({ resolvePerSecond: r.requestsPerSecond, p99Ms: r.p99Ms, requests: r.requests })}\n`);
-  for (const c of cs) c.close();
+  const r = values.client === 'grpc-js' ? await grpcResolveGrpcJs() : await grpcResolveH2();
+  emit({ resolvePerSecond: r.requestsPerSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, requests: r.requests, client: values.client });
 }
 
-/** Opens the streams, says "ready" once each has its first set, then reports when each saw the next one. */
+/**
+ * Opens the streams and says "ready" once each has its first state. After that, the k-th further
+ * message on a stream is change k: when every stream has it, one line reports when the last got it.
+ */
 async function watch(): Promise<void> {
   const n = Number(values.streams);
-  const cs = clients(Number(values.channels));
-  let first = 0;
-  const second: number[] = [];
-  const streams: ClientReadableStream<WatchResponse>[] = [];
-  await new Promise<void>((resolve) => {
-    for (let k = 0; k < n; k++) {
-      let seen = 0;
-      const s = cs[k % cs.length]!.watch({ namespace: 'bench', name: 'svc-watch', filters: undefined, index: 0 }, new Metadata());
-      s.on('data', () => {
+  const sessions = Array.from({ length: channels }, () => h2Session(target));
+  const body = grpcFrame(WatchRequest.encode({ namespace: 'bench', name: 'svc-watch', filters: undefined, index: 0 }).finish());
+  const got: { count: number; lastAt: number }[] = [];
+  let firsts = 0;
+  let onReady = (): void => undefined;
+  const ready = new Promise<void>((resolve) => { onReady = resolve; });
+  const streams = Array.from({ length: n }, (_, k) => {
+    let seen = 0;
+    const s = h2ServerStream(sessions[k % sessions.length]!, WATCH, body, (m) => {
+      const at = now();
+      for (let i = 0; i < m; i++) {
         seen++;
-        if (seen === 1 && ++first === n) resolve();
-        if (seen === 2) second.push(now());
-      });
-      s.on('error', () => undefined);
-      streams.push(s);
-    }
+        if (seen === 1) {
+          if (++firsts === n) onReady();
+          continue;
+        }
+        const change = seen - 2;
+        const slot = (got[change] ??= { count: 0, lastAt: 0 });
+        slot.count++;
+        slot.lastAt = Math.max(slot.lastAt, at);
+        if (slot.count === n) emit({ change, lastAt: slot.lastAt, received: n });
+      }
+    });
+    s.on('error', () => undefined);
+    return s;
   });
+  await ready;
   process.stdout.write('ready\n');
-  const deadline = now() + 30_000;
-  while (second.length < n && now() < deadline) await new Promise((r) => setTimeout(r, 5));
-  process.stdout.write(`${JSON.stringify({ streams: n, received: second.length, lastAt: Math.max(...second) })}\n`);
-  for (const s of streams) s.cancel();
-  for (const c of cs) c.close();
+  // Runs until the bench is done with it and closes our stdout's reader (or kills us).
+  await new Promise<void>((resolve) => { process.stdin.once('end', resolve).resume(); });
+  for (const s of streams) s.close();
+  for (const s of sessions) s.close();
 }
 
 switch (values.mode) {

@@ -9,7 +9,7 @@ import { Catalog } from '../bridge/catalog/index.ts';
 import type { Endpoint, ServiceRef } from '../bridge/model/index.ts';
 import { createHttpResolver, GrpcResolver, close, listen } from '../bridge/resolver/index.ts';
 import type { StatusProvider } from '../bridge/sync/index.ts';
-import { round } from './stats.ts';
+import { percentile, round } from './stats.ts';
 
 export interface ResolverBenchOptions {
   readonly services: number;
@@ -17,15 +17,38 @@ export interface ResolverBenchOptions {
   readonly concurrency: number;
   readonly seconds: number;
   readonly streams: number;
+  /** Changes timed for Watch fan-out, one at a time. */
+  readonly changes: number;
+  /** Quiet time before each of those changes, so each is a first change after a quiet time. */
+  readonly gapMs: number;
+  /** HTTP/2 connections the gRPC load spreads over. */
+  readonly channels: number;
+  /** The gRPC load client: a lean HTTP/2 one, or grpc-js (the SDK's stack, itself CPU-bound). */
+  readonly client: 'h2' | 'grpc-js';
   readonly progress: (line: string) => void;
 }
 
 export interface ResolverBenchResult {
   readonly http: { readonly requestsPerSecond: number; readonly p99Ms: number; readonly p50Ms: number; readonly concurrency: number; readonly requests: number };
-  readonly grpc: { readonly resolvePerSecond: number; readonly p99Ms: number; readonly concurrency: number };
-  readonly watch: { readonly streams: number; readonly fanoutMs: number; readonly received: number };
+  readonly grpc: { readonly resolvePerSecond: number; readonly p50Ms: number; readonly p99Ms: number; readonly concurrency: number; readonly client: string };
+  readonly watch: WatchFigures;
   readonly catalog: { readonly services: number; readonly endpoints: number };
+  readonly load: string;
 }
+
+export interface WatchFigures {
+  readonly streams: number;
+  /** Changes that reached every stream; a change that did not is a missing sample, not a fast one. */
+  readonly changes: number;
+  readonly attempted: number;
+  /** Null when a change never reached every stream. */
+  readonly fanoutP50Ms: number | null;
+  readonly fanoutP99Ms: number | null;
+  readonly fanoutMaxMs: number | null;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const wallNow = (): number => performance.timeOrigin + performance.now();
 
 const status: StatusProvider = {
   summary: () => ({ bridgeId: 'bench', leader: true, sources: [], routes: [], queueDepth: 0, held: [], quarantined: [], errors: [] }),
@@ -48,14 +71,30 @@ function ep(i: number, j: number): Endpoint {
 interface Child {
   readonly lines: AsyncIterator<string>;
   readonly done: Promise<number | null>;
+  readonly finish: () => void;
 }
 
 function load(args: string[]): Child {
   const script = fileURLToPath(new URL('./resolver-load.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // `node --cpu-prof … bench/main.ts` profiles the load generator too, to see which side is the bottleneck.
+  const profile = process.execArgv.filter((a) => a.startsWith('--cpu-prof'));
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const done = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { lines, done };
+  // The watch generator runs until its stdin ends; the others ignore it.
+  return { lines, done, finish: () => { child.stdin.end(); } };
+}
+
+/** The next line, or undefined after `ms` (the child is then told to finish by the caller). */
+async function lineWithin(c: Child, ms: number): Promise<string | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => { timer = setTimeout(() => { resolve(undefined); }, ms); });
+  const next = c.lines.next().then((l) => (l.done === true ? undefined : l.value));
+  try {
+    return await Promise.race([next, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function nextJson<T>(c: Child): Promise<T> {
@@ -89,27 +128,22 @@ export async function benchResolver(o: ResolverBenchOptions): Promise<ResolverBe
     const httpResult = await nextJson<{ requestsPerSecond: number; p99Ms: number; p50Ms: number; requests: number }>(h);
     await h.done;
 
-    o.progress(`gRPC Resolve: ${o.concurrency} concurrent for ${o.seconds}s`);
-    const g = load(['--mode', 'grpc', '--target', `127.0.0.1:${port}`, '--concurrency', String(o.concurrency), '--seconds', String(o.seconds)]);
-    const grpcResult = await nextJson<{ resolvePerSecond: number; p99Ms: number }>(g);
+    o.progress(`  ${httpResult.requestsPerSecond} req/s, p99 ${httpResult.p99Ms} ms`);
+    o.progress(`gRPC Resolve (${o.client}): ${o.concurrency} concurrent for ${o.seconds}s`);
+    const g = load(['--mode', 'grpc', '--target', `127.0.0.1:${port}`, '--concurrency', String(o.concurrency), '--seconds', String(o.seconds), '--channels', String(o.channels), '--client', o.client]);
+    const grpcResult = await nextJson<{ resolvePerSecond: number; p50Ms: number; p99Ms: number }>(g);
     await g.done;
+    o.progress(`  ${grpcResult.resolvePerSecond} calls/s, p99 ${grpcResult.p99Ms} ms`);
 
-    o.progress(`Watch fan-out: ${o.streams} streams`);
-    const w = load(['--mode', 'watch', '--target', `127.0.0.1:${port}`, '--streams', String(o.streams)]);
-    const ready = await w.lines.next();
-    if (ready.value !== 'ready') throw new Error(`watch load generator said ${String(ready.value)}`);
-    // Let the last first-messages settle so the change is the only thing in flight.
-    await new Promise((r) => setTimeout(r, 200));
-    const changedAt = performance.timeOrigin + performance.now();
-    registry.putEndpoint(watched, ep(65_000, 1));
-    const watchResult = await nextJson<{ streams: number; received: number; lastAt: number }>(w);
-    await w.done;
+    o.progress(`Watch fan-out: ${o.streams} streams, ${o.changes} changes ${o.gapMs} ms apart`);
+    const watch = await watchFanout(o, `127.0.0.1:${port}`, (j) => { registry.putEndpoint(watched, ep(65_000, j)); });
 
     return {
       http: { ...httpResult, concurrency: o.concurrency },
-      grpc: { resolvePerSecond: grpcResult.resolvePerSecond, p99Ms: grpcResult.p99Ms, concurrency: o.concurrency },
-      watch: { streams: watchResult.streams, received: watchResult.received, fanoutMs: round(watchResult.lastAt - changedAt) },
-      catalog: { services: o.services + 1, endpoints: o.services * o.endpointsPerService + 2 },
+      grpc: { resolvePerSecond: grpcResult.resolvePerSecond, p50Ms: grpcResult.p50Ms, p99Ms: grpcResult.p99Ms, concurrency: o.concurrency, client: o.client },
+      watch,
+      catalog: { services: o.services + 1, endpoints: o.services * o.endpointsPerService + 1 },
+      load: `separate process on the same machine; HTTP: ${o.concurrency} keep-alive connections, no pipelining; gRPC: ${o.client} client over ${o.channels} connections`,
     };
   } finally {
     await grpc.close(1_000);
@@ -117,4 +151,38 @@ export async function benchResolver(o: ResolverBenchOptions): Promise<ResolverBe
     catalog.stop();
     stopSource.abort();
   }
+}
+
+/**
+ * Times `o.changes` changes of the watched service one at a time, each after `o.gapMs` of quiet:
+ * from the change until the last of the streams has it. The clock is the wall clock of both
+ * processes (same machine).
+ */
+async function watchFanout(o: ResolverBenchOptions, target: string, change: (j: number) => void): Promise<WatchFigures> {
+  const w = load(['--mode', 'watch', '--target', target, '--streams', String(o.streams), '--channels', String(o.channels)]);
+  const fanouts: number[] = [];
+  try {
+    const ready = await lineWithin(w, 60_000);
+    if (ready !== 'ready') throw new Error(`watch load generator said ${String(ready)}`);
+    for (let c = 0; c < o.changes; c++) {
+      await sleep(o.gapMs);
+      const changedAt = wallNow();
+      change(c + 1);
+      const line = await lineWithin(w, 10_000);
+      if (line === undefined) {
+        o.progress(`change ${c} did not reach all ${o.streams} streams within 10 s; stopping`);
+        break;
+      }
+      const got = JSON.parse(line) as { change: number; lastAt: number };
+      if (got.change !== c) throw new Error(`watch load generator reported change ${got.change}, expected ${c}`);
+      fanouts.push(got.lastAt - changedAt);
+    }
+  } finally {
+    w.finish();
+    await w.done;
+  }
+  const complete = fanouts.length === o.changes;
+  const fig = (p: number): number | null => (complete ? round(percentile(fanouts, p)) : null);
+  o.progress(`  fan-out over ${fanouts.length} changes: p50 ${fig(50)} ms, p99 ${fig(99)} ms`);
+  return { streams: o.streams, changes: fanouts.length, attempted: o.changes, fanoutP50Ms: fig(50), fanoutP99Ms: fig(99), fanoutMaxMs: complete ? round(Math.max(...fanouts)) : null };
 }

@@ -22,7 +22,10 @@ export interface CoalescedPushArgs {
 export interface CoalescedPush {
   /** Sends the current state now, unless already sent or the stream is backed up. */
   readonly push: () => void;
-  /** A change happened: push once the burst is over (quietMs), at the latest maxDelayMs after its start. */
+  /**
+   * A change happened. After a quiet time it goes out at once (next timer turn); within a burst,
+   * once the burst is over (quietMs), at the latest maxDelayMs after the burst began.
+   */
   readonly schedule: () => void;
   /** Marks `index` as already held by the client (a resumed stream). */
   readonly markSent: (index: number) => void;
@@ -33,15 +36,27 @@ export interface CoalescedPush {
  * The loop both watch transports share. Streams carry state, never deltas, so a slow client is
  * never queued more than one state: while the transport is backed up changes only leave the
  * stream dirty, and the latest state goes out on `drain`.
+ *
+ * Coalescing is leading-edge: a change after quietMs with neither a change nor a write goes out
+ * on the next timer turn, so an isolated change costs no quiet period (DESIGN §12's fan-out
+ * budget is 100 ms, the quiet period 50). Changes arriving after that, the rest of a rollout's
+ * burst, wait for the burst to end as before, so a burst still costs at most two writes
+ * (plus one per maxDelayMs while it lasts). The leading push waits a timer turn rather than
+ * writing inside the catalog's change path, so changes made in the same turn travel together.
  */
 export function coalescedPush(args: CoalescedPushArgs): CoalescedPush {
   let sent: number | undefined;
   let timer: NodeJS.Timeout | undefined;
+  /** The pending timer is a leading push: later changes in this turn ride along with it. */
+  let leading = false;
   let burstStart = 0;
+  let lastChange = Number.NEGATIVE_INFINITY;
+  let lastWrite = Number.NEGATIVE_INFINITY;
   let waitingForDrain = false;
 
   const push = (): void => {
     timer = undefined;
+    leading = false;
     if (args.closed()) return;
     if (args.target.writableNeedDrain) {
       if (!waitingForDrain) {
@@ -56,6 +71,7 @@ export function coalescedPush(args: CoalescedPushArgs): CoalescedPush {
     const index = args.index();
     if (index === sent) return;
     sent = index;
+    lastWrite = Date.now();
     args.write(index);
   };
 
@@ -63,8 +79,19 @@ export function coalescedPush(args: CoalescedPushArgs): CoalescedPush {
     push,
     schedule: () => {
       const now = Date.now();
-      if (timer === undefined) burstStart = now;
-      else clearTimeout(timer);
+      const quiet = now - lastChange >= args.quietMs && now - lastWrite >= args.quietMs;
+      lastChange = now;
+      if (leading) return;
+      if (timer === undefined) {
+        burstStart = now;
+        if (quiet) {
+          leading = true;
+          timer = setTimeout(push, 0);
+          return;
+        }
+      } else {
+        clearTimeout(timer);
+      }
       const delay = Math.max(0, Math.min(args.quietMs, burstStart + args.maxDelayMs - now));
       timer = setTimeout(push, delay);
     },
@@ -74,6 +101,7 @@ export function coalescedPush(args: CoalescedPushArgs): CoalescedPush {
     stop: () => {
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
+      leading = false;
     },
   };
 }

@@ -52,6 +52,32 @@ describe('event stream coalescing', () => {
     stream.destroy();
   });
 
+  it('sends the first change after a quiet time at once, then coalesces the rest of its burst', async () => {
+    const { src, catalog, stream, ids } = setup();
+    expect(ids()).toEqual([catalog.revision()]);
+    await vi.advanceTimersByTimeAsync(150);
+    // Two changes in one turn after a quiet time: one event, at once, with the later state.
+    src.put(A, [endpoint('k8s', '10.0.4.1')]);
+    src.put(A, [endpoint('k8s', '10.0.4.2')]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(ids()).toEqual([catalog.revision()]);
+    // The rest of the burst (every 10 ms) waits for 100 ms of quiet and goes out once.
+    for (let i = 0; i < 5; i++) {
+      await vi.advanceTimersByTimeAsync(10);
+      src.put(A, [endpoint('k8s', `10.0.5.${i}`)]);
+    }
+    await vi.advanceTimersByTimeAsync(99);
+    expect(ids()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(ids()).toEqual([catalog.revision()]);
+    // Quiet again: the next change is immediate again.
+    await vi.advanceTimersByTimeAsync(150);
+    src.put(A, [endpoint('k8s', '10.0.6.1')]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(ids()).toEqual([catalog.revision()]);
+    stream.destroy();
+  });
+
   it('holds at most one state for a client that does not read', async () => {
     const { src, catalog, stream, ids } = setup();
     // Fill the buffer past its high-water mark so the stream reports back-pressure.

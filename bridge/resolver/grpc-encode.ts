@@ -1,60 +1,148 @@
-import { ResolverServiceService, WatchResponse } from '../../proto/gen/isthmus/v1/resolver.ts';
+import { ResolveResponse, ResolverServiceService, WatchResponse, type Service } from '../../proto/gen/isthmus/v1/resolver.ts';
+import type { Split } from '../sync/index.ts';
+
+export interface GrpcAnswersOptions {
+  /** Bound on slots (one per service × filter set asked for); the oldest goes first beyond it. */
+  readonly maxKeys?: number;
+  /** Bound on the encoded bytes held, so a few huge services cannot hold memory at will. */
+  readonly maxBytes?: number;
+}
+
+/** One service as one caller filters it, at one revision, with its split. */
+interface Slot {
+  readonly revision: number;
+  readonly split: Split | undefined;
+  readonly service: Service;
+  bytes: number;
+  resolve?: ResolveResponse;
+  watch?: WatchResponse;
+}
+
+function sameSplit(a: Split | undefined, b: Split | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
+
+function view(bytes: Uint8Array): Buffer {
+  // A view, not a copy: grpc-js copies into its framed buffer anyway.
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 
 /**
- * Builds and encodes Watch messages once per state rather than once per stream. A change wakes
- * every stream of a service in the same event-loop turn (their coalescing timers were armed by
- * the same catalog change; budget wake-ups run in one loop), and a state of a few thousand
- * endpoints costs milliseconds to build and encode: 1,000 streams would block the loop for
- * seconds. Streams with the same service, filters and index share one message and its bytes.
+ * The gRPC answers, built and encoded once per service revision and shared by every caller: a
+ * hot Resolve is a map hit and a socket write, and a change that wakes 1,000 Watch streams
+ * encodes their state once, not 1,000 times (a state of a few thousand endpoints costs
+ * milliseconds to build and encode). grpc-js serializes inside the call, so the service
+ * definition's serializers look the bytes up by message identity; a message not made here (none
+ * is today) is still encoded the ordinary way.
  *
- * The share lasts one turn only, so nothing is kept for streams that no longer need it: the
- * bytes hang off the message object and are collected with it. A stream also needs a state's
- * size before it writes (the send budget counts bytes), and grpc-js serializes inside `write`;
- * the service definition's serializer hands grpc-js the bytes encoded here.
+ * A slot is keyed by (service, filters) and holds the revision it was built at, so a change
+ * overwrites it rather than leaving dead keys; the split is compared too, because a split that
+ * leaves every weight as it was does not move the revision but is echoed in the answer.
  */
-export class WatchEncoder {
-  readonly #encoded = new WeakMap<WatchResponse, Buffer>();
-  readonly #shared = new Map<string, { readonly index: number; readonly message: WatchResponse }>();
-  #clearing: NodeJS.Immediate | undefined;
+export class GrpcAnswers {
+  readonly #bytes = new WeakMap<object, Buffer>();
+  readonly #slots = new Map<string, Slot>();
+  readonly #maxKeys: number;
+  readonly #maxBytes: number;
+  #heldBytes = 0;
+  #hits = 0;
+  #misses = 0;
 
-  /** The definition to register: the generated one, with Watch's serializer reusing `size`'s bytes. */
+  constructor(options: GrpcAnswersOptions = {}) {
+    this.#maxKeys = Math.max(1, options.maxKeys ?? 10_000);
+    this.#maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  }
+
+  /** The definition to register: the generated one, with serializers that reuse the bytes encoded here. */
   readonly service = {
     ...ResolverServiceService,
+    resolve: {
+      ...ResolverServiceService.resolve,
+      responseSerialize: (value: ResolveResponse): Buffer => this.#bytes.get(value) ?? view(ResolveResponse.encode(value).finish()),
+    },
     watch: {
       ...ResolverServiceService.watch,
-      responseSerialize: (value: WatchResponse): Buffer => this.#encoded.get(value) ?? Buffer.from(WatchResponse.encode(value).finish()),
+      responseSerialize: (value: WatchResponse): Buffer => this.#bytes.get(value) ?? view(WatchResponse.encode(value).finish()),
     },
   };
 
-  /** The message for `key` (service and filters) at `index`, built at most once this turn. */
-  message(key: string, index: number, build: () => WatchResponse): WatchResponse {
-    const hit = this.#shared.get(key);
-    if (hit?.index === index) return hit.message;
-    const message = build();
-    this.#shared.set(key, { index, message });
-    this.#clearing ??= setImmediate(() => {
-      this.#clearing = undefined;
-      this.#shared.clear();
-    });
+  /** The Resolve answer for `key` at `revision`, encoded on first use. */
+  resolve(key: string, revision: number, split: Split | undefined, build: () => Service): ResolveResponse {
+    const slot = this.#slot(key, revision, split, build);
+    if (slot.resolve === undefined) {
+      const message: ResolveResponse = { service: slot.service };
+      this.#keep(key, slot, message, view(ResolveResponse.encode(message).finish()));
+      slot.resolve = message;
+    }
+    return slot.resolve;
+  }
+
+  /** The Watch message carrying the state of `key` at `revision`, encoded on first use. */
+  watch(key: string, revision: number, split: Split | undefined, build: () => Service): WatchResponse {
+    const slot = this.#slot(key, revision, split, build);
+    if (slot.watch === undefined) {
+      const message: WatchResponse = { index: revision, deleted: false, service: slot.service };
+      this.#keep(key, slot, message, view(WatchResponse.encode(message).finish()));
+      slot.watch = message;
+    }
+    return slot.watch;
+  }
+
+  /** A `deleted` Watch message; small and rare, so it is not kept. */
+  deleted(index: number): WatchResponse {
+    const message: WatchResponse = { index, deleted: true, service: undefined };
+    this.#bytes.set(message, view(WatchResponse.encode(message).finish()));
     return message;
   }
 
-  /** Encodes `message` (once) for its coming write and answers its size in bytes. */
+  /** The encoded size of a message made here (the send budget counts bytes before the write). */
   size(message: WatchResponse): number {
-    let buffer = this.#encoded.get(message);
-    if (buffer === undefined) {
-      const bytes = WatchResponse.encode(message).finish();
-      // A view, not a copy: grpc-js copies into its framed buffer anyway.
-      buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      this.#encoded.set(message, buffer);
-    }
-    return buffer.length;
+    return (this.#bytes.get(message) ?? view(WatchResponse.encode(message).finish())).length;
   }
 
-  /** Stops the end-of-turn clearing timer (server close). */
-  stop(): void {
-    if (this.#clearing !== undefined) clearImmediate(this.#clearing);
-    this.#clearing = undefined;
-    this.#shared.clear();
+  stats(): { hits: number; misses: number; keys: number; bytes: number } {
+    return { hits: this.#hits, misses: this.#misses, keys: this.#slots.size, bytes: this.#heldBytes };
+  }
+
+  clear(): void {
+    this.#slots.clear();
+    this.#heldBytes = 0;
+  }
+
+  #keep(key: string, slot: Slot, message: object, bytes: Buffer): void {
+    this.#bytes.set(message, bytes);
+    slot.bytes += bytes.length;
+    this.#heldBytes += bytes.length;
+    // Evicting only drops the cache's hold: callers still writing a message keep it alive.
+    for (const [k, old] of this.#slots) {
+      if (this.#heldBytes <= this.#maxBytes || k === key) break;
+      this.#drop(k, old);
+    }
+  }
+
+  #drop(key: string, slot: Slot): void {
+    this.#slots.delete(key);
+    this.#heldBytes -= slot.bytes;
+  }
+
+  #slot(key: string, revision: number, split: Split | undefined, build: () => Service): Slot {
+    const hit = this.#slots.get(key);
+    if (hit !== undefined && hit.revision === revision && sameSplit(hit.split, split)) {
+      this.#hits++;
+      return hit;
+    }
+    this.#misses++;
+    const slot: Slot = { revision, split: split === undefined ? undefined : { ...split }, service: build(), bytes: 0 };
+    // Re-inserting moves the key to the back, so the front is the slot refreshed longest ago.
+    if (hit !== undefined) this.#drop(key, hit);
+    this.#slots.set(key, slot);
+    if (this.#slots.size > this.#maxKeys) {
+      const oldest = this.#slots.entries().next();
+      if (oldest.done !== true) this.#drop(oldest.value[0], oldest.value[1]);
+    }
+    return slot;
   }
 }

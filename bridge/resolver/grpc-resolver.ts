@@ -2,12 +2,12 @@ import { Server, ServerCredentials, status, type Metadata, type ServiceError, ty
 import type { Catalog } from '../catalog/index.ts';
 import { BridgeError } from '../errors/index.ts';
 import { refKey, type ServiceRef } from '../model/index.ts';
-import type { ResolverServiceServer, Service } from '../../proto/gen/isthmus/v1/resolver.ts';
+import type { ResolveResponse, ResolverServiceServer, WatchResponse } from '../../proto/gen/isthmus/v1/resolver.ts';
 import type { Split } from '../sync/index.ts';
 import { bearerChecker } from './auth.ts';
 import { DEFAULT_EVENT_TIMING, type EventStreamTiming } from './event-stream.ts';
 import { filtersFromProto, listToProto, serviceToProto } from './grpc-convert.ts';
-import { WatchEncoder } from './grpc-encode.ts';
+import { GrpcAnswers } from './grpc-encode.ts';
 import { serveWatch } from './grpc-watch.ts';
 import { nameProblem, watchLimits, type WatchLimits } from './limits.ts';
 import type { EndpointFilters } from './params.ts';
@@ -62,6 +62,11 @@ function pressureMs(slowConsumerMs: number): number {
   return slowConsumerMs / 10;
 }
 
+/** Names are free text (no separator is safe), so the key is JSON. */
+function answerKey(ref: ServiceRef, f: EndpointFilters): string {
+  return JSON.stringify([ref.namespace, ref.name, f.healthy, f.origin ?? null, f.zone ?? null]);
+}
+
 function isError(x: ServiceRef | GrpcError): x is GrpcError {
   return 'code' in x;
 }
@@ -79,13 +84,14 @@ function isError(x: ServiceRef | GrpcError): x is GrpcError {
  */
 export class GrpcResolver {
   readonly #deps: GrpcResolverDeps;
-  readonly #server = new Server();
+  // Channelz keeps per-call counters and traces nobody here reads: pure per-call cost.
+  readonly #server = new Server({ 'grpc.enable_channelz': 0 });
   readonly #hub: WatchHub;
   readonly #timing: Pick<EventStreamTiming, 'quietMs' | 'maxDelayMs'>;
   readonly #checkToken: ((header: string | undefined) => boolean) | undefined;
   readonly #limits: WatchLimits;
   readonly #budget: SendBudget;
-  readonly #encoder = new WatchEncoder();
+  readonly #answers = new GrpcAnswers();
   #slowConsumers = 0;
   #refusedWatches = 0;
 
@@ -97,7 +103,7 @@ export class GrpcResolver {
     this.#budget = new SendBudget(this.#limits.maxBufferedBytes, pressureMs(this.#limits.slowConsumerMs));
     this.#hub = new WatchHub(deps.catalog, { onError: deps.onError ?? (() => undefined), maxWatchers: this.#limits.maxWatchStreams });
     this.#hub.start();
-    this.#server.addService(this.#encoder.service, this.#handlers());
+    this.#server.addService(this.#answers.service, this.#handlers());
   }
 
   /** Binds and serves; resolves with the bound port (0 picks a free one). */
@@ -151,7 +157,7 @@ export class GrpcResolver {
       });
     });
     this.#hub.stop();
-    this.#encoder.stop();
+    this.#answers.clear();
   }
 
   #authorized(metadata: Metadata): GrpcError | undefined {
@@ -161,9 +167,19 @@ export class GrpcResolver {
     return fail(status.UNAUTHENTICATED, 'ISTHMUS_UNAUTHENTICATED: missing or wrong bearer token (send metadata "authorization: Bearer <token>")');
   }
 
-  #render(ref: ServiceRef, filters: EndpointFilters): Service | undefined {
+  /** The Resolve answer, shared by every caller asking the same at this revision; undefined while absent. */
+  #answer(ref: ServiceRef, filters: EndpointFilters): ResolveResponse | undefined {
     const entry = this.#deps.catalog.get(ref);
-    return entry === undefined ? undefined : serviceToProto(entry, filters, this.#deps.splits?.get(ref));
+    if (entry === undefined) return undefined;
+    const split = this.#deps.splits?.get(ref);
+    return this.#answers.resolve(answerKey(ref, filters), entry.revision, split, () => serviceToProto(entry, filters, split));
+  }
+
+  #watchMessage(ref: ServiceRef, filters: EndpointFilters, key: string, index: number): WatchResponse {
+    const entry = this.#deps.catalog.get(ref);
+    if (entry === undefined) return this.#answers.deleted(index);
+    const split = this.#deps.splits?.get(ref);
+    return this.#answers.watch(key, entry.revision, split, () => serviceToProto(entry, filters, split));
   }
 
   #guard<T>(callback: sendUnaryData<T>, fn: () => T | GrpcError): void {
@@ -199,9 +215,8 @@ export class GrpcResolver {
           if (denied !== undefined) return denied;
           const ref = refOf(call.request);
           if (isError(ref)) return ref;
-          const service = this.#render(ref, filtersFromProto(call.request.filters));
-          if (service === undefined) return fail(status.NOT_FOUND, `ISTHMUS_NOT_FOUND: service ${refKey(ref)} is not in the catalog`);
-          return { service };
+          const answer = this.#answer(ref, filtersFromProto(call.request.filters));
+          return answer ?? fail(status.NOT_FOUND, `ISTHMUS_NOT_FOUND: service ${refKey(ref)} is not in the catalog`);
         });
       },
       watch: (call) => {
@@ -222,17 +237,14 @@ export class GrpcResolver {
           return;
         }
         const filters = filtersFromProto(call.request.filters);
-        const key = JSON.stringify([ref.namespace, ref.name, filters.healthy, filters.origin ?? null, filters.zone ?? null]);
+        const key = answerKey(ref, filters);
         serveWatch({
           call,
           hub: this.#hub,
           ref,
           timing: this.#timing,
-          message: (index) => this.#encoder.message(key, index, () => {
-            const service = this.#render(ref, filters);
-            return service === undefined ? { index, deleted: true, service: undefined } : { index: service.revision, deleted: false, service };
-          }),
-          encode: (m) => this.#encoder.size(m),
+          message: (index) => this.#watchMessage(ref, filters, key, index),
+          encode: (m) => this.#answers.size(m),
           budget: this.#budget,
           slowConsumerMs: this.#limits.slowConsumerMs,
           onSlowConsumer: () => {

@@ -10,6 +10,8 @@ export interface ResponseCacheOptions {
 interface Slot {
   readonly revision: number;
   readonly body: string;
+  /** The body as UTF-8, made on the first lookup that sends it. */
+  bytes?: Buffer;
 }
 
 /**
@@ -36,16 +38,30 @@ export class ResponseCache {
 
   /** The body for `key` at `revision`, rendering (and keeping) it on a miss. */
   body(key: readonly unknown[], revision: number, render: () => string): string {
+    return this.#slot(key, revision, render).body;
+  }
+
+  /**
+   * The same body as bytes, encoded once per revision: sending a string makes the server measure
+   * its UTF-8 length and encode it again on every response.
+   */
+  bytes(key: readonly unknown[], revision: number, render: () => string): Buffer {
+    const slot = this.#slot(key, revision, render);
+    slot.bytes ??= Buffer.from(slot.body, 'utf8');
+    return slot.bytes;
+  }
+
+  #slot(key: readonly unknown[], revision: number, render: () => string): Slot {
     const k = JSON.stringify(key);
     const slot = this.#cache.get<Slot>(k);
     if (slot?.revision === revision) {
       this.#hits++;
-      return slot.body;
+      return slot;
     }
     this.#misses++;
-    const body = render();
-    this.#store(k, { revision, body });
-    return body;
+    const fresh: Slot = { revision, body: render() };
+    this.#store(k, fresh);
+    return fresh;
   }
 
   stats(): { hits: number; misses: number; keys: number } {
