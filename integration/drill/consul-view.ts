@@ -8,7 +8,19 @@ export interface ConsulInstance {
   readonly port: number;
   /** Written by an Isthmus bridge (exported from Kubernetes). */
   readonly exported: boolean;
+  /** Weights.Passing (DNS, Consul's own callers). */
   readonly weight: number | undefined;
+  /**
+   * What Spring Cloud LoadBalancer's weighted supplier makes of Meta `weight`: Integer.parseInt,
+   * and 1 when absent, unparsable or not positive.
+   */
+  readonly callerWeight: number;
+}
+
+export function springWeight(meta: Readonly<Record<string, string>> | undefined): number {
+  const raw = meta?.['weight'];
+  const n = raw !== undefined && /^[+-]?\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  return Number.isSafeInteger(n) && n > 0 ? n : 1;
 }
 
 interface HealthEntry {
@@ -25,5 +37,6 @@ export async function passingInstances(consulUrl: string, service: string): Prom
     port: e.Service?.Port ?? 0,
     exported: (e.Service?.Tags ?? []).includes('isthmus') || e.Service?.Meta?.['external-source'] === 'isthmus',
     weight: e.Service?.Weights?.Passing,
+    callerWeight: springWeight(e.Service?.Meta),
   }));
 }

@@ -1,9 +1,10 @@
 // The reduced migration drill against the real kube-apiserver and the real VM registry, with real
 // Spring Cloud peers (Dubbo 3.3 peers for dubbo): fails if a single call fails in either direction, or if the pods do not
-// serve all traffic once the last VM provider has retired. One test per framework.
+// serve all traffic once the last VM provider has retired, or if a declared split (90/10, 50/50,
+// 10/90) does not move the weight-aware VM consumer's traffic. One test per framework.
 import { describe, expect, inject, it } from 'vitest';
 import type {} from '../servers/provided-context.ts';
-import { REDUCED, runDrill } from './run.ts';
+import { REDUCED, runDrill, SHARE_TOLERANCE } from './run.ts';
 
 const servers = inject('isthmusServers');
 const log = (m: string): void => { process.stderr.write(`[drill ${new Date().toISOString().slice(11, 19)}] ${m}\n`); };
@@ -28,6 +29,17 @@ describe.each([
       // Both sides served calls at some point: the VM providers first, the pods last.
       expect(Object.keys(d.servedBy).some((i) => i.startsWith('vm-'))).toBe(true);
       expect(Object.keys(d.servedBy).some((i) => i.startsWith('pod-'))).toBe(true);
+    }
+    // Each declared split moves the weight-aware VM consumer's traffic: within ±5 points of the
+    // declared pod share over ≥1,000 calls, with no failed call while the weights change.
+    expect(result.split.steps.map((st) => st.declaredPodShare)).toEqual([10, 50, 90]);
+    expect(result.split.asserted).toBe(framework !== 'dubbo');
+    for (const st of result.split.steps) {
+      console.log(JSON.stringify({ figure: `drill-${framework}-split`, declared: st.declared, via: st.via, visibleMs: st.visibleMs, observed: st.vmToPod, podToVm: st.podToVm }));
+      expect(st.vmToPod.calls).toBeGreaterThanOrEqual(1000);
+      expect(st.vmToPod.failures + st.podToVm.failures).toBe(0);
+      // Dubbo's consumer is measured only (its split.note says why).
+      if (result.split.asserted) expect(Math.abs(st.vmToPod.podShare - st.declaredPodShare), `split ${JSON.stringify(st.declared)}: observed pod share ${st.vmToPod.podShare} %`).toBeLessThanOrEqual(SHARE_TOLERANCE);
     }
     expect(report.ok).toBe(true);
   }, 1_200_000);

@@ -22,9 +22,17 @@ import type { DirectionResult, FrameworkResult, StepRecord } from './migration.t
 import { addLoopbackAddress, freePort, podAddress, removeLoopbackAddress, sleep, vmAddress, waitFor } from './net.ts';
 import { cleanupNamespace, createNamespace, createService, publishPod, READY, STARTING, TERMINATING, type PodAddress } from './pods.ts';
 import { type CallRecord, podShareSince, summarize } from './record.ts';
-import { applyWeights } from './weights.ts';
+import { applyMigration, deleteMigration, installMigrationCrd, readMigrationStatus, type MigrationStatusView } from './service-migration.ts';
+import { runSplitSteps } from './split.ts';
 
 export const GREETER = 'dev.isthmus.peers.Greeter';
+
+/**
+ * Measured, not asserted: with the right weights in ZooKeeper and in the consumer's directory
+ * (its log lists the new URLs), the FORCE_INTERFACE consumer followed 90/10 in 2 of 5 runs and
+ * stayed at ~50 % in the others (README, "Dubbo and the split").
+ */
+const DUBBO_SPLIT_NOTE = 'not asserted: Dubbo 3.3.2\'s VM consumer does not follow the exported weights reliably (see integration/drill/README.md)';
 const VISIBLE_TIMEOUT = 60_000;
 const PORT = 'dubbo';
 
@@ -39,6 +47,7 @@ export interface DubboDrillOptions {
   readonly settleMs: number;
   readonly providers: number;
   readonly drainMs: number;
+  readonly callsPerSplitStep: number;
   readonly log: (message: string) => void;
   readonly signal?: AbortSignal;
 }
@@ -78,6 +87,9 @@ export async function runDubboDrill(o: DubboDrillOptions): Promise<FrameworkResu
   const podVisibility: Record<string, number> = {};
   const vmCalls: CallRecord[] = [];
   const podCalls: CallRecord[] = [];
+  const statuses: MigrationStatusView[] = [];
+  const ref = { namespace, name: service };
+  const ready: Record<string, number> = { dubbo: o.providers, k8s: 0 };
   let podTargets: string[] = [];
   let vmConsumer: DubboPeer | undefined;
   let podConsumer: DubboPeer | undefined;
@@ -98,7 +110,7 @@ export async function runDubboDrill(o: DubboDrillOptions): Promise<FrameworkResu
   const slicesHave = (ip: string, port: number) => async () => ((await sliceEndpoints(kube, namespace, service, PORT)).some((e) => e.ready && e.address === ip && e.port === port) ? true : undefined);
   const slicesLack = (ip: string, port: number) => async () => ((await sliceEndpoints(kube, namespace, service, PORT)).some((e) => e.address === ip && e.port === port) ? undefined : true);
   const provider = (id: string, ip: string, port: number, zk: string): Promise<DubboPeer> =>
-    startProvider(o.classpath, { id, zk, port, host: ip, group, app: zk === 'none' ? `greeter-pods-${run}` : `greeter-vms-${run}`, shutdownWaitMs: o.drainMs });
+    startProvider(o.classpath, { id, zk, port, host: ip, group, app: zk === 'none' ? `greeter-pods-${run}` : `greeter-vms-${run}`, shutdownWaitMs: o.drainMs, warmupMs: 1000 });
 
   try {
     await createNamespace(kube, namespace);
@@ -115,6 +127,9 @@ export async function runDubboDrill(o: DubboDrillOptions): Promise<FrameworkResu
         'isthmus.dev/dubbo-methods': 'greet',
       },
     });
+    await installMigrationCrd(kube);
+    // The object exists from the start (no split yet), so its status is there at every step.
+    await applyMigration(kube, ref, {});
 
     const vms = await step('start VM providers', () => Promise.all(Array.from({ length: o.providers }, async (_, n) => {
       const name = `vm-${n + 1}`;
@@ -140,7 +155,7 @@ export async function runDubboDrill(o: DubboDrillOptions): Promise<FrameworkResu
     });
 
     await step('start consumers', async () => {
-      vmConsumer = await startConsumer(o.classpath, { zk: o.zookeeper, mode: 'interface', rate: o.ratePerSecond, group, app: `greeter-consumer-vm-${run}`, timeoutMs: 2000 });
+      vmConsumer = await startConsumer(o.classpath, { zk: o.zookeeper, mode: 'interface', rate: o.ratePerSecond, group, app: `greeter-consumer-vm-${run}`, timeoutMs: 2000, logPath: join(o.workDir, 'consumer-vm.log') });
       peers.push(vmConsumer);
       vmConsumer.onLine((l) => { if (l.event === 'call') vmCalls.push(dubboCall(l, Date.now())); });
       await waitFor('first call of the VM consumer', () => Promise.resolve(vmCalls.length > 0 ? true : undefined), 180_000, 200, o.signal);
@@ -187,12 +202,24 @@ export async function runDubboDrill(o: DubboDrillOptions): Promise<FrameworkResu
         ]);
         vmVisibility[`pod-${n} ready → visible in ZooKeeper`] = both[0].ms;
         podVisibility[`pod-${n} ready → in the pod consumer's endpoints`] = both[1].ms;
+        ready['k8s'] = n;
+        statuses.push(await readMigrationStatus(kube, ref, `add pod-${n}`, ready));
       });
       await sleep(o.settleMs, o.signal);
     }
 
-    const weights = await step('shift weights', () => applyWeights(bridge!, { namespace, name: service }, 'dubbo', () => view.providers(GREETER, group), o.log));
-    if (weights.applied) await sleep(o.settleMs, o.signal);
+    // Dubbo's default load balancing (random) is weighted by the provider URL's `weight`. Its
+    // ZooKeeper registry batches notifications after the first 10 (RegistryNotifier,
+    // `delay-notification`, default 5 s), and a weight change is two events (new URL, old URL
+    // gone): the consumer follows a split 5–8 s after ZooKeeper shows it (measured), hence 10 s.
+    const splits = await runSplitSteps({
+      kube, bridge, ref, vmId: 'dubbo', ready, log: o.log, callsPerStep: o.callsPerSplitStep, followMs: 10_000,
+      visible: () => view.providers(GREETER, group),
+      vmCalls: () => vmCalls,
+      podCalls: () => podCalls,
+      ...(o.signal === undefined ? {} : { signal: o.signal }),
+    }, step);
+    for (const s of splits) statuses.push(s.status);
 
     let lastVmExit = Date.now();
     for (const vm of vms) {
@@ -208,6 +235,8 @@ export async function runDubboDrill(o: DubboDrillOptions): Promise<FrameworkResu
         podVisibility[`${vm.name} SIGTERM → gone from slices`] = unimported.ms;
         vmVisibility[`${vm.name} SIGTERM → exited`] = stopped.ms;
         lastVmExit = Date.now();
+        ready['dubbo'] = (ready['dubbo'] ?? 1) - 1;
+        statuses.push(await readMigrationStatus(kube, ref, `retire ${vm.name}`, ready));
       });
       await sleep(o.settleMs, o.signal);
     }
@@ -230,7 +259,13 @@ export async function runDubboDrill(o: DubboDrillOptions): Promise<FrameworkResu
       vmToPod: direction('Dubbo 3.3 consumer (VM, FORCE_INTERFACE), providers found through ZooKeeper', vmCalls, vmVisibility),
       podToVm: direction('registry-less Dubbo 3.3 consumer (pod), direct references to the ready endpoints of the Service\'s EndpointSlices', podCalls, podVisibility),
       steps: stepTimes.map((st): StepRecord => ({ step: st.step, atMs: st.started - t0, tookMs: st.tookMs })),
-      weights: weights.applied ? { ...weights, note: 'Dubbo\'s default load balancing (random) is weighted by the URL\'s weight parameter: the exported pods\' new weight changes the VM consumer\'s split; native VM providers keep their own weight. The pod consumer is plain round-robin.' } : weights,
+      split: {
+        balancer: 'Dubbo default `random` load balancing, weighted by the provider URL `weight` (VM providers with warmup 1 s)',
+        asserted: false,
+        note: DUBBO_SPLIT_NOTE,
+        steps: splits,
+      },
+      migrationStatus: statuses,
       durationMs: end - t0,
     };
   } finally {
@@ -243,6 +278,7 @@ export async function runDubboDrill(o: DubboDrillOptions): Promise<FrameworkResu
     }
     await view.removeRunLeftovers(GREETER, group, `greeter-vms-${run}`).catch(() => undefined);
     view.close();
+    await deleteMigration(kube, ref);
     await cleanupNamespace(kube, namespace).catch(() => undefined);
     for (const ip of added) await removeLoopbackAddress(ip);
   }

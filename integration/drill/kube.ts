@@ -23,14 +23,15 @@ export class Kube {
     this.#ca = readFileSync(access.caFile);
   }
 
-  call(method: string, path: string, body?: unknown): Promise<KubeReply> {
+  /** `contentType` for PATCH (e.g. application/merge-patch+json); JSON otherwise. */
+  call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<KubeReply> {
     const url = new URL(path, this.#access.server);
     return new Promise((resolve, reject) => {
       const req = request(url, {
         method,
         ca: this.#ca,
         timeout: 10_000,
-        headers: { Authorization: `Bearer ${this.#access.token}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+        headers: { Authorization: `Bearer ${this.#access.token}`, 'Content-Type': contentType, Accept: 'application/json' },
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -53,8 +54,8 @@ export class Kube {
   }
 
   /** Throws unless 2xx or one of `ok`. */
-  async must(method: string, path: string, body?: unknown, ok: readonly number[] = []): Promise<Record<string, unknown>> {
-    const reply = await this.call(method, path, body);
+  async must(method: string, path: string, body?: unknown, ok: readonly number[] = [], contentType?: string): Promise<Record<string, unknown>> {
+    const reply = await this.call(method, path, body, contentType);
     if ((reply.status < 200 || reply.status >= 300) && !ok.includes(reply.status)) {
       throw new Error(`${method} ${path} → ${reply.status}: ${JSON.stringify(reply.body).slice(0, 400)}`);
     }

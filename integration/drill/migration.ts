@@ -5,8 +5,9 @@
 //             them into the VM registry;
 //   podToVm — a consumer in a "pod" that knows only EndpointSlices: it finds the VM providers
 //             only because Isthmus imports them from the VM registry into the same Service.
-// Steps: 3 VM providers → bridge → consumers → pods added one by one → weights → VM providers
-// retired one by one (SIGTERM; they deregister, drain, then exit) → pods alone.
+// Steps: 3 VM providers → bridge → consumers → pods added one by one → splits 90/10, 50/50, 10/90
+// declared on the service's ServiceMigration, each measured (split.ts) → VM providers retired one
+// by one (SIGTERM; they deregister, drain, then exit) → pods alone.
 import { randomBytes, randomInt } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,8 +19,9 @@ import { addLoopbackAddress, freePort, getJson, podAddress, removeLoopbackAddres
 import { PodConsumer } from './pod-consumer.ts';
 import { cleanupNamespace, createNamespace, createService, publishPod, READY, STARTING, TERMINATING, type PodAddress } from './pods.ts';
 import { type CallRecord, parseCallLine, podShareSince, summarize, type CallSummary } from './record.ts';
+import { applyMigration, deleteMigration, installMigrationCrd, readMigrationStatus, type MigrationStatusView } from './service-migration.ts';
 import type { VmSide } from './sides.ts';
-import { applyWeights, type WeightsOutcome } from './weights.ts';
+import { runSplitSteps, type SplitStepResult } from './split.ts';
 
 export interface DrillOptions {
   readonly kubernetes: KubernetesConnection;
@@ -32,6 +34,8 @@ export interface DrillOptions {
   readonly providers: number;
   /** How long a retiring provider keeps serving after deregistering. */
   readonly drainMs: number;
+  /** Calls of the VM consumer counted per split step. */
+  readonly callsPerSplitStep: number;
   readonly log: (message: string) => void;
   /** Aborting stops the drill at the next wait; the cleanup still runs. */
   readonly signal?: AbortSignal;
@@ -56,7 +60,15 @@ export interface FrameworkResult {
   readonly vmToPod: DirectionResult;
   readonly podToVm: DirectionResult;
   readonly steps: readonly StepRecord[];
-  readonly weights: WeightsOutcome;
+  readonly split: {
+    readonly balancer: string;
+    /** Whether the drill holds the VM consumer to the declared split (±SHARE_TOLERANCE). */
+    readonly asserted: boolean;
+    readonly note?: string;
+    readonly steps: readonly SplitStepResult[];
+  };
+  /** The ServiceMigration's status.origins after each topology step. */
+  readonly migrationStatus: readonly MigrationStatusView[];
   readonly durationMs: number;
 }
 
@@ -92,6 +104,10 @@ export async function runMigrationDrill(o: DrillOptions): Promise<FrameworkResul
   const vmVisibility: Record<string, number> = {};
   const podVisibility: Record<string, number> = {};
   const vmCalls: CallRecord[] = [];
+  const statuses: MigrationStatusView[] = [];
+  const ref = { namespace, name: service };
+  const ready: Record<string, number> = { [fw]: o.providers, k8s: 0 };
+  const stopFile = join(o.workDir, 'consumer.stop');
   let bridge: BridgeProcess | undefined;
   let podConsumer: PodConsumer | undefined;
   let t0 = Date.now();
@@ -113,6 +129,9 @@ export async function runMigrationDrill(o: DrillOptions): Promise<FrameworkResul
   try {
     await createNamespace(kube, namespace);
     await createService(kube, namespace, service);
+    await installMigrationCrd(kube);
+    // The object exists from the start (no split yet), so its status is there at every step.
+    await applyMigration(kube, ref, {});
 
     // VM providers, in parallel: each registers itself the way its framework does.
     const vms = await step('start VM providers', () => Promise.all(Array.from({ length: o.providers }, async (_, n) => {
@@ -159,7 +178,7 @@ export async function runMigrationDrill(o: DrillOptions): Promise<FrameworkResul
         role: 'consumer',
         discovery: fw,
         logPath: join(o.workDir, 'consumer.log'),
-        properties: { 'peer.service': service, 'peer.rate': o.ratePerSecond, ...o.side.consumerProperties() },
+        properties: { 'peer.service': service, 'peer.rate': o.ratePerSecond, 'peer.stop-file': stopFile, ...o.side.consumerProperties() },
       });
       jvms.push(jvm);
       jvm.onCall((line) => vmCalls.push(parseCallLine(line)));
@@ -194,12 +213,20 @@ export async function runMigrationDrill(o: DrillOptions): Promise<FrameworkResul
         ]);
         vmVisibility[`pod-${n} ready → visible in ${o.side.label}`] = both[0].ms;
         podVisibility[`pod-${n} ready → in the pod consumer's endpoints`] = both[1].ms;
+        ready['k8s'] = n;
+        statuses.push(await readMigrationStatus(kube, ref, `add pod-${n}`, ready));
       });
       await sleep(o.settleMs, o.signal);
     }
 
-    const weights = await step('shift weights', () => applyWeights(bridge!, { namespace, name: service }, fw, () => o.side.visible(service), o.log));
-    if (weights.applied) await sleep(o.settleMs, o.signal);
+    const splits = await runSplitSteps({
+      kube, bridge, ref, vmId: fw, ready, log: o.log, callsPerStep: o.callsPerSplitStep, followMs: 2000,
+      visible: () => o.side.visible(service),
+      vmCalls: () => vmCalls,
+      podCalls: () => podConsumer?.records ?? [],
+      ...(o.signal === undefined ? {} : { signal: o.signal }),
+    }, step);
+    for (const s of splits) statuses.push(s.status);
 
     // VM providers retire one by one with SIGTERM: Spring Boot shuts down as in production.
     let lastVmExit = Date.now();
@@ -216,16 +243,22 @@ export async function runMigrationDrill(o: DrillOptions): Promise<FrameworkResul
         podVisibility[`${vm.name} SIGTERM → gone from slices`] = unimported.ms;
         vmVisibility[`${vm.name} SIGTERM → exited`] = stopped.ms;
         lastVmExit = Date.now();
+        ready[fw] = (ready[fw] ?? 1) - 1;
+        statuses.push(await readMigrationStatus(kube, ref, `retire ${vm.name}`, ready));
       });
       await sleep(o.settleMs, o.signal);
     }
     await sleep(Math.max(o.settleMs, 3000), o.signal);
 
+    // Calls stop before any consumer does: every call counted was made while the topology
+    // changed, none while a consumer was shutting down (see CallLoop's peer.stop-file).
+    let end = Date.now();
     await step('stop consumers', async () => {
+      const [made] = await Promise.all([consumer.stopCalls(stopFile), podConsumer?.stop()]);
+      end = Date.now();
+      if (made === undefined) o.log(`${fw}: the Spring consumer did not confirm that its calls stopped; stopping it anyway`);
       await consumer.stop(10_000);
-      await podConsumer?.stop();
     });
-    const end = Date.now();
     const podCalls = podConsumer?.records ?? [];
     // Every call's outcome, for audit beyond the summary: one JSON object per line.
     await writeFile(join(o.workDir, 'calls-vmToPod.jsonl'), vmCalls.map((c) => JSON.stringify(c)).join('\n') + '\n');
@@ -244,7 +277,8 @@ export async function runMigrationDrill(o: DrillOptions): Promise<FrameworkResul
         stepVisibilityMs: podVisibility,
       },
       steps: stepTimes.map((st): StepRecord => ({ step: st.step, atMs: st.started - t0, tookMs: st.tookMs })),
-      weights,
+      split: { balancer: o.side.balancer, asserted: true, steps: splits },
+      migrationStatus: statuses,
       durationMs: end - t0,
     };
   } finally {
@@ -256,6 +290,7 @@ export async function runMigrationDrill(o: DrillOptions): Promise<FrameworkResul
       await cleanupBridge(bridge.configPath);
       await o.side.afterCleanup(`drill-${run}`);
     }
+    await deleteMigration(kube, ref);
     await cleanupNamespace(kube, namespace).catch(() => undefined);
     for (const ip of added) await removeLoopbackAddress(ip);
   }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { failureWindows, parseCallLine, podShareSince, shareOverTime, summarize, type CallRecord } from './record.ts';
 import { dubboCall } from './dubbo-migration.ts';
 import { reportOk } from './run.ts';
+import { measure, registryPodShare, type SplitStepResult } from './split.ts';
 
 const ok = (t: number, side: 'vm' | 'pod', instance = `${side}-1`): CallRecord => ({ t, ok: true, side, instance });
 const bad = (t: number, error = 'Connection refused'): CallRecord => ({ t, ok: false, error });
@@ -41,7 +42,12 @@ describe('drill call records', () => {
 
   it('passes a run only when every framework that ran had calls and no failures', () => {
     const dir = (failures: number, calls = 10) => ({ ...summarize([], 0, 1), calls, failures, consumer: 'x', podShareAfterLastVmRetired: { calls: 1, pod: 100 }, stepVisibilityMs: {} });
-    const ran = (failures: number) => ({ available: true as const, vmToPod: dir(0), podToVm: dir(failures), steps: [], weights: { applied: false }, durationMs: 1 });
+    const share = (observed: number) => ({ calls: 1000, failures: 0, podShare: observed, vmShare: 100 - observed });
+    const splitStep = (declared: number, observed: number): SplitStepResult => ({
+      declared: { consul: 100 - declared, k8s: declared }, declaredPodShare: declared, via: 'ServiceMigration', visibleMs: 1, registryPodShare: declared, registryPodShareBefore: 50,
+      vmToPod: { ...share(observed), weightAware: true }, podToVm: { ...share(50), weightAware: false }, countedFromMs: 0, countedMs: 1, status: { step: 's', waitedMs: 0 },
+    });
+    const ran = (failures: number, steps = [splitStep(10, 12.5), splitStep(90, 85)]) => ({ available: true as const, vmToPod: dir(0), podToVm: dir(failures), steps: [], split: { balancer: 'b', asserted: true, steps }, migrationStatus: [], durationMs: 1 });
     const missing = { available: false as const, reason: 'not yet' };
     expect(reportOk({ consul: ran(0) }, true)).toBe(true);
     expect(reportOk({ consul: ran(1) }, true)).toBe(false);
@@ -49,6 +55,21 @@ describe('drill call records', () => {
     expect(reportOk({ consul: ran(0), nacos: missing }, true)).toBe(false);
     expect(reportOk({ nacos: missing }, false)).toBe(false);
     expect(reportOk({ consul: { available: true, error: 'boom' } }, false)).toBe(false);
+    // A weight-aware consumer more than 5 points off a declared split, or no split measured, fails.
+    expect(reportOk({ consul: ran(0, [splitStep(10, 15.1)]) }, true)).toBe(false);
+    expect(reportOk({ consul: ran(0, []) }, true)).toBe(false);
+  });
+});
+
+describe('split measurement', () => {
+  it('gives shares of successful calls and counts failures apart', () => {
+    expect(measure([ok(1, 'pod'), ok(2, 'vm'), ok(3, 'vm'), ok(4, 'vm'), bad(5)])).toEqual({ calls: 5, failures: 1, podShare: 25, vmShare: 75 });
+  });
+
+  it('reads the pod share a weighted caller gets from the weights it sees', () => {
+    const inst = (exported: boolean, weight: number | undefined) => ({ address: 'a', port: 1, exported, weight });
+    expect(registryPodShare([inst(false, 10), inst(false, 10), inst(false, 10), inst(true, 1), inst(true, 1), inst(true, 1)])).toBe(9.1);
+    expect(registryPodShare([inst(false, 1), inst(true, 9), inst(true, undefined)])).toBe(90);
   });
 });
 

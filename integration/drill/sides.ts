@@ -11,8 +11,16 @@ export interface VisibleInstance {
   readonly port: number;
   /** Written by an Isthmus bridge (exported from Kubernetes). */
   readonly exported: boolean;
+  /** The weight the drill's VM consumer balances by (undefined: it has none). */
   readonly weight: number | undefined;
 }
+
+/**
+ * Meta `weight` of the Consul VM providers. A Spring instance without it weighs 1, and pods are
+ * weighed against the native instances in whole numbers from 1 to 100 (Consul's Passing scale
+ * × model cap), so 10 is what lets 3 pods go from 1/9 to 9× the weight of 3 VMs: 90/10 … 10/90.
+ */
+export const CONSUL_VM_WEIGHT = 10;
 
 export interface VmSide {
   readonly framework: Framework;
@@ -22,6 +30,8 @@ export interface VmSide {
   registry(service: string, namespace: string): Record<string, unknown>;
   providerProperties(ip: string): Record<string, string | number>;
   consumerProperties(): Record<string, string | number>;
+  /** How the VM consumer picks among instances (for the report). */
+  readonly balancer: string;
   /** Instances a consumer of this registry would call (healthy, enabled). */
   visible(service: string): Promise<VisibleInstance[]>;
   /** After `isthmus cleanup`: remove what cleanup leaves behind for this run's bridge id. */
@@ -33,9 +43,15 @@ export function consulSide(consul: ConsulConnection): VmSide {
     framework: 'consul',
     label: 'Consul',
     registry: (service, namespace) => ({ kind: 'consul', address: consul.httpUrl, services: [service], namespace, minWatchIntervalMs: 20 }),
-    providerProperties: (ip) => ({ 'spring.cloud.consul.host': consul.host, 'spring.cloud.consul.port': consul.port, 'spring.cloud.consul.discovery.ip-address': ip }),
-    consumerProperties: () => ({ 'spring.cloud.consul.host': consul.host, 'spring.cloud.consul.port': consul.port }),
-    visible: async (service) => (await passingInstances(consul.httpUrl, service)).map((i) => ({ address: i.address, port: i.port, exported: i.exported, weight: i.weight })),
+    providerProperties: (ip) => ({
+      'spring.cloud.consul.host': consul.host,
+      'spring.cloud.consul.port': consul.port,
+      'spring.cloud.consul.discovery.ip-address': ip,
+      'spring.cloud.consul.discovery.metadata.weight': CONSUL_VM_WEIGHT,
+    }),
+    consumerProperties: () => ({ 'spring.cloud.consul.host': consul.host, 'spring.cloud.consul.port': consul.port, 'spring.cloud.loadbalancer.configurations': 'weighted' }),
+    balancer: 'Spring Cloud LoadBalancer `weighted` configuration (instance Meta `weight`, 1 when absent)',
+    visible: async (service) => (await passingInstances(consul.httpUrl, service)).map((i) => ({ address: i.address, port: i.port, exported: i.exported, weight: i.callerWeight })),
     afterCleanup: async (bridgeId) => {
       // `isthmus cleanup` removes the services but leaves the empty synthetic node behind; the
       // node name is unique to this run, so removing it touches nothing else.
@@ -59,7 +75,8 @@ export function nacosSide(nacos: NacosConnection): VmSide {
     label: 'Nacos',
     registry: (service, namespace) => ({ kind: 'nacos', servers: [nacos.serverAddr], services: [service], namespace }),
     providerProperties: (ip) => ({ 'spring.cloud.nacos.discovery.server-addr': nacos.serverAddr, 'spring.cloud.nacos.discovery.ip': ip }),
-    consumerProperties: () => ({ 'spring.cloud.nacos.discovery.server-addr': nacos.serverAddr }),
+    consumerProperties: () => ({ 'spring.cloud.nacos.discovery.server-addr': nacos.serverAddr, 'spring.cloud.loadbalancer.nacos.enabled': 'true' }),
+    balancer: 'Spring Cloud Alibaba NacosLoadBalancer (`spring.cloud.loadbalancer.nacos.enabled=true`): weighted random over the Nacos instance weight',
     visible: async (service) => {
       const { status, body } = await getJson(`${nacos.baseUrl}/v1/ns/instance/list?serviceName=${encodeURIComponent(service)}&healthyOnly=true`);
       if (status !== 200) throw new Error(`nacos instance list for ${service}: HTTP ${status}`);

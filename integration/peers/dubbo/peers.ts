@@ -3,7 +3,7 @@
 // Maven repository; once anything was built, Maven runs offline (-o).
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -74,11 +74,17 @@ export class DubboPeer {
   #exited = false;
   #stderrTail: string[] = [];
 
-  constructor(proc: ChildProcess) {
+  /** `logPath`: where the JVM's own log output (stderr, non-JSON stdout) is kept. */
+  constructor(proc: ChildProcess, logPath?: string) {
     this.#proc = proc;
+    const log = logPath === undefined ? undefined : createWriteStream(logPath, { flags: 'a' });
+    if (log !== undefined) proc.stderr?.pipe(log);
     if (proc.stdout !== null) {
       createInterface({ input: proc.stdout }).on('line', (line) => {
-        if (!line.startsWith('{')) return;
+        if (!line.startsWith('{')) {
+          log?.write(`${line}\n`);
+          return;
+        }
         let parsed: PeerLine;
         try {
           parsed = JSON.parse(line) as PeerLine;
@@ -158,12 +164,12 @@ export class DubboPeer {
   }
 }
 
-function start(classpath: string, main: string, args: Record<string, string | number | undefined>, stdin: 'ignore' | 'pipe' = 'ignore'): DubboPeer {
+function start(classpath: string, main: string, args: Record<string, string | number | undefined>, stdin: 'ignore' | 'pipe' = 'ignore', logPath?: string): DubboPeer {
   const argv = Object.entries(args)
     .filter(([, v]) => v !== undefined && v !== '')
     .map(([k, v]) => `--${k}=${String(v)}`);
   const proc = spawn('java', ['-Xmx192m', '-XX:TieredStopAtLevel=1', '-cp', classpath, `dev.isthmus.peers.${main}`, ...argv], { stdio: [stdin, 'pipe', 'pipe'] });
-  return new DubboPeer(proc);
+  return new DubboPeer(proc, logPath);
 }
 
 export interface ProviderOptions {
@@ -180,11 +186,13 @@ export interface ProviderOptions {
   readonly host?: string;
   /** dubbo.service.shutdown.wait, ms: how long a SIGTERM'd provider waits for calls in flight. */
   readonly shutdownWaitMs?: number;
+  /** The service's warmup, ms (Dubbo's default 10 min scales a young provider's weight down). */
+  readonly warmupMs?: number;
 }
 
 /** Starts a provider (it listens on 127.0.0.1:port only) and waits until it serves. */
 export async function startProvider(classpath: string, o: ProviderOptions): Promise<DubboPeer> {
-  const peer = start(classpath, 'Provider', { id: o.id, zk: o.zk, port: o.port, app: o.app, version: o.version, group: o.group, 'register-mode': o.registerMode, 'metadata-type': o.metadataType, host: o.host, 'shutdown-wait': o.shutdownWaitMs });
+  const peer = start(classpath, 'Provider', { id: o.id, zk: o.zk, port: o.port, app: o.app, version: o.version, group: o.group, 'register-mode': o.registerMode, 'metadata-type': o.metadataType, host: o.host, 'shutdown-wait': o.shutdownWaitMs, warmup: o.warmupMs });
   await peer.waitFor((l) => l.event === 'ready');
   return peer;
 }
@@ -201,11 +209,13 @@ export interface ConsumerOptions {
   readonly group?: string;
   readonly timeoutMs?: number;
   readonly providedBy?: string;
+  /** File for the JVM's own log output (Dubbo's registry notifications, errors). */
+  readonly logPath?: string;
 }
 
 /** Starts a consumer calling in a loop; every call is a JSON line `{event:'call', ok, reply|error}`. */
 export async function startConsumer(classpath: string, o: ConsumerOptions): Promise<DubboPeer> {
-  const peer = start(classpath, 'Consumer', { zk: o.zk, mode: o.mode, rate: o.rate, count: o.count, app: o.app, version: o.version, group: o.group, timeout: o.timeoutMs, 'provided-by': o.providedBy });
+  const peer = start(classpath, 'Consumer', { zk: o.zk, mode: o.mode, rate: o.rate, count: o.count, app: o.app, version: o.version, group: o.group, timeout: o.timeoutMs, 'provided-by': o.providedBy }, 'ignore', o.logPath);
   await peer.waitFor((l) => l.event === 'started');
   return peer;
 }

@@ -2,7 +2,7 @@
 // eight of them share a loaded 2-core box with the registries and the bridge.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -39,11 +39,14 @@ export class PeerJvm {
   readonly #log: WriteStream;
   readonly #exited: Promise<number | null>;
   #lineListeners: ((line: string) => void)[] = [];
+  readonly #callsStopped: Promise<number>;
+  #onCallsStopped: (calls: number) => void = () => undefined;
 
   private constructor(spec: PeerSpec, child: ChildProcess, log: WriteStream) {
     this.spec = spec;
     this.#child = child;
     this.#log = log;
+    this.#callsStopped = new Promise((resolve) => { this.#onCallsStopped = resolve; });
     this.#exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
         live.delete(child);
@@ -54,6 +57,9 @@ export class PeerJvm {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line.startsWith('CALL ')) {
         for (const listen of this.#lineListeners) listen(line.slice(5));
+      } else if (line.startsWith('STOPPED ')) {
+        log.write(`${line}\n`);
+        this.#onCallsStopped(Number((JSON.parse(line.slice(8)) as { calls?: unknown }).calls ?? Number.NaN));
       } else {
         log.write(`${line}\n`);
       }
@@ -84,6 +90,20 @@ export class PeerJvm {
   /** Consumer output: the JSON text of each `CALL` line. */
   onCall(listener: (json: string) => void): void {
     this.#lineListeners.push(listener);
+  }
+
+  /**
+   * Stops a consumer's call loop (started with `peer.stop-file` = `stopFile`) and resolves with
+   * the number of calls it made once the last one has been printed; undefined when the JVM did
+   * not confirm within `timeoutMs` (or had exited).
+   */
+  async stopCalls(stopFile: string, timeoutMs = 10_000): Promise<number | undefined> {
+    await writeFile(stopFile, 'stop\n');
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => { timer = setTimeout(resolve, timeoutMs, undefined); });
+    const calls = await Promise.race([this.#callsStopped, late, this.#exited.then(() => undefined)]);
+    clearTimeout(timer);
+    return calls;
   }
 
   exited(): Promise<number | null> {

@@ -12,7 +12,8 @@ import org.apache.dubbo.config.bootstrap.DubboBootstrap;
  * (host:port, or "none" to register nowhere: a provider reachable only through Kubernetes),
  * --port, --protocol (dubbo only: our loopback server is for it), --host (registered and bound
  * address), --app, --version, --group, --register-mode (interface|instance|all), --shutdown-wait
- * (ms, dubbo.service.shutdown.wait). Prints one JSON line when serving.
+ * (ms, dubbo.service.shutdown.wait), --warmup (ms, the service's warmup; Dubbo's default is 10
+ * min). Prints one JSON line when serving.
  */
 public final class Provider {
     public static void main(String[] argv) throws Exception {
@@ -47,6 +48,11 @@ public final class Provider {
         String group = a.get("group", "");
         if (!version.isEmpty()) service.setVersion(version);
         if (!group.isEmpty()) service.setGroup(group);
+        // Consumers scale a provider's weight by its uptime until `warmup` has passed; the drill's
+        // "VMs" are a minute old where production ones are days old, so it shortens the warmup
+        // to keep their registered weight what a migration split is computed against.
+        int warmup = a.getInt("warmup", -1);
+        if (warmup >= 0) service.setWarmup(warmup);
 
         DubboBootstrap.getInstance()
                 .application(app)
