@@ -41,6 +41,12 @@ describe.each([
       // Dubbo's consumer is measured only (its split.note says why).
       if (result.split.asserted) expect(Math.abs(st.vmToPod.podShare - st.declaredPodShare), `split ${JSON.stringify(st.declared)}: observed pod share ${st.vmToPod.podShare} %`).toBeLessThanOrEqual(SHARE_TOLERANCE);
     }
+    // The ServiceMigration's status follows the topology: after each pod added and each VM
+    // retired, its per-origin ready counts equal what is running (read from the subresource).
+    const topology = result.migrationStatus.filter((st) => st.step.startsWith('add ') || st.step.startsWith('retire '));
+    console.log(JSON.stringify({ figure: `drill-${framework}-status`, steps: topology.map((st) => ({ step: st.step, ready: st.ready, waitedMs: st.waitedMs, matches: st.matchesExpected })) }));
+    expect(topology.map((st) => st.step)).toEqual(['add pod-1', 'add pod-2', 'add pod-3', 'retire vm-1', 'retire vm-2', 'retire vm-3']);
+    for (const st of topology) expect(st.matchesExpected, `status at ${st.step}: ${JSON.stringify(st)}`).toBe(true);
     expect(report.ok).toBe(true);
   }, 1_200_000);
 });
