@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
-import { benchEngine } from './engine.ts';
 import { check, formatReport } from './check.ts';
-import { benchResolver } from './resolver.ts';
-import { scaleMain } from './scale-cli.ts';
 import type { BenchName } from './targets.ts';
+
+// Each benchmark's modules load only when it runs: peak RSS is one of the figures, and the
+// resolver's and scale bench's libraries (fastify, grpc-js, the registry clients) would add
+// ~100 MB to the engine's.
 
 const HELP = `Usage: npm run bench -- <engine|resolver> [--json] [--check] [options]
 
@@ -32,7 +33,7 @@ Compare ratios within one run: machines here are shared and noisy.
 `;
 
 async function main(): Promise<number> {
-  if (process.argv[2] === 'scale') return scaleMain(process.argv.slice(3));
+  if (process.argv[2] === 'scale') return (await import('./scale-cli.ts')).scaleMain(process.argv.slice(3));
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
@@ -67,7 +68,7 @@ async function main(): Promise<number> {
   }
   const progress = (line: string): void => { process.stderr.write(`[bench ${which}] ${line}\n`); };
   const result: object = which === 'resolver'
-    ? await benchResolver({
+    ? await (await import('./resolver.ts')).benchResolver({
         services: Number(values.services ?? '1000'),
         endpointsPerService: 10,
         concurrency: Number(values.concurrency),
@@ -79,7 +80,7 @@ async function main(): Promise<number> {
         client: values.client === 'grpc-js' ? 'grpc-js' : 'h2',
         progress,
       })
-    : await benchEngine({
+    : await (await import('./engine.ts')).benchEngine({
         services: Number(values.services ?? '10000'),
         endpoints: Number(values.endpoints),
         changes: Number(values.changes ?? '200'),
