@@ -14,6 +14,7 @@ requests per minute, restart writes, peak RSS and CPU seconds. Cleans up what it
   --roll N         pods of the rolled Service (default 100)
   --idle S         seconds of idle measurement (default 60)
   --timeout S      give up on the initial sync after S seconds (default 180)
+  --shards N       Consul nodeShards (default: the adapter's default)
 `;
 
 export async function scaleMain(args: readonly string[]): Promise<number> {
@@ -27,6 +28,7 @@ export async function scaleMain(args: readonly string[]): Promise<number> {
       roll: { type: 'string', default: '100' },
       idle: { type: 'string', default: '60' },
       timeout: { type: 'string', default: '180' },
+      shards: { type: 'string' },
     },
   });
   if (values.help) {
@@ -39,6 +41,7 @@ export async function scaleMain(args: readonly string[]): Promise<number> {
     rollPods: Number(values.roll),
     idleSeconds: Number(values.idle),
     syncTimeoutSeconds: Number(values.timeout),
+    ...(values.shards === undefined ? {} : { nodeShards: Number(values.shards) }),
     progress: (line) => { process.stderr.write(`[bench scale] ${line}\n`); },
   });
   process.stdout.write(`${JSON.stringify(values.json ? result : { scale: result }, null, values.json ? 0 : 2)}\n`);

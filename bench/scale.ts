@@ -2,6 +2,7 @@
 // the bridge in-process and a counting proxy in front of Consul (see scale-proxy.ts for why).
 import { randomBytes } from 'node:crypto';
 import { ADAPTER_KINDS } from '../adapters/index.ts';
+import { shardFilter } from '../adapters/consul/shards.ts';
 import { runBridge } from '../bridge/app/index.ts';
 import { createLogger, parseConfig } from '../bridge/runtime/index.ts';
 import { runningConnection } from '../integration/servers/index.ts';
@@ -15,6 +16,8 @@ export interface ScaleBenchOptions {
   readonly rollPods: number;
   readonly idleSeconds: number;
   readonly syncTimeoutSeconds: number;
+  /** Consul `nodeShards`; absent = the adapter's default. */
+  readonly nodeShards?: number;
   readonly progress: (line: string) => void;
 }
 
@@ -103,7 +106,7 @@ export async function benchScale(o: ScaleBenchOptions): Promise<Record<string, u
         k8s: { kind: 'kubernetes', connection: { kubeconfig: k8sConn.kubeconfigPath }, namespaces: [ns] },
         // Default Consul options (`services: ['*']`); only the canonical namespace is set, so
         // anything the import route finds lands in the bench namespace, which is deleted.
-        consul: { kind: 'consul', address: proxyUrl, namespace: ns },
+        consul: { kind: 'consul', address: proxyUrl, namespace: ns, ...(o.nodeShards === undefined ? {} : { nodeShards: o.nodeShards }) },
       },
       routes: [
         { from: 'k8s', to: 'consul', select: { namespaces: [ns] } },
@@ -113,7 +116,7 @@ export async function benchScale(o: ScaleBenchOptions): Promise<Record<string, u
       log: { level: 'warn' },
     });
     const exported = async (): Promise<number> =>
-      Object.keys((await consulGet(consul, '/v1/catalog/services', { filter: `Node == ${JSON.stringify(node)}` })).body as Record<string, unknown>).length;
+      Object.keys((await consulGet(consul, '/v1/catalog/services', { filter: shardFilter(node, 'Node') })).body as Record<string, unknown>).length;
 
     // Initial sync: bridge start until every Service is in Consul.
     proxy.phase();
@@ -131,11 +134,14 @@ export async function benchScale(o: ScaleBenchOptions): Promise<Record<string, u
     const sync = proxy.phase();
     await sleep(3000);
     const settle = proxy.phase();
-    const nodeNow = (await consulGet(consul, `/v1/catalog/node-services/${node}`)).body as { Services: unknown[] | null };
+    const shards = await ownNodes(consul, node);
+    let instances = 0;
+    for (const n of shards) instances += ((await consulGet(consul, `/v1/catalog/node-services/${encodeURIComponent(n)}`)).body as { Services: unknown[] | null }).Services?.length ?? 0;
     out['initialSync'] = {
       seconds: round(syncSeconds, 2),
       servicesInConsul: lastSeen,
-      instancesInConsul: nodeNow.Services?.length ?? 0,
+      instancesInConsul: instances,
+      shardNodes: shards.length,
       writesPerService: round((sync.writes + settle.writes) / total, 3),
       wire: summary(sync),
       settle3s: summary(settle),
@@ -173,11 +179,18 @@ export async function benchScale(o: ScaleBenchOptions): Promise<Record<string, u
     out['peakRssMiB'] = round(rss.stop(), 1);
     out['rssAtStartMiB'] = rssAtStartMiB;
     await proxy.stop();
-    await fetch(`${consul}/v1/catalog/deregister`, { method: 'PUT', body: JSON.stringify({ Node: node }) }).catch(() => undefined);
+    for (const n of await ownNodes(consul, node).catch(() => [node])) {
+      await fetch(`${consul}/v1/catalog/deregister`, { method: 'PUT', body: JSON.stringify({ Node: n }) }).catch(() => undefined);
+    }
     await kube.cleanup(16).catch((err: unknown) => { o.progress(`kubernetes cleanup failed: ${String(err)}`); });
     o.progress('cleaned up');
   }
   return out;
+}
+
+/** The bridge's synthetic nodes (every shard). */
+async function ownNodes(consul: string, node: string): Promise<string[]> {
+  return ((await consulGet(consul, '/v1/catalog/nodes', { filter: shardFilter(node, 'Node') })).body as { Node: string }[]).map((n) => n.Node);
 }
 
 /** The 100-pod service rolled pod by pod: each pod replaced by one with a new address. */
@@ -190,12 +203,12 @@ async function rollout(o: ScaleBenchOptions, kube: ScaleKube, consul: string, no
     const old = current[i] as Pod;
     const fresh: Pod = { ip: podIp(o.services, current.length + i), name: `${old.name}-new` };
     current[i] = fresh;
-    const { index } = await consulGet(consul, `/v1/health/service/${name}`, { filter: `Node.Node == ${JSON.stringify(node)}` });
+    const { index } = await consulGet(consul, `/v1/health/service/${name}`, { filter: shardFilter(node, 'Node.Node') });
     const t = performance.now();
     rv = await kube.putSlice(name, current, rv);
     let at = index;
     for (;;) {
-      const res = await consulGet(consul, `/v1/health/service/${name}`, { filter: `Node.Node == ${JSON.stringify(node)}`, index: String(at), wait: '10s' });
+      const res = await consulGet(consul, `/v1/health/service/${name}`, { filter: shardFilter(node, 'Node.Node'), index: String(at), wait: '10s' });
       const addresses = new Set((res.body as { Service: { Address: string } }[]).map((e) => e.Service.Address));
       if (addresses.has(fresh.ip) && !addresses.has(old.ip)) break;
       if (performance.now() - t > 30_000) throw new Error(`pod ${i} of ${name} not rolled in Consul within 30 s`);

@@ -78,7 +78,7 @@ export function createConsul(o: ConsulOptions, ctx: AdapterContext, token = read
   const client = new ConsulClient(clientOptions(o, ctx, token));
   const timing = { waitSeconds: o.waitSeconds, maxBackoffMs: o.maxBackoffMs, logger: ctx.logger };
   const source = new ConsulSource(ctx.registryId, client, { ...timing, settings: importSettings(o, ctx.registryId), minWatchIntervalMs: o.minWatchIntervalMs });
-  const sink = new ConsulSink(ctx.registryId, client, { ...timing, settings: exportSettings(o, ctx.bridgeId), nodeAddress: o.nodeAddress, maxTxnOps: o.maxTxnOps });
+  const sink = new ConsulSink(ctx.registryId, client, { ...timing, settings: exportSettings(o, ctx.bridgeId), nodeAddress: o.nodeAddress, nodeShards: o.nodeShards, maxTxnOps: o.maxTxnOps });
   return { client, source, sink };
 }
 

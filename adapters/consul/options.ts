@@ -73,7 +73,14 @@ export const ConsulOptions = Type.Object(
       description: 'Minimum time between two blocking queries of one watch (Consul asks clients to rate-limit their loops).',
     }),
     maxBackoffMs: Type.Integer({ minimum: 100, default: 10_000, description: 'Cap of the exponential backoff after a failed query.' }),
-    nodeName: Type.Optional(Type.String({ description: 'Synthetic node that holds exported services; default isthmus-<bridgeId>.' })),
+    nodeName: Type.Optional(Type.String({ description: 'Synthetic node that holds exported services (shard 0; see nodeShards); default isthmus-<bridgeId>.' })),
+    nodeShards: Type.Integer({
+      minimum: 1,
+      maximum: 256,
+      default: 16,
+      description:
+        'Synthetic nodes exported services are spread over, by a hash of the service name: `<nodeName>` and `<nodeName>_1` … `_<n-1>`. Consul catalog writes slow down with the checks on the target node; 16 keeps a 10k-endpoint export at ~600 instances per node. A change moves records on the next pass.',
+    }),
     nodeAddress: Type.String({ default: '127.0.0.1', description: 'Address of the synthetic node (services carry their own addresses).' }),
     drainingStatus: Type.Union([Type.Literal('warning'), Type.Literal('critical')], {
       default: 'warning',

@@ -3,10 +3,12 @@ import type { TxnOp } from './client.ts';
 import { M, SOURCE_VALUE, isOwned, sameCheck, sameService, type Registration } from './encode.ts';
 import type { NativeCheck, NativeNode, NativeService } from './native.ts';
 
-/** An instance Consul holds on our node now, with its check. */
+/** An instance Consul holds on one of our nodes now, with its check. */
 export interface Held {
   readonly service: NativeService;
   readonly check?: NativeCheck;
+  /** The node holding it; absent = the target node. */
+  readonly node?: string;
 }
 
 /** The catalog ops of one instance, kept together in one transaction, and how `isthmus plan` shows them. */
@@ -16,13 +18,16 @@ export interface InstanceWrite {
 }
 
 /**
- * The catalog operations that turn `held` into `desired` for one service: only records that
- * differ are written (a passing→warning flip writes the check alone, an update in place rather
- * than a delete and a create), and only records we own are deleted. Creates and updates come
- * before deletes, so a packed transaction never leaves callers with fewer instances midway. Pure.
+ * The catalog operations that turn `held` into `desired` for one service on its `node` (the
+ * service's shard): only records that differ are written (a passing→warning flip writes the check
+ * alone, an update in place rather than a delete and a create), and only records we own are
+ * deleted. Records on another of our nodes (written by a single-node version or under another
+ * shard count) are deleted there and written here. Creates and updates come before deletes, so a
+ * packed or split transaction never leaves callers with fewer instances midway. Pure.
  */
 export function planWrites(node: string, bridgeId: string, desired: readonly Registration[], held: readonly Held[]): InstanceWrite[] {
-  const byId = new Map(held.map((h) => [h.service.ID, h]));
+  const elsewhere = held.filter((h) => h.node !== undefined && h.node !== node);
+  const byId = new Map(held.filter((h) => !elsewhere.includes(h)).map((h) => [h.service.ID, h]));
   const writes: InstanceWrite[] = [];
   for (const want of desired) {
     const have = byId.get(want.service.ID);
@@ -44,6 +49,13 @@ export function planWrites(node: string, bridgeId: string, desired: readonly Reg
     writes.push({
       operation: { verb: 'delete', record: `service ${h.service.ID}` },
       ops: [{ Service: { Verb: 'delete', Node: node, Service: { ID: h.service.ID, Service: h.service.Service } } }],
+    });
+  }
+  for (const h of elsewhere) {
+    if (!isOwned(h.service, bridgeId)) continue;
+    writes.push({
+      operation: { verb: 'delete', record: `service ${h.service.ID} on node ${h.node ?? node}` },
+      ops: [{ Service: { Verb: 'delete', Node: h.node ?? node, Service: { ID: h.service.ID, Service: h.service.Service } } }],
     });
   }
   return writes;

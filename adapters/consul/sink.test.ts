@@ -65,7 +65,7 @@ class FakeConsul {
 }
 
 function sink(fake: FakeConsul, settings: ExportSettings = S, nodeAddress = '127.0.0.1'): ConsulSink {
-  return new ConsulSink('consul', fake.client(), { settings, nodeAddress, maxTxnOps: 128, waitSeconds: 1, maxBackoffMs: 100 });
+  return new ConsulSink('consul', fake.client(), { settings, nodeAddress, nodeShards: 1, maxTxnOps: 128, waitSeconds: 1, maxBackoffMs: 100 });
 }
 
 describe('ConsulSink read / plan / execute', () => {

@@ -6,34 +6,34 @@ import { PlannedSink } from '../../bridge/ports/index.ts';
 import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
 import type { ConsulClient, TxnOp } from './client.ts';
 import { M, checkIdOf, fromRegistration, isOwned, refOfOwned, toRegistration, type ExportSettings, type Registration } from './encode.ts';
-import type { HealthEntry, NativeNode, NodeServices } from './native.ts';
+import type { HealthEntry, NativeNode } from './native.ts';
+import { ownNodeServices, retireOwnNodes, watchOwnNodes } from './own-nodes.ts';
 import { batch, nameHolder, nodeDiffers, nodeOp, planWrites, type Held } from './plan.ts';
+import { isShardName, shardFilter, targetNode } from './shards.ts';
 import { TxnBatcher } from './txn-batch.ts';
-import { runWatch } from './watch.ts';
-
-/** Upper bound on the blocking wait of the sink's own-node watch (see start()). */
-const NODE_WATCH_WAIT_SECONDS = 5;
 
 const FIELDS: readonly EndpointField[] = ['protocol', 'ready', 'serving', 'terminating', 'weight', 'zone', 'node', 'metadata', 'origin'];
 
 export interface ConsulSinkOptions {
   readonly settings: ExportSettings;
   readonly nodeAddress: string;
+  /** Synthetic nodes the exports are spread over (shards.ts); 1 = the single node. */
+  readonly nodeShards: number;
   readonly maxTxnOps: number;
   readonly waitSeconds: number;
   readonly maxBackoffMs: number;
   readonly logger?: EngineLogger;
 }
 
-/** One read of a service: what we own of it on our node, and what else sits there. */
+/** One read of a service: what we own of it on our nodes, and what else sits there. */
 export interface ConsulState extends SinkState {
-  /** Our instances of the ref (our marker or id form, ref's namespace), by service id. */
+  /** Our instances of the ref (our marker or id form, ref's namespace) on any of our nodes, by service id. */
   readonly held: readonly Held[];
-  /** Ids on our node under this service name that carry another bridge's marker. */
+  /** Ids on our nodes under this service name that carry another bridge's marker. */
   readonly foreign: readonly string[];
   /** Other refs (keys) whose records of ours sit under the same Consul service name. */
   readonly sharers: readonly string[];
-  /** The synthetic node as Consul holds it, when it holds any instance of this service. */
+  /** The service's shard node as Consul holds it, when it holds any instance of this service. */
   readonly node?: NativeNode;
 }
 
@@ -48,12 +48,12 @@ export interface ConsulPlan extends SinkPlan {
 }
 
 /**
- * Model → Consul catalog. Every exported instance is a catalog service on the synthetic node
- * `isthmus-<bridgeId>` with our Meta markers, tag `isthmus` and one check whose status we write
- * (no agent runs it): passing when ready, the configured draining status (warning by default) when
- * draining, critical when down — not-ready endpoints are written, never left out. Per pass: one
- * read, a pure plan of only the records that differ, then /v1/txn writes; only records we own are
- * ever changed or deleted.
+ * Model → Consul catalog. Every exported instance is a catalog service on a synthetic node
+ * (`isthmus-<bridgeId>` or one of its shards, by service name: shards.ts) with our Meta markers,
+ * tag `isthmus` and one check whose status we write (no agent runs it): passing when ready, the
+ * configured draining status (warning by default) when draining, critical when down — not-ready
+ * endpoints are written, never left out. Per pass: one read, a pure plan of only the records that
+ * differ, then /v1/txn writes; only records we own are ever changed or deleted.
  */
 export class ConsulSink extends PlannedSink<ConsulState, ConsulPlan> {
   readonly id: RegistryId;
@@ -73,39 +73,31 @@ export class ConsulSink extends PlannedSink<ConsulState, ConsulPlan> {
     this.#batcher = new TxnBatcher((ops) => client.txn(ops), options.maxTxnOps);
   }
 
+  /** The configured node: shard 0, and the base of the other shards' names. */
   get node(): string {
     return this.#o.settings.node;
   }
 
+  /** The node that holds (or will hold) the exported instances of Consul service `name`. */
+  nodeOf(name: string): string {
+    return targetNode(this.node, name, this.#o.nodeShards);
+  }
+
   /**
-   * Watches our own node so a Consul that lost its state (a dev-mode or disaster restart: the
-   * index goes backwards or our node vanishes) is noticed at once; listeners should resync.
-   * The query is the node's entry alone (/v1/catalog/nodes filtered to it), a few hundred bytes
-   * whatever it holds: its services are not needed to see either sign, and the node-services
-   * listing this used to poll is ~0.44 MB at 10k instances.
+   * Watches our nodes (all shards, one query) so a Consul that lost its state is noticed at once;
+   * listeners should resync.
    */
   start(signal: AbortSignal): Promise<void> {
-    let seenNode = false;
-    void runWatch<readonly NativeNode[] | null>({
+    watchOwnNodes({
       client: this.#client,
-      path: '/v1/catalog/nodes',
-      params: { filter: `Node == ${JSON.stringify(this.node)}` },
-      // Short waits on purpose: a query sent to a freshly restarted Consul with our old, higher
-      // index blocks for the whole wait before the backwards index shows, so a long wait
-      // would delay re-registration by minutes. One tiny read every few seconds is the price.
-      waitSeconds: Math.min(this.#o.waitSeconds, NODE_WATCH_WAIT_SECONDS),
-      minIntervalMs: 250,
+      base: this.node,
+      waitSeconds: this.#o.waitSeconds,
       maxBackoffMs: this.#o.maxBackoffMs,
       signal,
-      onData: (body, _index, reset) => {
-        const present = (body ?? []).some((n) => n.Node === this.node);
-        if (reset || (seenNode && !present)) {
-          this.#o.logger?.warn({ registry: this.id, node: this.node }, 'consul lost our node or its index went backwards: re-registering what we own');
-          for (const l of this.#resetListeners) l();
-        }
-        seenNode = present;
+      onReset: () => {
+        this.#o.logger?.warn({ registry: this.id, node: this.node }, 'consul lost one of our nodes or its index went backwards: re-registering what we own');
+        for (const l of this.#resetListeners) l();
       },
-      onError: () => undefined, // read/execute report errors where the engine can see them
     });
     return Promise.resolve();
   }
@@ -117,20 +109,24 @@ export class ConsulSink extends PlannedSink<ConsulState, ConsulPlan> {
   }
 
   /**
-   * The pass's one read: our node's instances of the service (one GET on
-   * /v1/health/service/:name filtered to our node), split into what we own in ref's namespace
-   * and the ids other bridges hold there.
+   * The pass's one read: the service's instances on any of our nodes (one GET on
+   * /v1/health/service/:name filtered to our shard names: records another shard count or a
+   * single-node version wrote are found, so plan moves them), split into what we own in ref's
+   * namespace and the ids other bridges hold there.
    */
   async read(ref: ServiceRef): Promise<ConsulState> {
     const { body } = await this.#client.read<HealthEntry[] | null>(`/v1/health/service/${encodeURIComponent(ref.name)}`, {
-      params: { filter: `Node.Node == ${JSON.stringify(this.node)}` },
+      params: { filter: shardFilter(this.node, 'Node.Node') },
     });
+    const target = this.nodeOf(ref.name);
     const held: Held[] = [];
     const foreign: string[] = [];
     const sharers = new Set<string>();
     let node: NativeNode | undefined;
     for (const e of body ?? []) {
-      node ??= e.Node;
+      // The filter already did this; a Consul that ignored it must not hand us others' nodes.
+      if (!isShardName(this.node, e.Node.Node)) continue;
+      if (e.Node.Node === target) node ??= e.Node;
       if (!isOwned(e.Service, this.#o.settings.bridgeId)) {
         foreign.push(e.Service.ID);
         continue;
@@ -141,9 +137,10 @@ export class ConsulSink extends PlannedSink<ConsulState, ConsulPlan> {
         continue;
       }
       const check = (e.Checks ?? []).find((c) => c.CheckID === checkIdOf(e.Service.ID));
-      held.push(check === undefined ? { service: e.Service } : { service: e.Service, check });
+      held.push({ service: e.Service, node: e.Node.Node, ...(check === undefined ? {} : { check }) });
     }
-    held.sort((a, b) => a.service.ID.localeCompare(b.service.ID));
+    // By id, the copy on the target node first: observed keeps one copy of a record mid-move.
+    held.sort((a, b) => a.service.ID.localeCompare(b.service.ID) || Number(b.node === target) - Number(a.node === target));
     return { ref, observed: this.#observed(ref, held), held, foreign, sharers: [...sharers], ...(node === undefined ? {} : { node }) };
   }
 
@@ -154,7 +151,8 @@ export class ConsulSink extends PlannedSink<ConsulState, ConsulPlan> {
    * Consul service name another ref holds is refused with ISTHMUS_NAME_COLLISION.
    */
   plan(state: ConsulState, desired: ServiceSnapshot | undefined): ConsulPlan {
-    const { bridgeId, node } = this.#o.settings;
+    const { bridgeId } = this.#o.settings;
+    const node = this.nodeOf(state.ref.name);
     if (desired !== undefined) {
       const present = state.held.length > 0 ? [refKey(state.ref), ...state.sharers] : state.sharers;
       this.#checkName(state.ref, nameHolder(this.#holders.get(state.ref.name), present));
@@ -166,7 +164,7 @@ export class ConsulSink extends PlannedSink<ConsulState, ConsulPlan> {
     const taken = new Set(state.foreign);
     const clash = regs.find((r) => taken.has(r.service.ID));
     if (clash !== undefined) {
-      throw new BridgeError('ISTHMUS_NOT_OWNED', `${this.id}: service id ${clash.service.ID} on node ${node} is held by another bridge (same nodeName configured twice?); not overwritten`, {
+      throw new BridgeError('ISTHMUS_NOT_OWNED', `${this.id}: service id ${clash.service.ID} on our nodes (${node}…) is held by another bridge (same nodeName configured twice?); not overwritten`, {
         details: { registry: this.id, service: refKey(state.ref), id: clash.service.ID },
       });
     }
@@ -216,9 +214,8 @@ export class ConsulSink extends PlannedSink<ConsulState, ConsulPlan> {
   }
 
   async ownedRefs(): Promise<readonly ServiceRef[]> {
-    const { body } = await this.#client.read<NodeServices | null>(`/v1/catalog/node-services/${encodeURIComponent(this.node)}`);
     const refs = new Map<string, ServiceRef>();
-    for (const svc of body?.Services ?? []) {
+    for (const svc of await ownNodeServices(this.#client, this.node)) {
       if (!isOwned(svc, this.#o.settings.bridgeId)) continue;
       const ref = refOfOwned(svc, this.#o.settings);
       refs.set(refKey(ref), ref);
@@ -226,27 +223,17 @@ export class ConsulSink extends PlannedSink<ConsulState, ConsulPlan> {
     return [...refs.values()];
   }
 
-  /**
-   * Cleanup's last step: our synthetic node goes once no service at all is left on it. A node
-   * whose meta names another bridge is not ours; a node still holding services is left alone.
-   */
-  async retire(): Promise<void> {
-    const { body } = await this.#client.read<NodeServices | null>(`/v1/catalog/node-services/${encodeURIComponent(this.node)}`);
-    const node = body?.Node;
-    if (node === null || node === undefined) return;
-    if (node.Meta?.[M.managedBy] !== this.#o.settings.bridgeId) return;
-    const left = body?.Services ?? [];
-    if (left.length > 0) {
-      this.#o.logger?.warn({ registry: this.id, node: this.node, services: left.length }, 'synthetic node still holds services; left in place');
-      return;
-    }
-    await this.#client.txn([{ Node: { Verb: 'delete', Node: { Node: this.node } } }]);
+  /** Cleanup's last step: each of our shard nodes goes once it is empty (own-nodes.ts). */
+  retire(): Promise<void> {
+    const log = this.#o.logger === undefined ? undefined : { logger: this.#o.logger, registry: this.id };
+    return retireOwnNodes(this.#client, this.node, this.#o.settings.bridgeId, log);
   }
 
-  /** What we own, in model form. Ports: each port name with the number most instances store. */
+  /** What we own, in model form, one endpoint per id. Ports: each port name with the number most instances store. */
   #observed(ref: ServiceRef, held: readonly Held[]): ServiceSnapshot | undefined {
     if (held.length === 0) return undefined;
-    const endpoints = held.map((h) => fromRegistration(h.service, h.check, this.#o.settings));
+    const once = held.filter((h, i) => i === 0 || held[i - 1]?.service.ID !== h.service.ID);
+    const endpoints = once.map((h) => fromRegistration(h.service, h.check, this.#o.settings));
     return { ref, ports: commonPorts(endpoints), endpoints, metadata: {}, origin: this.id };
   }
 }

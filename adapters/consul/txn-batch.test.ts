@@ -79,16 +79,17 @@ describe('TxnBatcher', () => {
     expect(calls).toBe(2);
   });
 
-  it('packs only transactions led by the same node upsert', async () => {
+  it('packs plans of several shard nodes with each node upsert once, ahead of every service', async () => {
     const s = parkedSend();
     const b = new TxnBatcher(s.send, 128, 1);
     const other: TxnOp = { Node: { Verb: 'set', Node: { Node: 'other' } } };
-    const all = [b.submit([LEAD, op('a')]), b.submit([LEAD, op('b')]), b.submit([other, op('c')])];
-    for (let i = 0; i < 3; i++) {
+    const all = [b.submit([LEAD, op('a')]), b.submit([LEAD, op('b')]), b.submit([other, op('c')]), b.submit([LEAD, op('d')])];
+    for (let i = 0; i < 2; i++) {
       s.release();
       await new Promise((r) => setImmediate(r));
     }
     await Promise.all(all);
-    expect(s.sent.map(ids)).toEqual([['lead', 'a'], ['lead', 'b'], ['lead', 'c']]);
+    expect(s.sent.map(ids)).toEqual([['lead', 'a'], ['lead', 'lead', 'b', 'c', 'd']]);
+    expect(s.sent[1]?.slice(0, 2)).toEqual([LEAD, other]);
   });
 });

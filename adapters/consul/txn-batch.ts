@@ -4,7 +4,7 @@ import { MAX_TXN_BYTES } from './plan.ts';
 
 interface Pending {
   readonly ops: readonly TxnOp[];
-  /** The lead op as JSON: only transactions led by the same one are packed. */
+  /** The lead op (the node upsert) as JSON: a packed transaction carries each distinct one once. */
   readonly lead: string;
   readonly bytes: number;
   readonly resolve: () => void;
@@ -15,7 +15,8 @@ interface Pending {
  * Packs the single-transaction plans of several services into one /v1/txn while earlier ones
  * are in flight: an idle bridge sends each plan at once (no added latency), a busy one (initial
  * sync, a resync) sends a handful of services per request. Every plan's transaction is led by the
- * same idempotent node upsert, so a packed one keeps a single lead. Plans of different refs touch
+ * idempotent upsert of its service's shard node; a packed one starts with each distinct lead once
+ * (plans of one shard share it), so nodes exist before any of their services. Plans of different refs touch
  * disjoint service ids, so packing changes no outcome, only atomicity across services: when a
  * packed transaction is refused, each plan is retried alone, so one bad plan (an ACL denial on
  * its service name, say) fails only its own caller. An unreachable Consul fails them all at once.
@@ -56,14 +57,17 @@ export class TxnBatcher {
   #take(): Pending[] {
     const first = this.#pending.shift() as Pending;
     const batch = [first];
+    const leads = new Set([first.lead]);
     let ops = first.ops.length;
     let bytes = first.bytes;
     while (this.#pending.length > 0) {
       const next = this.#pending[0] as Pending;
-      if (next.lead !== first.lead || ops + next.ops.length - 1 > this.#maxOps || bytes + next.bytes > MAX_TXN_BYTES) break;
+      const added = next.ops.length - (leads.has(next.lead) ? 1 : 0);
+      if (ops + added > this.#maxOps || bytes + next.bytes > MAX_TXN_BYTES) break;
       batch.push(next);
+      leads.add(next.lead);
       this.#pending.shift();
-      ops += next.ops.length - 1;
+      ops += added;
       bytes += next.bytes;
     }
     return batch;
@@ -76,7 +80,8 @@ export class TxnBatcher {
       await this.#one(first);
       return;
     }
-    const merged = [...first.ops, ...batch.slice(1).flatMap((p) => p.ops.slice(1))];
+    const leads = new Map(batch.map((p) => [p.lead, p.ops[0] as TxnOp]));
+    const merged = [...leads.values(), ...batch.flatMap((p) => p.ops.slice(1))];
     try {
       await this.#send(merged);
       for (const p of batch) p.resolve();

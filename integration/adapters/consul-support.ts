@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import { shardFilter } from '../../adapters/consul/shards.ts';
 import { cacheDir, ensureServers, runningConnection } from '../servers/index.ts';
 import type {} from '../servers/provided-context.ts';
 
@@ -37,6 +38,12 @@ export async function consulApi<T = unknown>(base: string, method: string, path:
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return (text === '' ? undefined : JSON.parse(text)) as T;
+}
+
+/** Deregisters a sink's synthetic node and every shard of it (`<node>_<k>`), whatever the shard count. */
+export async function deregisterOwnNodes(base: string, node: string): Promise<void> {
+  const nodes = await consulApi<{ Node: string }[]>(base, 'GET', `/v1/catalog/nodes?filter=${encodeURIComponent(shardFilter(node, 'Node'))}`);
+  for (const n of nodes) await consulApi(base, 'PUT', '/v1/catalog/deregister', { Node: n.Node });
 }
 
 export { TcpProxy } from './tcp-proxy.ts';

@@ -15,9 +15,11 @@ import { MemoryRegistry, MemorySink, MemorySource } from '../../adapters/memory/
 import { PrivateConsul, consulApi } from './consul-support.ts';
 
 const BRIDGE = 'acl-bridge';
-// Read everything, write only our node and the services we export (prefix exp-).
+// Read everything, write only our nodes (the configured one and its shards) and the services we
+// export (prefix exp-).
 const RULES = `
 node "isthmus-${BRIDGE}" { policy = "write" }
+node_prefix "isthmus-${BRIDGE}_" { policy = "write" }
 node_prefix "" { policy = "read" }
 service_prefix "" { policy = "read" }
 service_prefix "exp-" { policy = "write" }

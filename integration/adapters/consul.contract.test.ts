@@ -6,7 +6,7 @@ import { ConsulOptions, createConsul } from '../../adapters/consul/index.ts';
 import type { ConsulClient, ConsulSink } from '../../adapters/consul/index.ts';
 import { Value } from '@sinclair/typebox/value';
 import { SILENT_LOGGER } from '../../bridge/sync/logger-port.ts';
-import { TcpProxy, consulApi, runId, sharedConsulUrl } from './consul-support.ts';
+import { TcpProxy, consulApi, deregisterOwnNodes, runId, sharedConsulUrl } from './consul-support.ts';
 import { proxiedOutages } from './tcp-proxy.ts';
 
 function options(address: string, extra: Partial<ConsulOptions>): ConsulOptions {
@@ -84,7 +84,7 @@ async function makeHarness(): Promise<ContractHarness> {
       abort.abort();
       await Promise.all(proxies.map((p) => p.cut()));
       for (const id of natives) await consulApi(base, 'PUT', `/v1/agent/service/deregister/${encodeURIComponent(id)}`);
-      for (const node of nodes) await consulApi(base, 'PUT', '/v1/catalog/deregister', { Node: node });
+      for (const node of nodes) await deregisterOwnNodes(base, node);
     },
   };
 }

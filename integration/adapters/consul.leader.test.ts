@@ -10,7 +10,7 @@ import type { Endpoint, Route } from '../../bridge/model/index.ts';
 import { DEFAULT_POLICY } from '../../bridge/model/index.ts';
 import { Engine } from '../../bridge/sync/index.ts';
 import { SILENT_LOGGER } from '../../bridge/sync/logger-port.ts';
-import { consulApi, runId, sharedConsulUrl, TcpProxy } from './consul-support.ts';
+import { consulApi, deregisterOwnNodes, runId, sharedConsulUrl, TcpProxy } from './consul-support.ts';
 
 const run = runId();
 // Consul's smallest TTL; it invalidates a session 2×TTL after the last renewal.
@@ -86,7 +86,7 @@ describe.concurrent('consul leader election on the real agent', () => {
     await consulApi(base, 'DELETE', `/v1/kv/${LE.keyPrefix}?recurse`);
     const sessions = await consulApi<{ ID: string; Name: string }[]>(base, 'GET', '/v1/session/list');
     for (const s of sessions.filter((x) => x.Name.includes(`-${run}`))) await consulApi(base, 'PUT', `/v1/session/destroy/${s.ID}`);
-    for (const id of ['kill', 'cut', 'release']) await consulApi(base, 'PUT', '/v1/catalog/deregister', { Node: `isthmus-le-${id}-${run}` });
+    for (const id of ['kill', 'cut', 'release']) await deregisterOwnNodes(base, `isthmus-le-${id}-${run}`);
   });
 
   it('exactly one of two daemons writes; after kill -9 of the writer the other takes over within 2×TTL + lock delay', async () => {

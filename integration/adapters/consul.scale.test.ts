@@ -9,7 +9,8 @@ import { Engine } from '../../bridge/sync/index.ts';
 import { SILENT_LOGGER } from '../../bridge/sync/logger-port.ts';
 import { ConsulOptions, createConsul } from '../../adapters/consul/index.ts';
 import { MemoryRegistry, MemorySource } from '../../adapters/memory/index.ts';
-import { consulApi, runId, sharedConsulUrl } from './consul-support.ts';
+import { shardFilter } from '../../adapters/consul/shards.ts';
+import { consulApi, deregisterOwnNodes, runId, sharedConsulUrl } from './consul-support.ts';
 
 const SERVICES = 100;
 const PER_SERVICE = 10;
@@ -24,7 +25,7 @@ describe('consul sink at 1,000 endpoints', () => {
   afterAll(async () => {
     await Promise.all(engines.map((e) => e.stop()));
     for (const a of aborts) a.abort();
-    if (base !== '') await consulApi(base, 'PUT', '/v1/catalog/deregister', { Node: node });
+    if (base !== '') await deregisterOwnNodes(base, node);
   });
 
   const ref = (i: number): ServiceRef => ({ namespace: 'shop', name: `scale-${run}-${i}` });
@@ -88,7 +89,7 @@ describe('consul sink at 1,000 endpoints', () => {
     await second.engine.whenIdle();
     const rollWrites = second.writes() - before;
     const rollMs = Date.now() - rollStarted;
-    const warning = await consulApi<unknown[]>(base, 'GET', `/v1/health/state/warning?filter=${encodeURIComponent(`Node == "${node}"`)}`);
+    const warning = await consulApi<unknown[]>(base, 'GET', `/v1/health/state/warning?filter=${encodeURIComponent(shardFilter(node, 'Node'))}`);
 
     console.log(JSON.stringify({ figure: 'consul-export-1000-endpoints', services: SERVICES, endpoints: SERVICES * PER_SERVICE, initialWrites, convergeMs, restartWrites, rollChangedEndpoints: SERVICES, rollWrites, rollMs }));
     expect(initialWrites).toBeLessThanOrEqual(SERVICES + 10);

@@ -9,7 +9,7 @@ import { applyDesired } from '../../bridge/ports/index.ts';
 import { SILENT_LOGGER } from '../../bridge/sync/logger-port.ts';
 import { ConsulOptions, createConsul } from '../../adapters/consul/index.ts';
 import type { ConsulClient, ConsulSink } from '../../adapters/consul/index.ts';
-import { consulApi, runId, sharedConsulUrl } from './consul-support.ts';
+import { consulApi, deregisterOwnNodes, runId, sharedConsulUrl } from './consul-support.ts';
 
 interface CatalogEntry { ServiceID: string; ServicePort: number; ServiceMeta: Record<string, string> }
 interface HealthEntry { Service: { ID: string; Address: string }; Checks: { CheckID: string; Status: string }[] }
@@ -31,7 +31,7 @@ describe('consul sink on the real agent', () => {
 
   afterAll(async () => {
     abort.abort();
-    if (base !== '') await consulApi(base, 'PUT', '/v1/catalog/deregister', { Node: node });
+    if (base !== '') await deregisterOwnNodes(base, node);
   });
 
   const ref = (name: string) => ({ namespace: 'default', name: `sink-${run}-${name}` });

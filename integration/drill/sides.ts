@@ -1,6 +1,7 @@
 // The VM-era registry of a drill: how its providers and consumer are configured, how Isthmus
 // reaches it, and what a caller of that registry sees. One per framework; the migration itself
 // (migration.ts) is the same for all of them.
+import { isShardName } from '../../adapters/consul/shards.ts';
 import type { ConsulConnection, NacosConnection } from '../servers/connections.ts';
 import type { Framework } from '../peers/spring/jvm.ts';
 import { passingInstances } from './consul-view.ts';
@@ -53,9 +54,14 @@ export function consulSide(consul: ConsulConnection): VmSide {
     balancer: 'Spring Cloud LoadBalancer `weighted` configuration (instance Meta `weight`, 1 when absent)',
     visible: async (service) => (await passingInstances(consul.httpUrl, service)).map((i) => ({ address: i.address, port: i.port, exported: i.exported, weight: i.callerWeight })),
     afterCleanup: async (bridgeId) => {
-      // `isthmus cleanup` removes the services but leaves the empty synthetic node behind; the
-      // node name is unique to this run, so removing it touches nothing else.
-      await fetch(`${consul.httpUrl}/v1/catalog/deregister`, { method: 'PUT', body: JSON.stringify({ Node: `isthmus-${bridgeId}` }) }).catch(() => undefined);
+      // `isthmus cleanup` removes the services but may leave empty synthetic nodes (the base
+      // node and its shards `<node>_<k>`); the names are unique to this run, so removing them
+      // touches nothing else.
+      const base = `isthmus-${bridgeId}`;
+      const nodes = await fetch(`${consul.httpUrl}/v1/catalog/nodes`).then(async (r) => (await r.json()) as { Node: string }[]).catch(() => []);
+      for (const n of nodes.filter((x) => isShardName(base, x.Node))) {
+        await fetch(`${consul.httpUrl}/v1/catalog/deregister`, { method: 'PUT', body: JSON.stringify({ Node: n.Node }) }).catch(() => undefined);
+      }
     },
   };
 }

@@ -2,13 +2,14 @@
 // lines, so a test can take it before the demo and compare after. Limited to the demo's own
 // corner of each shared server (its service names, namespace, ZooKeeper roots and Consul node):
 // other test files use the same servers.
+import { isShardName } from '../../adapters/consul/shards.ts';
 import { ZkClient } from '../../adapters/dubbo/index.ts';
 import { NO_NODE, zkCode } from '../../adapters/dubbo/client.ts';
 import type { Kube } from '../drill/kube.ts';
 import type { DemoConnections } from '../demo/config.ts';
 import { DUBBO_ROOT, NAMESPACE, SERVICE_NAMES, TOPOLOGY } from '../demo/topology.ts';
 
-/** The bridge's synthetic Consul node for bridge id `demo`. */
+/** The bridge's synthetic Consul node for bridge id `demo` (and its shard nodes `<node>_<k>`). */
 const CONSUL_NODE = 'isthmus-demo';
 const ZK_ROOTS = [DUBBO_ROOT, `${DUBBO_ROOT}-services`, `${DUBBO_ROOT}-state`];
 
@@ -22,7 +23,7 @@ async function consul(conn: DemoConnections): Promise<string[]> {
   const base = conn.consul.httpUrl;
   const lines: string[] = [];
   const nodes = await json<{ Node: string }[]>(`${base}/v1/catalog/nodes`);
-  if (nodes.some((n) => n.Node === CONSUL_NODE)) lines.push(`consul node ${CONSUL_NODE}`);
+  for (const n of nodes) if (isShardName(CONSUL_NODE, n.Node)) lines.push(`consul node ${n.Node}`);
   const names = new Set([...SERVICE_NAMES, ...TOPOLOGY.map((s) => s.nativeName ?? s.name)]);
   for (const name of names) {
     const entries = await json<{ Node: string; ServiceID: string; ServiceAddress: string; ServicePort: number }[]>(`${base}/v1/catalog/service/${encodeURIComponent(name)}`);
