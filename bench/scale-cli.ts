@@ -5,10 +5,10 @@ import { benchScale } from './scale.ts';
 const HELP = `Usage: npm run bench -- scale [--json] [options]
 
 Kubernetes → Consul against the running harness servers (npm run servers -- status): N headless
-Services × 10 endpoints plus one 100-endpoint Service in a fresh namespace, the bridge in-process
-with default Consul options and routes both ways, a counting proxy in front of Consul.
+Services × 10 endpoints plus one 100-endpoint Service in a fresh namespace, the bridge in its own
+process (dist/ when built, else tsx) with default Consul options and routes both ways, a counting proxy in front of Consul.
 Prints initial sync time, 429s, requests and writes per phase, rollout propagation, idle
-requests per minute, restart writes, peak RSS and CPU seconds. Cleans up what it created.
+requests per minute, restart writes, and the bridge process's peak RSS and CPU seconds. Cleans up what it created.
   --services N     Services of 10 endpoints (default 1000)
   --endpoints N    endpoints per Service (default 10)
   --roll N         pods of the rolled Service (default 100)

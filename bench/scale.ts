@@ -1,14 +1,17 @@
 // `npm run bench -- scale`: Kubernetes → Consul at scale against the real harness servers, with
-// the bridge in-process and a counting proxy in front of Consul (see scale-proxy.ts for why).
+// the bridge in its own process (scale-bridge.ts: its RSS and CPU are its own) and a counting
+// proxy in front of Consul (see scale-proxy.ts for why).
 import { randomBytes } from 'node:crypto';
-import { ADAPTER_KINDS } from '../adapters/index.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { shardFilter } from '../adapters/consul/shards.ts';
-import { runBridge } from '../bridge/app/index.ts';
-import { createLogger, parseConfig } from '../bridge/runtime/index.ts';
+import { freePort } from '../integration/drill/net.ts';
 import { runningConnection } from '../integration/servers/index.ts';
+import { BridgeProcess, type BridgeUsage } from './scale-bridge.ts';
 import { CountingProxy, type WireCounts } from './scale-proxy.ts';
 import { podIp, pool, ScaleKube, type Pod } from './scale-kube.ts';
-import { percentile, round, rssSampler } from './stats.ts';
+import { percentile, round } from './stats.ts';
 
 export interface ScaleBenchOptions {
   readonly services: number;
@@ -32,30 +35,8 @@ async function consulGet(base: string, path: string, params: Record<string, stri
   return { body: await res.json(), index: Number(res.headers.get('x-consul-index') ?? '0') };
 }
 
-interface Running {
-  readonly url: string;
-  stop(): Promise<void>;
-}
-
-let tooManyInLogs = 0;
-const logger = createLogger({
-  level: 'warn',
-  destination: {
-    write(line: string): void {
-      if (/\b429\b/.test(line)) tooManyInLogs++;
-      process.stderr.write(line);
-    },
-  },
-});
-
-async function startBridge(yaml: string): Promise<Running> {
-  const config = parseConfig(yaml, ADAPTER_KINDS);
-  const abort = new AbortController();
-  let listening: (u: string) => void = () => undefined;
-  const url = new Promise<string>((r) => { listening = r; });
-  const done = runBridge(config, ADAPTER_KINDS, { logger, signal: abort.signal, onListening: (u) => { listening(u); } });
-  const stopped = done.then(() => { throw new Error('bridge stopped before listening'); });
-  return { url: await Promise.race([url, stopped]), stop: async () => { abort.abort(); await done; } };
+async function ready(url: string): Promise<boolean> {
+  return fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
 }
 
 async function until(what: string, deadlineMs: number, check: () => Promise<boolean>, everyMs = 100): Promise<void> {
@@ -83,13 +64,14 @@ export async function benchScale(o: ScaleBenchOptions): Promise<Record<string, u
   const node = `isthmus-${bridgeId}`;
   const kube = new ScaleKube(k8sConn, ns);
   const proxy = new CountingProxy(consul);
-  const rss = rssSampler();
-  const rssAtStartMiB = round(process.memoryUsage().rss / 2 ** 20, 1);
+  const dir = await mkdtemp(join(tmpdir(), 'isthmus-scale-'));
+  const configPath = join(dir, 'bridge.yaml');
   const names = Array.from({ length: o.services }, (_, i) => `svc-${i}`);
   const roll = 'roll';
   const pods = (s: number, n: number): Pod[] => Array.from({ length: n }, (_, p) => ({ ip: podIp(s, p), name: `p-${s}-${p}` }));
   const out: Record<string, unknown> = { services: o.services, endpointsPerService: o.endpointsPerService, rollPods: o.rollPods };
-  let bridge: Running | undefined;
+  let bridge: BridgeProcess | undefined;
+  let tooManyLines = 0;
   try {
     await kube.createNamespace();
     const t0 = performance.now();
@@ -100,7 +82,9 @@ export async function benchScale(o: ScaleBenchOptions): Promise<Record<string, u
     o.progress(`created ${total} Services / ${endpoints} endpoints in ${ns} in ${round((performance.now() - t0) / 1000)} s`);
 
     const proxyUrl = await proxy.start();
-    const yaml = JSON.stringify({
+    const resolverPort = await freePort('127.0.0.1');
+    const resolverUrl = `http://127.0.0.1:${resolverPort}`;
+    const config = {
       bridge: { id: bridgeId },
       registries: {
         k8s: { kind: 'kubernetes', connection: { kubeconfig: k8sConn.kubeconfigPath }, namespaces: [ns] },
@@ -112,19 +96,19 @@ export async function benchScale(o: ScaleBenchOptions): Promise<Record<string, u
         { from: 'k8s', to: 'consul', select: { namespaces: [ns] } },
         { from: 'consul', to: 'k8s', select: { namespaces: [ns] } },
       ],
-      resolver: { http: { host: '127.0.0.1', port: 0 }, grpc: { enabled: false } },
+      resolver: { http: { host: '127.0.0.1', port: resolverPort }, grpc: { enabled: false } },
       log: { level: 'warn' },
-    });
+    };
     const exported = async (): Promise<number> =>
       Object.keys((await consulGet(consul, '/v1/catalog/services', { filter: shardFilter(node, 'Node') })).body as Record<string, unknown>).length;
 
     // Initial sync: bridge start until every Service is in Consul.
     proxy.phase();
-    const cpu0 = process.cpuUsage();
     const s0 = performance.now();
-    bridge = await startBridge(yaml);
+    bridge = await BridgeProcess.start(configPath, config);
     let lastSeen = 0;
     await until(`${total} services in Consul`, o.syncTimeoutSeconds * 1000, async () => {
+      if (bridge?.alive !== true) throw new Error('the bridge process exited during the initial sync (its log is above)');
       const n = await exported();
       if (n !== lastSeen) o.progress(`${n}/${total} services in Consul after ${round((performance.now() - s0) / 1000)} s`);
       lastSeen = n;
@@ -157,28 +141,30 @@ export async function benchScale(o: ScaleBenchOptions): Promise<Record<string, u
     out['idle'] = { seconds: o.idleSeconds, requestsPerMinute: round((idle.requests * 60_000) / idleMs, 1), wire: summary(idle) };
     o.progress(`idle: ${idle.requests} requests in ${o.idleSeconds} s`);
 
-    await bridge.stop();
+    out['bridgeMemoryAfterIdle'] = await memoryMetrics(resolverUrl);
+    const first: BridgeUsage = await bridge.usage();
+    out['bridge'] = first;
+    o.progress(`bridge process (${first.runtime}): peak RSS ${first.peakRssMiB} MiB, ${first.cpuSeconds} CPU s`);
+    tooManyLines += bridge.tooManyLines;
+    out['bridgeExitCode'] = await bridge.stop();
     bridge = undefined;
     proxy.phase();
-    bridge = await startBridge(yaml);
-    await until('readyz after restart', 60_000, async () => (await fetch(`${(bridge as Running).url}/readyz`)).status === 200, 100);
+    bridge = await BridgeProcess.start(configPath, config);
+    await until('readyz after restart', 60_000, () => ready(resolverUrl), 100);
     await sleep(5000);
     const restart = proxy.phase();
-    out['restart'] = { writes: restart.writes, wire: summary(restart) };
+    out['restart'] = { writes: restart.writes, wire: summary(restart), bridge: await bridge.usage() };
     o.progress(`restart: ${restart.writes} writes`);
 
-    const cpu = process.cpuUsage(cpu0);
-    out['cpuSeconds'] = round((cpu.user + cpu.system) / 1e6, 1);
     out['status429'] = proxy.total.tooMany;
-    out['log429Lines'] = tooManyInLogs;
+    out['log429Lines'] = tooManyLines + bridge.tooManyLines;
     out['maxOpenBlockingQueries'] = proxy.maxOpenBlocking;
     out['maxRequestsInFlight'] = proxy.maxInFlight;
-    out['note'] = 'one process: RSS and CPU include the counting proxy and the bench itself, not only the bridge';
+    out['note'] = 'bridge.peakRssMiB and cpuSeconds: the bridge process alone (VmHWM, utime+stime from /proc), from start through initial sync, rollout and idle';
   } finally {
     await bridge?.stop().catch(() => undefined);
-    out['peakRssMiB'] = round(rss.stop(), 1);
-    out['rssAtStartMiB'] = rssAtStartMiB;
     await proxy.stop();
+    await rm(dir, { recursive: true, force: true });
     for (const n of await ownNodes(consul, node).catch(() => [node])) {
       await fetch(`${consul}/v1/catalog/deregister`, { method: 'PUT', body: JSON.stringify({ Node: n }) }).catch(() => undefined);
     }
@@ -186,6 +172,21 @@ export async function benchScale(o: ScaleBenchOptions): Promise<Record<string, u
     o.progress('cleaned up');
   }
   return out;
+}
+
+/** Where the bridge's memory sits (its own /metrics, prom-client's process metrics), MiB. */
+async function memoryMetrics(resolverUrl: string): Promise<Record<string, number>> {
+  const text = await fetch(`${resolverUrl}/metrics`).then(async (r) => r.text(), () => '');
+  const pick = (name: string): number => {
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+    return m === null ? Number.NaN : round(Number(m[1]) / 2 ** 20, 1);
+  };
+  return {
+    rss: pick('process_resident_memory_bytes'),
+    heapUsed: pick('nodejs_heap_size_used_bytes'),
+    heapTotal: pick('nodejs_heap_size_total_bytes'),
+    external: pick('nodejs_external_memory_bytes'),
+  };
 }
 
 /** The bridge's synthetic nodes (every shard). */
