@@ -33,13 +33,12 @@ describe.each([
     // Each declared split moves the weight-aware VM consumer's traffic: within ±5 points of the
     // declared pod share over ≥1,000 calls, with no failed call while the weights change.
     expect(result.split.steps.map((st) => st.declaredPodShare)).toEqual([10, 50, 90]);
-    expect(result.split.asserted).toBe(framework !== 'dubbo');
+    expect(result.split.asserted).toBe(true);
     for (const st of result.split.steps) {
       console.log(JSON.stringify({ figure: `drill-${framework}-split`, declared: st.declared, via: st.via, visibleMs: st.visibleMs, observed: st.vmToPod, podToVm: st.podToVm }));
       expect(st.vmToPod.calls).toBeGreaterThanOrEqual(1000);
       expect(st.vmToPod.failures + st.podToVm.failures).toBe(0);
-      // Dubbo's consumer is measured only (its split.note says why).
-      if (result.split.asserted) expect(Math.abs(st.vmToPod.podShare - st.declaredPodShare), `split ${JSON.stringify(st.declared)}: observed pod share ${st.vmToPod.podShare} %`).toBeLessThanOrEqual(SHARE_TOLERANCE);
+      expect(Math.abs(st.vmToPod.podShare - st.declaredPodShare), `split ${JSON.stringify(st.declared)}: observed pod share ${st.vmToPod.podShare} %`).toBeLessThanOrEqual(SHARE_TOLERANCE);
     }
     // The ServiceMigration's status follows the topology: after each pod added and each VM
     // retired, its per-origin ready counts equal what is running (read from the subresource).

@@ -188,11 +188,13 @@ export interface ProviderOptions {
   readonly shutdownWaitMs?: number;
   /** The service's warmup, ms (Dubbo's default 10 min scales a young provider's weight down). */
   readonly warmupMs?: number;
+  /** `weight` written explicitly into the provider URL (unset: none, consumers assume 100). */
+  readonly weight?: number;
 }
 
 /** Starts a provider (it listens on 127.0.0.1:port only) and waits until it serves. */
 export async function startProvider(classpath: string, o: ProviderOptions): Promise<DubboPeer> {
-  const peer = start(classpath, 'Provider', { id: o.id, zk: o.zk, port: o.port, app: o.app, version: o.version, group: o.group, 'register-mode': o.registerMode, 'metadata-type': o.metadataType, host: o.host, 'shutdown-wait': o.shutdownWaitMs, warmup: o.warmupMs });
+  const peer = start(classpath, 'Provider', { id: o.id, zk: o.zk, port: o.port, app: o.app, version: o.version, group: o.group, 'register-mode': o.registerMode, 'metadata-type': o.metadataType, host: o.host, 'shutdown-wait': o.shutdownWaitMs, warmup: o.warmupMs, weight: o.weight });
   await peer.waitFor((l) => l.event === 'ready');
   return peer;
 }

@@ -13,7 +13,8 @@ import org.apache.dubbo.config.bootstrap.DubboBootstrap;
  * --port, --protocol (dubbo only: our loopback server is for it), --host (registered and bound
  * address), --app, --version, --group, --register-mode (interface|instance|all), --shutdown-wait
  * (ms, dubbo.service.shutdown.wait), --warmup (ms, the service's warmup; Dubbo's default is 10
- * min). Prints one JSON line when serving.
+ * min), --weight (written explicitly into the provider URL; unset, Dubbo writes none and
+ * consumers assume 100). Prints one JSON line when serving.
  */
 public final class Provider {
     public static void main(String[] argv) throws Exception {
@@ -53,6 +54,12 @@ public final class Provider {
         // to keep their registered weight what a migration split is computed against.
         int warmup = a.getInt("warmup", -1);
         if (warmup >= 0) service.setWarmup(warmup);
+        // An explicit `weight` in the URL, even the default 100: a Dubbo 3 consumer's `random`
+        // load balancing weighs only when the first provider URL of its list names a weight (the
+        // `timestamp` that would also do is stripped by its ZooKeeper registry), see
+        // integration/drill/README.md, "Dubbo and the split".
+        int weight = a.getInt("weight", -1);
+        if (weight >= 0) service.setWeight(weight);
 
         DubboBootstrap.getInstance()
                 .application(app)
