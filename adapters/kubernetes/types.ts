@@ -1,5 +1,5 @@
 // The slice of the Kubernetes JSON shapes the adapter reads and writes. Plain structural types,
-// so the pure conversion code and its tests never need @kubernetes/client-node; client.ts is the
+// so the pure conversion code and its tests never need the HTTP client; client.ts is the
 // one place that turns these into API calls.
 
 export interface ObjectMeta {

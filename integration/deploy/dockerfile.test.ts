@@ -85,7 +85,7 @@ describe('Dockerfile', () => {
     const name = (path: string) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
     const installed = new Set(prod.map(([path]) => name(path)));
     // A dev dependency may still ship when a runtime package depends on it (@types/node is a
-    // dependency of @kubernetes/client-node and protobufjs); anything else is a leak.
+    // dependency of protobufjs); anything else is a leak.
     const neededByRuntime = new Set(prod.flatMap(([, meta]) => Object.keys(meta.dependencies ?? {})));
     expect(installed.size).toBeGreaterThan(Object.keys(pkg.dependencies).length);
     const leaked = Object.keys(pkg.devDependencies).filter((dev) => installed.has(dev) && !neededByRuntime.has(dev));

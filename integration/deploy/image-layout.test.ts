@@ -62,7 +62,7 @@ describe('image layout (Dockerfile stages reproduced without Docker)', () => {
     const scoped = (await Promise.all([...top].filter((n) => n.startsWith('@')).map(async (s) => (await readdir(join(app, 'node_modules', s))).map((n) => `${s}/${n}`)))).flat();
     const installed = new Set([...top, ...scoped]);
     for (const tool of ['typescript', 'vitest', 'eslint', 'tsx', '@typescript-eslint/parser']) expect(installed.has(tool), tool).toBe(false);
-    // @types/node may remain: runtime packages (@kubernetes/client-node, protobufjs) depend on it.
+    // @types/node may remain: a runtime package (protobufjs) depends on it.
     expect(Object.keys(pkg.devDependencies).filter((d) => installed.has(d) && d !== '@types/node')).toEqual([]);
   });
 
