@@ -1,26 +1,25 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeError } from '../../bridge/errors/index.ts';
+import { listenLoopback, type LoopbackHttp } from '../shared/testing/loopback-http.ts';
 import { ConsulClient } from './client.ts';
 
 // A stand-in HTTP server on loopback: enough to check headers, parameters and error mapping.
 describe('ConsulClient', () => {
-  let server: Server;
+  let server: LoopbackHttp;
   let base = '';
   const seen: IncomingMessage[] = [];
   beforeAll(async () => {
-    server = createServer((req, res) => {
+    server = await listenLoopback((req, res) => {
       seen.push(req);
       const status = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('status') ?? '200');
       res.writeHead(status, { 'x-consul-index': '42', 'content-type': 'application/json' });
       const denied = 'Permission denied: token with AccessorID abc lacks permission';
       res.end(status === 200 ? '{"ok":true}' : status === 409 && !(req.url ?? '').startsWith('/v1/txn') ? 'index is stale' : denied);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => { resolve(); }));
-    const addr = server.address();
-    base = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+    base = server.base;
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => { resolve(); })));
+  afterAll(() => server.close());
 
   it('sends the token as a header only, passes dc/ns/partition, and reads the index', async () => {
     const c = new ConsulClient({ address: `${base}/`, token: 's3cret', datacenter: 'dc2', namespace: 'team', partition: 'p1' });

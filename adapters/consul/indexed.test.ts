@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { listenLoopback, type LoopbackHttp } from '../shared/testing/loopback-http.ts';
 import { ConsulClient } from './client.ts';
 import type { HealthEntry, NativeCheck } from './native.ts';
 import { ConsulSource } from './source.ts';
@@ -69,18 +70,13 @@ const entry = (name: string, node: string, address: string, status = 'passing'):
 
 describe('ConsulSource, index-driven mode', () => {
   const fake = new FakeConsul();
-  let server: Server;
+  let server: LoopbackHttp;
   let base = '';
   beforeAll(async () => {
-    server = createServer((req, res) => { fake.handle(req, res); });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => { resolve(); }));
-    const addr = server.address();
-    base = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+    server = await listenLoopback((req, res) => { fake.handle(req, res); });
+    base = server.base;
   });
-  afterAll(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => { resolve(); }));
-  });
+  afterAll(() => server.close());
 
   it('holds two blocking queries for 40 services, reads only what changed, drops what is gone', async () => {
     for (let i = 0; i < 40; i++) fake.services.set(`svc-${i}`, { tags: [], entries: [entry(`svc-${i}`, `vm-${i % 4}`, `10.1.0.${i}`)] });
@@ -141,10 +137,8 @@ describe('ConsulSource, index-driven mode', () => {
 
   it('goes back to a blocking query per service once few are left', async () => {
     const small = new FakeConsul();
-    const srv = createServer((req, res) => { small.handle(req, res); });
-    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => { resolve(); }));
-    const addr = srv.address();
-    const url = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+    const srv = await listenLoopback((req, res) => { small.handle(req, res); });
+    const url = srv.base;
     for (let i = 0; i < 6; i++) small.services.set(`s-${i}`, { tags: [], entries: [entry(`s-${i}`, 'vm', `10.2.0.${i}`)] });
     const abort = new AbortController();
     const settings = { registry: 'c', namespace: 'default', portName: 'http', zoneMetaKey: 'zone', warningAs: 'draining' as const, importConsulK8s: false, services: ['*'], tags: [], meta: {} };
@@ -157,7 +151,6 @@ describe('ConsulSource, index-driven mode', () => {
     expect(source.mode()).toBe('watch');
     expect([...source.keys()].map((r) => r.name).sort()).toEqual(['s-4', 's-5']);
     abort.abort();
-    srv.closeAllConnections();
-    await new Promise<void>((resolve) => srv.close(() => { resolve(); }));
+    await srv.close();
   });
 });

@@ -1,18 +1,19 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { listenLoopback, type LoopbackHttp } from '../shared/testing/loopback-http.ts';
 import { ConsulClient } from './client.ts';
 import { ConsulSource } from './source.ts';
 
 // A stand-in Consul on loopback: the catalog lists three services; health answers are released
 // by the test, so "synced" and "unreachable" can be observed at the exact moment they change.
 describe('ConsulSource', () => {
-  let server: Server;
+  let server: LoopbackHttp;
   let base = '';
   const requested: string[] = [];
   const heldHealth: { name: string; res: ServerResponse }[] = [];
   let failing = false;
   beforeAll(async () => {
-    server = createServer((req, res) => {
+    server = await listenLoopback((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       requested.push(url.pathname);
       if (failing) {
@@ -28,14 +29,9 @@ describe('ConsulSource', () => {
       if (url.searchParams.has('index')) return;
       heldHealth.push({ name, res });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => { resolve(); }));
-    const addr = server.address();
-    base = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+    base = server.base;
   });
-  afterAll(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => { resolve(); }));
-  });
+  afterAll(() => server.close());
 
   const entry = (name: string) => ({ Node: { Node: 'vm', Address: '10.0.0.1' }, Service: { ID: `${name}-1`, Service: name, Port: 80, Address: '10.0.0.2' }, Checks: [] });
 
@@ -60,7 +56,7 @@ describe('ConsulSource', () => {
     expect([...source.keys()].map((r) => r.name)).toEqual([first.name]);
 
     failing = true;
-    server.closeAllConnections(); // the blocking reads in flight break, as when Consul goes away
+    server.server.closeAllConnections(); // the blocking reads in flight break, as when Consul goes away
     await vi.waitFor(() => { expect(source.health().reachable).toBe(false); });
     expect(source.health().lastError).toContain('ISTHMUS_REGISTRY_UNREACHABLE');
     expect(source.get({ namespace: 'default', name: first.name })?.endpoints).toHaveLength(1);

@@ -1,21 +1,21 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BridgeError } from '../../bridge/errors/index.ts';
+import { listenLoopback, type LoopbackHttp } from '../shared/testing/loopback-http.ts';
 import { KubeClient } from './client.ts';
 
 // A stand-in API server: records each request and answers from `reply`.
 interface Seen { method: string; url: string; type: string | undefined; auth: string | undefined; body: string }
 let seen: Seen[] = [];
 let reply: (req: IncomingMessage, res: ServerResponse) => void = (_q, res) => { res.end('{}'); };
-let server: Server;
+let server: LoopbackHttp;
 let base = '';
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  server = await listenLoopback((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -23,10 +23,9 @@ beforeAll(async () => {
       reply(req, res);
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = server.base;
 });
-afterAll(() => { server.closeAllConnections(); server.close(); });
+afterAll(() => server.close());
 
 const client = (): KubeClient => KubeClient.connect({ server: base, token: 'tok' });
 const status = (code: number, body: unknown) => (_q: IncomingMessage, res: ServerResponse): void => { res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body)); };
