@@ -150,7 +150,9 @@ export function providerUrl(ref: ServiceRef, ep: Endpoint, i: ExportedInterface,
     path: i.iface,
     params: {
       ...serviceParams(i, shape, s),
-      ...(weight === DEFAULT_WEIGHT ? {} : { weight: String(weight) }),
+      // Always written, the default too: Dubbo's RandomLoadBalance weighs only when the first
+      // invoker's URL carries `weight`, so an omitted 100 can turn a split into a uniform pick.
+      weight: String(weight),
       ...markers(ref, ep, at.portName, s),
       ...(s.persistent || session === '' ? {} : { [DUBBO_MARK.session]: session }),
     },
@@ -196,7 +198,7 @@ export function instanceDocument(ref: ServiceRef, ep: Endpoint, shape: ExportSha
     'dubbo.metadata.revision': revision,
     'dubbo.metadata.storage-type': 'remote',
     'meta-v': '1.0.0',
-    ...(Math.round(ep.weight) === DEFAULT_WEIGHT ? {} : { weight: String(Math.round(ep.weight)) }),
+    weight: String(Math.round(ep.weight)),
     ...markers(ref, ep, at.portName, s),
   };
   const doc = {
