@@ -13,7 +13,7 @@ import { NativeApp, ctx, nacosOptions, runId, sharedNacos } from './nacos-suppor
 
 const SERVICES = 100;
 const PER_SERVICE = 10;
-const STEADY_MS = Number(process.env.ISTHMUS_NACOS_STEADY_MS ?? 30_000);
+const STEADY_MS = Number(process.env.ISTHMUS_NACOS_STEADY_MS ?? 15_000);
 const NPM_INSTANCES = Number(process.env.ISTHMUS_NACOS_NPM_INSTANCES ?? 200);
 
 describe('nacos at 1,000 exported endpoints', () => {
