@@ -1,6 +1,7 @@
 import type { AdapterKind } from '../bridge/ports/index.ts';
 import { consulAdapter } from './consul/index.ts';
 import { dubboAdapter } from './dubbo/index.ts';
+import { eurekaAdapter } from './eureka/index.ts';
 import { kubernetesAdapter } from './kubernetes/index.ts';
 import { memoryAdapter } from './memory/index.ts';
 import { nacosAdapter } from './nacos/index.ts';
@@ -12,4 +13,5 @@ export const ADAPTER_KINDS: Readonly<Record<string, AdapterKind>> = {
   consul: consulAdapter,
   dubbo: dubboAdapter,
   nacos: nacosAdapter,
+  eureka: eurekaAdapter,
 };

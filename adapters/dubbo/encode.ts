@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Endpoint, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
-import { DEFAULT_WEIGHT, endpointProblem, liveness, refKey } from '../../bridge/model/index.ts';
+import { endpointProblem, liveness, refKey } from '../../bridge/model/index.ts';
 import { DUBBO_ANNOTATION, DUBBO_MARK } from './keys.ts';
 import { paramProblem, protocolProblem, segmentProblem } from './names.ts';
 import { javaUrlEncode, percentEncode, urlNodeName, type DubboUrl } from './url.ts';

@@ -19,7 +19,7 @@ export function formatStatus(s: BridgeStatus, now: number): string {
       yesNo(src.health.reachable),
       String(src.services),
       src.health.lastContact > 0 ? `${age(now - src.health.lastContact)} ago` : 'never',
-      src.health.lastError ?? '',
+      src.health.lastError ?? (src.health.holdRemovals === undefined ? '' : `removals held: ${src.health.holdRemovals}`),
     ]),
   );
   out += `\nROUTES\n`;

@@ -16,6 +16,12 @@ export interface SourceHealth {
   /** Epoch ms of the last time the source was known to be reachable. */
   readonly lastContact: number;
   readonly lastError?: string;
+  /**
+   * Set while the registry answers but cannot be trusted to tell a removal from a loss (Eureka
+   * in self-preservation, an answer that suddenly lists nothing): the engine holds removals of
+   * this source's endpoints, as for an outage, and status shows this reason. Updates still flow.
+   */
+  readonly holdRemovals?: string;
 }
 
 /**

@@ -113,6 +113,8 @@ export class ReconcileContext {
       const stale = policy.staleAfterSeconds !== undefined && now - h.lastContact > policy.staleAfterSeconds * 1000;
       if (!h.reachable && !stale) {
         frozen.set(id, `source ${id} is unreachable${h.lastError === undefined ? '' : ` (${h.lastError})`}: its endpoints are frozen`);
+      } else if (h.holdRemovals !== undefined) {
+        frozen.set(id, `source ${id} cannot tell removals now (${h.holdRemovals}): its endpoints are frozen`);
       } else if (policy.deleteGuard.registryEmpty === 'hold' && this.#hadKeys.has(id) && isEmpty(source)) {
         frozen.set(id, `source ${id} went empty after listing services: held as a likely outage, not propagated`);
       }

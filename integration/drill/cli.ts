@@ -1,4 +1,4 @@
-// npm run drill -- [consul|nacos|dubbo|all] [--json] [--reduced]
+// npm run drill -- [consul|nacos|dubbo|eureka|all] [--json] [--reduced]
 // Exit 0 only when every selected framework ran with zero failed calls in both directions;
 // `all` runs what is available and reports the rest as not available yet.
 import { parseArgs } from 'node:util';
@@ -6,11 +6,12 @@ import { ensureServers } from '../servers/index.ts';
 import type { ServerName } from '../servers/connections.ts';
 import { FRAMEWORKS, FULL, REDUCED, type FrameworkName, type DrillReport, runDrill, VM_SERVER } from './run.ts';
 
-const USAGE = `Usage: npm run drill -- [consul|nacos|dubbo|all] [--json] [--reduced]
+const USAGE = `Usage: npm run drill -- [consul|nacos|dubbo|eureka|all] [--json] [--reduced]
 
 Migrates one service from VM providers to pods with traffic running, per framework, and reports
-every call's outcome in both directions (vmToPod, podToVm). Starts the kubernetes, consul, zookeeper and
-nacos servers when they are not up (like \`npm run servers -- up\`) and leaves them running.
+every call's outcome in both directions (vmToPod, podToVm). Starts the kubernetes server and the
+selected frameworks' registries (consul, nacos, zookeeper, eureka) when they are not up (like
+\`npm run servers -- up\`) and leaves them running.
   --json      print the report as JSON on stdout (progress goes to stderr)
   --reduced   shorter pauses between steps (what CI runs)
   --drain-ms N  how long retiring VM providers keep serving after deregistering (default 5000;

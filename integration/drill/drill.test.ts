@@ -13,6 +13,7 @@ describe.each([
   { framework: 'consul' as const, label: 'Spring Cloud Consul', present: servers.consul !== undefined },
   { framework: 'nacos' as const, label: 'Spring Cloud Alibaba Nacos', present: servers.nacos !== undefined },
   { framework: 'dubbo' as const, label: 'Dubbo 3.3 on ZooKeeper', present: servers.zookeeper !== undefined },
+  { framework: 'eureka' as const, label: 'Spring Cloud Netflix Eureka', present: servers.eureka !== undefined },
 ])('migration drill: $label', ({ framework, present }) => {
   it.skipIf(servers.kubernetes === undefined || !present)('moves a service from VMs to pods with zero failed calls in both directions', async () => {
     const report = await runDrill([framework], servers, REDUCED, log);

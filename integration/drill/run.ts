@@ -7,9 +7,9 @@ import { ensureSpringPeersJar, peersCacheDir } from '../peers/spring/build.ts';
 import { buildDubboPeers } from '../peers/dubbo/peers.ts';
 import { runDubboDrill } from './dubbo-migration.ts';
 import { type FrameworkResult, runMigrationDrill } from './migration.ts';
-import { consulSide, nacosSide, type VmSide } from './sides.ts';
+import { consulSide, eurekaSide, nacosSide, type VmSide } from './sides.ts';
 
-export const FRAMEWORKS = ['consul', 'nacos', 'dubbo'] as const;
+export const FRAMEWORKS = ['consul', 'nacos', 'dubbo', 'eureka'] as const;
 export type FrameworkName = (typeof FRAMEWORKS)[number];
 
 export interface DrillSettings {
@@ -52,11 +52,12 @@ export interface DrillReport {
 const UNAVAILABLE: Partial<Record<FrameworkName, string>> = {};
 
 /** The servers each framework's drill needs besides kubernetes. */
-export const VM_SERVER: Record<FrameworkName, 'consul' | 'nacos' | 'zookeeper'> = { consul: 'consul', nacos: 'nacos', dubbo: 'zookeeper' };
+export const VM_SERVER: Record<FrameworkName, 'consul' | 'nacos' | 'zookeeper' | 'eureka'> = { consul: 'consul', nacos: 'nacos', dubbo: 'zookeeper', eureka: 'eureka' };
 
 function sideOf(name: FrameworkName, servers: ServerConnections): VmSide | undefined {
   if (name === 'consul' && servers.consul !== undefined) return consulSide(servers.consul);
   if (name === 'nacos' && servers.nacos !== undefined) return nacosSide(servers.nacos);
+  if (name === 'eureka' && servers.eureka !== undefined) return eurekaSide(servers.eureka);
   return undefined;
 }
 

@@ -2,9 +2,10 @@
 // reaches it, and what a caller of that registry sees. One per framework; the migration itself
 // (migration.ts) is the same for all of them.
 import { isShardName } from '../../adapters/consul/shards.ts';
-import type { ConsulConnection, NacosConnection } from '../servers/connections.ts';
+import type { ConsulConnection, EurekaConnection, NacosConnection } from '../servers/connections.ts';
 import type { Framework } from '../peers/spring/jvm.ts';
 import { passingInstances } from './consul-view.ts';
+import { upInstances } from './eureka-view.ts';
 import { getJson } from './net.ts';
 
 export interface VisibleInstance {
@@ -95,6 +96,37 @@ export function nacosSide(nacos: NacosConnection): VmSide {
           weight: h.weight,
         }));
     },
+    afterCleanup: () => Promise.resolve(),
+  };
+}
+
+/**
+ * Metadata `weight` of the Eureka VM providers: Spring Cloud LoadBalancer's `weighted`
+ * configuration reads it exactly as for Consul (an integer, 1 when absent), so the same scale
+ * argument applies (see CONSUL_VM_WEIGHT); the adapter decides what it writes on pods.
+ */
+export const EUREKA_VM_WEIGHT = CONSUL_VM_WEIGHT;
+
+export function eurekaSide(eureka: EurekaConnection): VmSide {
+  // The Spring client takes a list of service URLs, each ending with a slash.
+  const serviceUrl = `${eureka.baseUrl}/`;
+  return {
+    framework: 'eureka',
+    label: 'Eureka',
+    // `services` are globs of lower-case application names (Eureka itself upper-cases them).
+    // fetchIntervalMs: the default 5 s delta fetch would let a retired VM provider stay in the
+    // slices past its 5 s drain. emptyAnswer 'apply': retiring the last VM provider is planned
+    // here, as the route's deleteGuard says, not an outage to hold through.
+    registry: (service, namespace) => ({ kind: 'eureka', servers: [eureka.baseUrl], services: [service], namespace, fetchIntervalMs: 500, emptyAnswer: 'apply' }),
+    providerProperties: (ip) => ({
+      'eureka.client.service-url.defaultZone': serviceUrl,
+      'eureka.instance.ip-address': ip,
+      'eureka.instance.metadata-map.weight': EUREKA_VM_WEIGHT,
+    }),
+    consumerProperties: () => ({ 'eureka.client.service-url.defaultZone': serviceUrl, 'spring.cloud.loadbalancer.configurations': 'weighted' }),
+    balancer: 'Spring Cloud LoadBalancer `weighted` configuration (instance metadata `weight`, 1 when absent) over the UP instances of a 1 s Eureka registry fetch',
+    visible: (service) => upInstances(eureka.baseUrl, service),
+    // `isthmus cleanup` cancels the bridge's leases; anything it missed expires with its lease.
     afterCleanup: () => Promise.resolve(),
   };
 }

@@ -1,7 +1,7 @@
 // What tests and tools get to reach each server. Plain JSON-serialisable data: it travels from
 // the global setup to test workers through vitest's provide/inject and a JSON file in the run dir.
 
-export const SERVER_NAMES = ['kubernetes', 'consul', 'nacos', 'zookeeper'] as const;
+export const SERVER_NAMES = ['kubernetes', 'consul', 'nacos', 'zookeeper', 'eureka'] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
 
 export interface KubernetesConnection {
@@ -53,11 +53,20 @@ export interface ZooKeeperConnection {
   readonly connectString: string;
 }
 
+export interface EurekaConnection {
+  readonly version: string;
+  readonly host: string;
+  readonly port: number;
+  /** Spring Cloud's Jersey prefix included, e.g. http://127.0.0.1:8761/eureka (append /apps ...). */
+  readonly baseUrl: string;
+}
+
 export interface ConnectionByServer {
   kubernetes: KubernetesConnection;
   consul: ConsulConnection;
   nacos: NacosConnection;
   zookeeper: ZooKeeperConnection;
+  eureka: EurekaConnection;
 }
 
 /** The started subset; a key is absent when that server was not selected. */

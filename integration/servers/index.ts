@@ -3,6 +3,7 @@ export { SERVER_NAMES, parseServerNames } from './connections.ts';
 export type {
   ConnectionByServer,
   ConsulConnection,
+  EurekaConnection,
   KubernetesConnection,
   NacosConnection,
   ServerConnections,
@@ -13,6 +14,8 @@ export { ensureServers, provisionServers, runningConnection, stopServers } from 
 export type { EnsureResult, ServerOptions } from './orchestrate.ts';
 export { serverStatus } from './status.ts';
 export { crashProcess } from './crash.ts';
+export { startPrivateEureka } from './kinds/eureka-private.ts';
+export type { PrivateEureka, PrivateEurekaOptions } from './kinds/eureka-private.ts';
 export type { ServerStatusReport } from './status.ts';
 export { consoleProgress, silentProgress } from './progress.ts';
 export type { ProgressEvent, ProgressListener } from './progress.ts';

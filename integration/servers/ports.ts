@@ -17,6 +17,7 @@ const defaults = {
   // Nacos derives gRPC (+1000, +1001) and JRaft (-1000) from this one; they cannot be set apart.
   NACOS_HTTP: 8848,
   ZOOKEEPER: 2181,
+  EUREKA_HTTP: 8761,
 } as const;
 
 export type PortKey = keyof typeof defaults;

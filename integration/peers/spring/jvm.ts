@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 
 export const JVM_FLAGS = ['-Xmx128m', '-Xss512k', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-XX:CICompilerCount=1'] as const;
 
-export type Framework = 'consul' | 'nacos';
+export type Framework = 'consul' | 'nacos' | 'eureka';
 export type Role = 'provider' | 'consumer';
 
 export interface PeerSpec {
