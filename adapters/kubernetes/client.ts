@@ -92,6 +92,28 @@ export class KubeClient {
     return this.#write(`patch ${r.plural}.${r.group}/status ${ns}/${name}`, 'PATCH', `${custom(r, ns, name)}/status`, [{ op: 'add', path: '/status', value: status }], JSON_PATCH);
   }
 
+  /** Namespaced objects of a custom resource (Istio kinds), optionally by label selector. */
+  async listObjects<T>(r: CustomResource, ns: string | undefined, labelSelector?: string): Promise<ListResult<T>> {
+    const query: Query = labelSelector === undefined ? {} : { labelSelector };
+    const path = ns === undefined ? `/apis/${r.group}/${r.version}/${r.plural}` : custom(r, ns);
+    return call(`list ${r.plural}.${r.group}`, async () => {
+      const list = (await this.#http.json('GET', path, query)) as { items?: T[] | null; metadata?: { resourceVersion?: string } } | undefined;
+      return { items: list?.items ?? [], resourceVersion: list?.metadata?.resourceVersion ?? '' };
+    });
+  }
+  getObject<T>(r: CustomResource, ns: string, name: string): Promise<T | undefined> {
+    return this.#read(`get ${r.plural}.${r.group} ${ns}/${name}`, custom(r, ns, name));
+  }
+  createObject<T extends { metadata?: ObjectMeta }>(r: CustomResource, body: T): Promise<T> {
+    return this.#write(`create ${r.plural}.${r.group} ${describe(body.metadata)}`, 'POST', custom(r, body.metadata?.namespace ?? ''), body);
+  }
+  replaceObject<T extends { metadata?: ObjectMeta }>(r: CustomResource, body: T): Promise<T> {
+    return this.#write(`replace ${r.plural}.${r.group} ${describe(body.metadata)}`, 'PUT', custom(r, body.metadata?.namespace ?? '', body.metadata?.name ?? ''), body);
+  }
+  async deleteObject(r: CustomResource, meta: ObjectMeta): Promise<void> {
+    await this.#write(`delete ${r.plural}.${r.group} ${describe(meta)}`, 'DELETE', custom(r, meta.namespace ?? '', meta.name ?? ''), preconditions(meta), undefined, true);
+  }
+
   getService(ns: string, name: string): Promise<KService | undefined> {
     return this.#read(`get service ${ns}/${name}`, core(ns, 'services', name));
   }

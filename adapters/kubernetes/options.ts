@@ -34,11 +34,29 @@ const SourceOptions = Type.Object(
   { additionalProperties: false },
 );
 
+const IstioOptions = Type.Object(
+  {
+    enabled: Type.Boolean({ default: false, description: 'Turn the Istio mode on. Off (default): no Istio object is read or written and no Istio RBAC is needed.' }),
+    services: Type.Array(Type.String(), { default: ['*'], description: 'Globs over the original `name` or `namespace/name` of imported services that use the Istio mode; the others keep EndpointSlices. A service is in one mode only: switching removes the other mode\'s objects.' }),
+    clusterDomain: Type.String({ default: 'cluster.local', description: 'Cluster DNS domain of the mesh hosts (`<svc>.<ns>.svc.<domain>`).' }),
+    exportTo: Type.Array(Type.String(), { default: ['*'], description: 'exportTo of every ServiceEntry, DestinationRule and VirtualService (`.` = this namespace only; scoping keeps sidecar config small).' }),
+    vipCidr: Type.Optional(Type.String({ description: 'IPv4 CIDR (e.g. 240.240.0.0/16) to take ServiceEntry `addresses` from for VM-only services with TCP ports (Dubbo 20880…), which otherwise collide on 0.0.0.0:port. Absent: no addresses (rely on Istio\'s IP auto-allocation).' })),
+    region: Type.Optional(Type.String({ description: 'Region put before an endpoint\'s zone in the WorkloadEntry locality (`region/zone`); absent: a zone without `/` is written as the locality as is.' })),
+    podSubsetLabels: Type.Record(Type.String(), Type.String(), { default: { 'isthmus.dev/side': 'k8s' }, description: 'Labels of the DestinationRule subset `k8s` (the pods). Pods must carry them for the pod share of a split to be routed.' }),
+  },
+  { additionalProperties: false },
+);
+
 const SinkOptions = Type.Object(
   {
     serviceType: Type.Union([Type.Literal('ClusterIP'), Type.Literal('Headless')], { default: 'ClusterIP', description: 'Shape of the selectorless Services created for imported services.' }),
     maxEndpointsPerSlice: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Endpoints per EndpointSlice (the control plane default is 100; the API limit 1000).' }),
     createNamespaces: Type.Boolean({ default: false, description: 'Create a missing target namespace (needs create on namespaces). Off: imports into a missing namespace fail with ISTHMUS_REGISTRY_REJECTED.' }),
+    istio: Type.Object(IstioOptions.properties, {
+      additionalProperties: false,
+      default: {},
+      description: 'Istio mode (README "Istio mode"): imported VM instances become WorkloadEntries routed by the mesh instead of EndpointSlices. Needs Istio\'s CRDs and RBAC for its kinds.',
+    }),
     mixed: Type.Union([Type.Literal('never'), Type.Literal('annotated'), Type.Literal('always')], {
       default: 'annotated',
       description: 'When a Service of the target name exists without our markers: never touch it (name collision); add our EndpointSlices to it only if it carries `isthmus.dev/accept-imports: "true"`; or always. The Service itself is never modified.',
@@ -91,5 +109,6 @@ export const KubernetesOptions = Type.Object(
 export type KubernetesOptions = Static<typeof KubernetesOptions>;
 export type KubernetesSourceOptions = Static<typeof SourceOptions>;
 export type KubernetesSinkOptions = Static<typeof SinkOptions>;
+export type IstioOptions = Static<typeof IstioOptions>;
 export type AddressMode = KubernetesSourceOptions['addressMode'];
 

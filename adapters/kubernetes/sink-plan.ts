@@ -7,6 +7,7 @@ import type { KubernetesSinkOptions } from './options.ts';
 import { importedPorts, mayJoin, renderService, serviceFingerprint, servicePorts } from './service-shape.ts';
 import { planSlices, type SliceOwner, sliceEndpoints } from './slices.ts';
 import type { KEndpointSlice, KService, ObjectMeta } from './types.ts';
+import type { IstioPlan, IstioState } from './istio-plan.ts';
 
 /** One read of one imported service: the Service of the target name and this bridge's slices of it. */
 export interface KubeSinkState extends SinkState {
@@ -17,6 +18,8 @@ export interface KubeSinkState extends SinkState {
   readonly slices: readonly KEndpointSlice[];
   /** This bridge's slices of that Service written for another original name: a collision. */
   readonly foreign: readonly KEndpointSlice[];
+  /** The service's Istio objects; read only while the Istio mode is enabled. */
+  readonly istio?: IstioState;
 }
 
 /** The writes for one service, in the order execute performs them. */
@@ -32,6 +35,8 @@ export interface KubeSinkPlan extends SinkPlan {
   readonly deleteService?: ObjectMeta;
   /** Desired endpoints a slice cannot hold, with why (recorded by execute, never written). */
   readonly refused: readonly { readonly endpoint: Endpoint; readonly reason: string }[];
+  /** The Istio mode's writes (present while the mode is enabled, also to remove its objects). */
+  readonly istio?: IstioPlan;
 }
 
 /** What planning needs besides the read state; all of it plain values, so planning stays pure. */

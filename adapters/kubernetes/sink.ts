@@ -1,15 +1,17 @@
 import { BridgeError } from '../../bridge/errors/index.ts';
 import type { Endpoint, RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
 import { refKey, refProblem } from '../../bridge/model/index.ts';
-import type { EndpointField, QuarantinedRecord } from '../../bridge/ports/index.ts';
+import type { EndpointField, PlanHints, QuarantinedRecord } from '../../bridge/ports/index.ts';
 import { PlannedSink } from '../../bridge/ports/index.ts';
 import type { KubeClient } from './client.ts';
+import { observedWithIstio, planWithIstio } from './istio-mode.ts';
+import { executeIstio, istioModeFor, ownedIstioObjects, readIstio } from './istio-sink.ts';
 import { K8S } from './markers.ts';
 import { OwnedCache } from './owned-cache.ts';
 import type { KubernetesOptions } from './options.ts';
 import { type KubeSinkPlan, type KubeSinkState, observedOf, ownerOf, planImport } from './sink-plan.ts';
 import type { SliceOwner } from './slices.ts';
-import type { KEndpointSlice, KService } from './types.ts';
+import type { KEndpointSlice, KService, ObjectMeta } from './types.ts';
 
 /**
  * What an EndpointSlice stores per endpoint besides address and ports. `origin` round-trips
@@ -76,13 +78,23 @@ export class KubernetesSink extends PlannedSink<KubeSinkState, KubeSinkPlan> {
     }
     const mine = (s: KEndpointSlice) => s.metadata?.annotations?.[K8S.originalName] === owner.originalName;
     const base = { ref, owner, svc, slices: all.filter(mine), foreign: all.filter((s) => !mine(s)) };
-    return { ...base, observed: observedOf(base, this.#bridgeId, this.id) };
+    if (!this.#o.sink.istio.enabled) return { ...base, observed: observedOf(base, this.#bridgeId, this.id) };
+    const withIstio = { ...base, istio: await readIstio(this.#client, owner, this.#bridgeId, this.#o.sink.istio) };
+    return { ...withIstio, observed: observedWithIstio(observedOf(base, this.#bridgeId, this.id), withIstio, this.#bridgeId, this.id) };
   }
 
-  plan(state: KubeSinkState, desired: ServiceSnapshot | undefined): KubeSinkPlan {
+  plan(state: KubeSinkState, desired: ServiceSnapshot | undefined, hints?: PlanHints): KubeSinkPlan {
     const holder = this.#holders.get(targetKey(state.owner));
     const heldBy = holder === undefined || holder === refKey(state.ref) ? undefined : holder;
-    return planImport(state, desired, { bridgeId: this.#bridgeId, options: this.#o.sink, heldBy });
+    const ctx = { bridgeId: this.#bridgeId, options: this.#o.sink, heldBy };
+    const istio = this.#o.sink.istio;
+    if (!istio.enabled) return planImport(state, desired, ctx);
+    return planWithIstio(state, desired, { ...ctx, sinkId: this.id, istio, istioMode: istioModeFor(state.ref, istio), split: hints?.split });
+  }
+
+  /** Istio-mode services get the split as a hint and route by it in a VirtualService. */
+  enforcesSplit(ref: ServiceRef): boolean {
+    return istioModeFor(ref, this.#o.sink.istio);
   }
 
   async execute(plan: KubeSinkPlan): Promise<void> {
@@ -97,7 +109,12 @@ export class KubernetesSink extends PlannedSink<KubeSinkState, KubeSinkPlan> {
     // Creates and updates before deletes: an endpoint moving between slices is never missing.
     await Promise.all(plan.createSlices.map(async (s) => { this.#cache.rememberSlice(await this.#client.createSlice(s)); }));
     await Promise.all(plan.updateSlices.map(async (s) => { this.#cache.rememberSlice(await this.#client.replaceSlice(s)); }));
+    if (plan.istio !== undefined && plan.istio.upserts.some((w) => w.verb === 'create')) await this.#ensureNamespace(plan.owner.namespace);
+    // Istio objects of a service switching modes go after the other mode's creates, before its
+    // deletes: the instances are always reachable one way or the other.
+    if (plan.istio !== undefined) await executeIstio(this.#client, { ...plan.istio, deletes: [] });
     await Promise.all(plan.deleteSlices.map((s) => this.#deleteSlice(s)));
+    if (plan.istio !== undefined) await executeIstio(this.#client, { ...plan.istio, upserts: [] });
     if (plan.deleteService !== undefined) {
       await this.#client.deleteService(plan.deleteService);
       this.#cache.forgetService(plan.deleteService);
@@ -114,12 +131,13 @@ export class KubernetesSink extends PlannedSink<KubeSinkState, KubeSinkPlan> {
     const selector = `${K8S.managedBy}=${this.#bridgeId}`;
     const scopes = this.#o.namespaces.length === 0 ? [undefined] : this.#o.namespaces;
     const refs = new Map<string, ServiceRef>();
-    const lists = this.#cache.usable()
+    const lists: { metadata?: ObjectMeta }[][] = this.#cache.usable()
       ? [[...this.#cache.allServices(), ...this.#cache.allSlices()]]
       : await Promise.all(scopes.map(async (ns) => {
           const [services, slices] = await Promise.all([this.#client.list('services', ns, selector), this.#client.list('endpointslices', ns, selector)]);
           return [...services.items, ...slices.items];
         }));
+    if (this.#o.sink.istio.enabled) lists.push((await ownedIstioObjects(this.#client, scopes, this.#bridgeId)).map((metadata) => ({ metadata })));
     for (const objects of lists) {
       for (const obj of objects) {
         const name = obj.metadata?.annotations?.[K8S.originalName];

@@ -1,5 +1,5 @@
 import type { RegistryId, ServiceRef, ServiceSnapshot } from '../model/index.ts';
-import type { EndpointField, Sink, SinkPlan, SinkState } from './sink.ts';
+import type { EndpointField, PlanHints, Sink, SinkPlan, SinkState } from './sink.ts';
 import { applyDesired, observeOwned, removeOwned } from './sink.ts';
 
 /**
@@ -11,7 +11,7 @@ export abstract class PlannedSink<S extends SinkState, P extends SinkPlan> imple
   abstract readonly fields: readonly EndpointField[];
   abstract start(signal: AbortSignal): Promise<void>;
   abstract read(ref: ServiceRef): Promise<S>;
-  abstract plan(state: S, desired: ServiceSnapshot | undefined): P;
+  abstract plan(state: S, desired: ServiceSnapshot | undefined, hints?: PlanHints): P;
   abstract execute(plan: P): Promise<void>;
   abstract ownedRefs(): Promise<readonly ServiceRef[]>;
 

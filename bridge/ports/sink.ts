@@ -1,4 +1,5 @@
 import type { Endpoint, RegistryId, ServiceRef, ServiceSnapshot } from '../model/index.ts';
+import type { Split } from '../sync/split.ts';
 
 /** Endpoint fields a registry may or may not be able to store. */
 export type EndpointField = Exclude<keyof Endpoint, 'address' | 'ports'>;
@@ -31,6 +32,16 @@ export interface SinkRefusal {
   readonly reason: string;
 }
 
+/**
+ * What the engine knows about a service besides its endpoints, for sinks that enforce it natively.
+ * Only the split so far: a sink that routes by it (the Kubernetes sink's Istio mode writes it into
+ * a VirtualService) reads it here instead of from rescaled endpoint weights.
+ */
+export interface PlanHints {
+  /** The service's migration split (registry id → share), when one is in force. */
+  readonly split?: Split;
+}
+
 /** The native writes that turn one read state into one desired state; empty = in sync. */
 export interface SinkPlan {
   readonly operations: readonly SinkOperation[];
@@ -61,9 +72,15 @@ export interface Sink<S extends SinkState = SinkState, P extends SinkPlan = Sink
   readonly fields: readonly EndpointField[];
   start(signal: AbortSignal): Promise<void>;
   read(ref: ServiceRef): Promise<S>;
-  plan(state: S, desired: ServiceSnapshot | undefined): P;
+  plan(state: S, desired: ServiceSnapshot | undefined, hints?: PlanHints): P;
   execute(plan: P): Promise<void>;
   ownedRefs(): Promise<readonly ServiceRef[]>;
+  /**
+   * Optional: true when this sink enforces `ref`'s migration split itself (given to `plan` in
+   * `hints`). The engine then hands it the endpoints with their own weights, not rescaled by the
+   * split, so a split change rewrites the routing object only, never every endpoint.
+   */
+  enforcesSplit?(ref: ServiceRef): boolean;
   /**
    * Optional: the registry lost what we wrote behind our back (a Consul dev agent restarted, a
    * ZooKeeper session expired). The engine answers with a resync of this sink at once instead

@@ -52,7 +52,10 @@ export interface ReconcileResult {
  */
 export async function reconcile(input: ReconcileInput): Promise<ReconcileResult> {
   const { target, sink, now } = input;
-  const desired = desiredState(target, input.contributors, input.sources, now, input.split);
+  // A sink that enforces the split itself gets the endpoints' own weights and the split as a hint.
+  const native = input.split !== undefined && sink.enforcesSplit?.(target.ref) === true;
+  const hints = input.split === undefined ? {} : { split: input.split };
+  const desired = desiredState(target, input.contributors, input.sources, now, native ? undefined : input.split);
   const state = await sink.read(target.ref);
   const actual = state.observed;
   const before = actual?.endpoints.length ?? 0;
@@ -70,7 +73,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
   if (decision.hold) {
     const base: ServiceSnapshot = want ?? { ...(actual as ServiceSnapshot), endpoints: [] };
     const effective: ServiceSnapshot = { ...base, endpoints: mergeEndpoints(base.endpoints, decision.keep) };
-    const plan = sink.plan(state, effective);
+    const plan = sink.plan(state, effective, hints);
     if (plan.operations.length > 0 && input.write) await sink.execute(plan);
     return {
       outcome: 'held',
@@ -90,7 +93,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     };
   }
 
-  const plan = sink.plan(state, want);
+  const plan = sink.plan(state, want, hints);
   const after = want?.endpoints.length ?? 0;
   const refused = plan.refusals ?? [];
   if (plan.operations.length === 0) return { outcome: 'in-sync', change: 'none', desired, operations: [], refused, before, after };

@@ -155,6 +155,15 @@ describe('helm chart', () => {
     await expect(unknownKind).rejects.toThrow(/schema/);
   });
 
+  it('grants the Istio kinds only when a kubernetes sink enables the Istio mode, in the bridge role\'s scope', async () => {
+    const istioRoles = (objects: KubeObject[]) => objects.filter((o) => o.metadata.name.endsWith('-istio')).map((o) => `${o.kind}/${o.metadata.namespace ?? ''}`).sort();
+    expect(istioRoles(parseObjects(await helmTemplate(helm, PLAIN_RELEASE)))).toEqual([]);
+    const on = parseObjects(await helmTemplate(helm, { ...PLAIN_RELEASE, setJson: ['config.registries.k8s.sink={"istio":{"enabled":true}}'] }));
+    expect(istioRoles(on)).toEqual(['ClusterRole/', 'ClusterRoleBinding/']);
+    const scoped = parseObjects(await helmTemplate(helm, { ...PLAIN_RELEASE, setJson: ['config.registries.k8s.sink={"istio":{"enabled":true}}', 'config.registries.k8s.namespaces=["shop"]'] }));
+    expect(istioRoles(scoped)).toEqual(['ClusterRole/', 'RoleBinding/shop']);
+  });
+
   it('refuses two replicas without leader election', async () => {
     const render = helmTemplate(helm, { ...PLAIN_RELEASE, setJson: ['config.registries.k8s.leaderElection.enabled=false'] });
     await expect(render).rejects.toThrow(/needs leader election/);
@@ -163,7 +172,7 @@ describe('helm chart', () => {
   it('grants exactly the rules of deploy/rbac (one source of truth, checked here)', async () => {
     const objects = parseObjects(await helmTemplate(helm, {
       ...PLAIN_RELEASE,
-      setJson: ['config.registries.k8s.sink={"createNamespaces":true}', 'config.registries.k8s.source={"addressMode":"nodePort"}'],
+      setJson: ['config.registries.k8s.sink={"createNamespaces":true,"istio":{"enabled":true}}', 'config.registries.k8s.source={"addressMode":"nodePort"}'],
     }));
     const dir = new URL('../../deploy/rbac/', import.meta.url);
     const shipped = (await readdir(dir)).filter((f) => f.endsWith('.yaml')).flatMap((f) => parseObjects(read(new URL(f, dir))));

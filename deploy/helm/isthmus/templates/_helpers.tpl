@@ -70,7 +70,7 @@ its own kubeconfig talks to another cluster with other credentials. The verbs th
 fixed in rbac.yaml and mirror adapters/kubernetes/client.ts.
 */}}
 {{- define "isthmus.rbacPlan" -}}
-{{- $plan := dict "clusterWide" false "namespaces" (list) "createNamespaces" false "nodes" false "leases" (list) "any" false -}}
+{{- $plan := dict "clusterWide" false "namespaces" (list) "createNamespaces" false "nodes" false "leases" (list) "any" false "istio" false -}}
 {{- range $id, $r := .Values.config.registries -}}
 {{- if and (eq (toString $r.kind) "kubernetes") (not (dig "connection" "kubeconfig" "" $r)) -}}
 {{- $_ := set $plan "any" true -}}
@@ -85,6 +85,9 @@ fixed in rbac.yaml and mirror adapters/kubernetes/client.ts.
 {{- end -}}
 {{- if or (dig "source" "watchNodes" false $r) (eq (toString (dig "source" "addressMode" "podIP" $r)) "nodePort") -}}
 {{- $_ := set $plan "nodes" true -}}
+{{- end -}}
+{{- if dig "sink" "istio" "enabled" false $r -}}
+{{- $_ := set $plan "istio" true -}}
 {{- end -}}
 {{- if dig "leaderElection" "enabled" false $r -}}
 {{- $lease := dict "namespace" (dig "leaderElection" "namespace" "isthmus-system" $r) "name" (dig "leaderElection" "name" "isthmus-leader" $r) -}}
