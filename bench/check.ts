@@ -35,10 +35,18 @@ export function meets(value: number, op: Comparison, limit: number): boolean {
   }
 }
 
+/** Whether a row concerns this result: its route and scale, for the scale bench's per-route rows. */
+export function applies(t: Target, result: unknown): boolean {
+  const route = typeof result === 'object' && result !== null ? (result as Record<string, unknown>)['route'] : undefined;
+  if (t.routes !== undefined && !t.routes.some((r) => r === route)) return false;
+  const services = figureAt(result, 'services') ?? 0;
+  return services >= (t.minServices ?? 0) && services < (t.maxServices ?? Number.POSITIVE_INFINITY);
+}
+
 /** Compares every target of `bench` with `result`; `targets` is for tests. */
 export function check(bench: BenchName, result: unknown, targets: readonly Target[] = TARGETS): CheckReport {
   const figures = targets
-    .filter((t) => t.bench === bench)
+    .filter((t) => t.bench === bench && applies(t, result))
     .map((t): CheckedFigure => {
       const value = figureAt(result, t.figure);
       return { figure: t.figure, what: t.what, value, target: `${t.op} ${t.limit} ${t.unit}`, pass: value !== null && meets(value, t.op, t.limit) };
@@ -52,4 +60,14 @@ export function formatReport(report: CheckReport): string {
   const lines = report.figures.map((f) => `${f.pass ? 'PASS' : 'MISS'}  ${f.what}: ${f.value ?? 'missing'} (target ${f.target})`);
   lines.push(report.pass ? 'all targets met' : `${report.figures.filter((f) => !f.pass).length} target(s) missed`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The scale bench: every route's run against its rows, figures named after the route. */
+export function checkScale(runs: readonly Record<string, unknown>[], targets: readonly Target[] = TARGETS): CheckReport {
+  const reports = runs.map((run) => {
+    const r = check('scale', run, targets);
+    const route = String(run['route']);
+    return { pass: r.pass, figures: r.figures.map((f) => ({ ...f, figure: `${route}:${f.figure}`, what: `${route}: ${f.what}` })) };
+  });
+  return { pass: reports.length > 0 && reports.every((r) => r.pass), figures: reports.flatMap((r) => r.figures) };
 }

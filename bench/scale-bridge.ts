@@ -67,7 +67,7 @@ export class BridgeProcess {
     const stat = await readFile(`/proc/${this.pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
-    return { peakRssMiB: Math.round((hwmKb / 1024) * 10) / 10, cpuSeconds: Math.round((ticks / CLOCK_TICKS) * 10) / 10, runtime: this.runtime };
+    return { peakRssMiB: Math.round((hwmKb / 1024) * 10) / 10, cpuSeconds: Math.round(ticks) / CLOCK_TICKS, runtime: this.runtime };
   }
 
   /** SIGTERM, as a supervisor stops it; resolves with the exit code. */

@@ -1,6 +1,15 @@
 // The Kubernetes side of the scale bench: headless Services and the EndpointSlices the
 // controller would write for them (the harness runs no controller-manager), in one namespace.
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kube } from '../integration/drill/kube.ts';
+import type { KubernetesConnection } from '../integration/servers/index.ts';
+import { CountingProxy, kubeClass, kubeWatch } from './scale-proxy.ts';
+import { pool, type RouteSettings } from './scale-route.ts';
+
+export { pool } from './scale-route.ts';
 
 export interface Pod {
   readonly ip: string;
@@ -70,7 +79,9 @@ export class ScaleKube {
 
   /** Services, slices, then the namespace (nothing else empties it without a controller-manager). */
   async cleanup(concurrency: number): Promise<void> {
-    await this.kube.call('DELETE', `/apis/discovery.k8s.io/v1/namespaces/${this.namespace}/endpointslices`);
+    // At 10,000 slices the collection delete outlasts the client's 10 s timeout but goes on in
+    // the API server; the Services and the namespace are deleted either way.
+    await this.kube.call('DELETE', `/apis/discovery.k8s.io/v1/namespaces/${this.namespace}/endpointslices`).catch(() => undefined);
     // Listed, not remembered: the import route may have created Services of its own here.
     const list = await this.kube.must('GET', `/api/v1/namespaces/${this.namespace}/services`);
     const names = ((list['items'] ?? []) as { metadata?: { name?: string } }[]).map((s) => s.metadata?.name ?? '').filter((n) => n !== '');
@@ -79,14 +90,83 @@ export class ScaleKube {
   }
 }
 
-/** Runs `f` over `items` with at most `limit` in flight. */
-export async function pool<T>(items: readonly T[], limit: number, f: (item: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      await f(items[i] as T, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+/** The roll service of every route: named `roll`, its pods after the numbered services' addresses. */
+export const ROLL = 'roll';
+
+export function pods(service: number, n: number, from = 0): Pod[] {
+  return Array.from({ length: n }, (_, p) => ({ ip: podIp(service, from + p), name: `p-${service}-${from + p}` }));
+}
+
+/**
+ * The Kubernetes side of the export routes: `svc-<i>` Services with their slices, and the roll
+ * service whose pods are replaced one at a time (one slice PUT each, as the controller writes it).
+ */
+export class KubeWorkload {
+  readonly kube: ScaleKube;
+  readonly #s: RouteSettings;
+  #current: Pod[] = [];
+  #rv: string | undefined;
+
+  constructor(kube: ScaleKube, s: RouteSettings) {
+    this.kube = kube;
+    this.#s = s;
+  }
+
+  async populate(): Promise<void> {
+    const s = this.#s;
+    const names = Array.from({ length: s.services }, (_, i) => `svc-${i}`);
+    const t0 = performance.now();
+    await pool(names, 16, (n, i) => this.kube.createService(n, pods(i, s.endpointsPerService)));
+    this.#current = pods(s.services, s.rollPods);
+    await this.kube.createService(ROLL, this.#current);
+    this.#rv = await this.kube.sliceVersion(ROLL);
+    s.progress(`created ${s.services + 1} Services / ${s.services * s.endpointsPerService + s.rollPods} endpoints in ${this.kube.namespace} in ${Math.round((performance.now() - t0) / 100) / 10} s`);
+  }
+
+  /** Replaces pod `i`; resolves once the API server took the new slice, with both pods. */
+  async change(i: number): Promise<{ changedAt: number; old: Pod; fresh: Pod }> {
+    const old = this.#current[i] as Pod;
+    const fresh: Pod = { ip: podIp(this.#s.services, this.#current.length + i), name: `${old.name}-new` };
+    this.#current[i] = fresh;
+    const changedAt = performance.now();
+    this.#rv = await this.kube.putSlice(ROLL, this.#current, this.#rv);
+    return { changedAt, old, fresh };
+  }
+}
+
+/**
+ * The API server as the bridge sees it in the bench: through a counting proxy, with a kubeconfig
+ * naming the proxy (plain HTTP on loopback; the proxy speaks TLS to the API server). The bench's
+ * own calls go straight to the API server, uncounted.
+ */
+export class CountedKube {
+  readonly proxy: CountingProxy;
+  readonly kube: ScaleKube;
+  readonly #conn: KubernetesConnection;
+  #dir: string | undefined;
+  kubeconfigPath = '';
+
+  constructor(conn: KubernetesConnection, namespace: string) {
+    this.#conn = conn;
+    this.kube = new ScaleKube(conn, namespace);
+    this.proxy = new CountingProxy(conn.server, { ca: readFileSync(conn.caFile), classify: kubeClass, blocking: kubeWatch });
+  }
+
+  async start(): Promise<void> {
+    const url = await this.proxy.start();
+    this.#dir = await mkdtemp(join(tmpdir(), 'isthmus-scale-kube-'));
+    this.kubeconfigPath = join(this.#dir, 'kubeconfig.json');
+    await writeFile(this.kubeconfigPath, JSON.stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'bench',
+      clusters: [{ name: 'bench', cluster: { server: url } }],
+      users: [{ name: 'bench', user: { token: this.#conn.token } }],
+      contexts: [{ name: 'bench', context: { cluster: 'bench', user: 'bench' } }],
+    }), { mode: 0o600 });
+    await this.kube.createNamespace();
+  }
+
+  async cleanup(): Promise<void> {
+    await this.kube.cleanup(16);
+    if (this.#dir !== undefined) await rm(this.#dir, { recursive: true, force: true });
+  }
 }
