@@ -84,7 +84,8 @@ describe('ConsulSource, index-driven mode', () => {
     fake.checks.push({ Node: 'vm-1', CheckID: 'serfHealth', Status: 'passing', ServiceName: '' });
     const abort = new AbortController();
     const settings = { registry: 'c', namespace: 'default', portName: 'http', zoneMetaKey: 'zone', warningAs: 'draining' as const, importConsulK8s: false, services: ['*'], tags: [], meta: {} };
-    const source = new ConsulSource('c', new ConsulClient({ address: base }), { settings, waitSeconds: 5, minWatchIntervalMs: 0, maxBackoffMs: 200, maxServiceWatches: 32, readConcurrency: 4, sweepMs: 60_000 });
+    const client = new ConsulClient({ address: base });
+    const source = new ConsulSource('c', client, { settings, waitSeconds: 5, minWatchIntervalMs: 0, maxBackoffMs: 200, maxServiceWatches: 32, readConcurrency: 4, sweepMs: 60_000, minSweepGapMs: 300 });
     await source.start(abort.signal);
     await vi.waitFor(() => { expect(source.hasSynced()).toBe(true); });
     expect(source.mode()).toBe('index');
@@ -122,14 +123,26 @@ describe('ConsulSource, index-driven mode', () => {
     expect(source.get({ namespace: 'default', name: 'svc-3' })).toBeUndefined();
 
     // An instance edited in place (new port, same tags, no check moved): the list says nothing
-    // about which service, so every one is read, and the next such sweep waits for sweepMs.
+    // about which service, so every one is read. The next such move waits for minSweepGapMs.
     fake.reads.length = 0;
     fake.change('list', () => { fake.services.get('svc-9')!.entries[0] = { ...entry('svc-9', 'vm-1', '10.1.0.9'), Service: { ID: 'svc-9-10.1.0.9', Service: 'svc-9', Port: 81, Address: '10.1.0.9' } }; });
     await vi.waitFor(() => { expect(source.get({ namespace: 'default', name: 'svc-9' })?.endpoints[0]?.ports).toEqual({ http: 81 }); });
     await vi.waitFor(() => { expect(fake.reads).toHaveLength(40); });
     fake.reads.length = 0;
-    fake.change('list', () => undefined);
+    const movedAt = Date.now();
+    // An instance without checks joins a service: only a sweep can see it.
+    fake.change('list', () => { fake.services.get('svc-11')!.entries.push({ ...entry('svc-11', 'vm-2', '10.1.2.11'), Checks: [] }); });
     await new Promise((r) => setTimeout(r, 100));
+    expect(fake.reads).toEqual([]);
+    await vi.waitFor(() => { expect(source.get({ namespace: 'default', name: 'svc-11' })?.endpoints).toHaveLength(2); }, { timeout: 3_000 });
+    expect(Date.now() - movedAt).toBeGreaterThanOrEqual(250);
+    await vi.waitFor(() => { expect(fake.reads).toHaveLength(40); });
+
+    // Our own write (the sink shares the client) moved the index: that sweep waits for sweepMs.
+    fake.reads.length = 0;
+    await client.txn([]);
+    fake.change('list', () => undefined);
+    await new Promise((r) => setTimeout(r, 800));
     expect(fake.reads).toEqual([]);
     expect(fake.maxOpenBlocking).toBe(2);
     abort.abort();

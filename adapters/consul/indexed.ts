@@ -24,8 +24,10 @@ export interface IndexedReaderOptions {
   readonly maxBackoffMs: number;
   /** Service reads in flight at most (each is one connection). */
   readonly concurrency: number;
-  /** A full re-read of every service happens at most this often (see `sweep`). */
+  /** A full re-read caused by what may be our own write happens at most this often (see `sweep`). */
   readonly sweepMs: number;
+  /** The shortest gap between two sweeps caused by others' writes (see `sweep`). */
+  readonly minSweepGapMs: number;
   readonly signal: AbortSignal;
   readonly onService: (name: string, entries: readonly HealthEntry[], index: number) => void;
   readonly onServiceError: (name: string, err: unknown, failures: number) => void;
@@ -55,6 +57,10 @@ export class IndexedReader {
   readonly #nodesOf = new Map<string, readonly string[]>();
   #lastSweep = Number.NEGATIVE_INFINITY;
   #sweepTimer: NodeJS.Timeout | undefined;
+  #sweepDue = Number.POSITIVE_INFINITY;
+  /** Start of the sweep in progress, and how long the last one took to drain. */
+  #sweepStarted: number | undefined;
+  #sweepTookMs = 0;
 
   constructor(o: IndexedReaderOptions) {
     this.#o = o;
@@ -98,20 +104,26 @@ export class IndexedReader {
 
   /**
    * The catalog index moved and neither the list nor a check says which service changed: an
-   * instance edited in place (say a new port, same tags, no check touched). Only a read of every
-   * service can tell, so it is rate-limited to one sweep per `sweepMs`; our own writes move the
-   * same index, and a sweep per write would undo the point of this mode.
+   * instance without checks registered, deregistered or edited in place. Only a read of every
+   * service can tell (Consul's filters cannot see modify indexes). When the move may be our own
+   * write (`mayBeOurs`: our sink shares the client), the sweep waits for `sweepMs`, or a bulk
+   * export would trigger one per write; otherwise it comes after `minSweepGapMs`, stretched to
+   * three times the last sweep's length so sweeping never takes more than a quarter of the time.
    */
-  sweep(): void {
-    if (this.#sweepTimer !== undefined || this.#o.signal.aborted) return;
-    const wait = this.#lastSweep + this.#o.sweepMs - Date.now();
-    const run = (): void => {
+  sweep(mayBeOurs: boolean): void {
+    if (this.#o.signal.aborted) return;
+    const gap = mayBeOurs ? this.#o.sweepMs : Math.min(this.#o.sweepMs, Math.max(this.#o.minSweepGapMs, 3 * this.#sweepTookMs));
+    const due = Math.max(this.#lastSweep + gap, Date.now());
+    if (due >= this.#sweepDue) return;
+    clearTimeout(this.#sweepTimer);
+    this.#sweepDue = due;
+    this.#sweepTimer = setTimeout(() => {
       this.#sweepTimer = undefined;
+      this.#sweepDue = Number.POSITIVE_INFINITY;
       this.#lastSweep = Date.now();
+      this.#sweepStarted ??= this.#lastSweep;
       this.touch(this.#names);
-    };
-    if (wait <= 0) run();
-    else this.#sweepTimer = setTimeout(run, wait);
+    }, due - Date.now());
   }
 
   #onChecks(checks: readonly NativeCheck[], reset: boolean): void {
@@ -145,10 +157,14 @@ export class IndexedReader {
   #pump(): void {
     while (this.#inFlight.size < this.#o.concurrency && !this.#o.signal.aborted) {
       const name = this.#queue.values().next().value;
-      if (name === undefined) return;
+      if (name === undefined) break;
       this.#queue.delete(name);
       this.#inFlight.set(name, false);
       void this.#read(name);
+    }
+    if (this.#sweepStarted !== undefined && this.#queue.size === 0 && this.#inFlight.size === 0) {
+      this.#sweepTookMs = Date.now() - this.#sweepStarted;
+      this.#sweepStarted = undefined;
     }
   }
 

@@ -19,13 +19,16 @@ export interface ConsulSourceOptions {
   readonly maxServiceWatches?: number;
   /** Service reads in flight at most in the index-driven mode (default 8). */
   readonly readConcurrency?: number;
-  /** Index-driven mode: a full re-read when the catalog moved unexplained, at most this often (default 30 s). */
+  /** Index-driven mode: a full re-read when the catalog moved unexplained and we wrote meanwhile, at most this often (default 30 s). */
   readonly sweepMs?: number;
+  /** Index-driven mode: the same when only others wrote, at most this often (default 1 s, see indexed.ts `sweep`). */
+  readonly minSweepGapMs?: number;
 }
 
 const MAX_SERVICE_WATCHES = 32;
 const READ_CONCURRENCY = 8;
 const SWEEP_MS = 30_000;
+const MIN_SWEEP_GAP_MS = 1_000;
 /** Cache health channel of the index-driven mode's check watch (no service name has a `/`). */
 const CHECKS = '/checks';
 
@@ -58,6 +61,8 @@ export class ConsulSource implements Source {
   readonly #fetched = new Set<string>();
   #indexed: { readonly reader: IndexedReader; readonly abort: AbortController } | undefined;
   #listIndex = 0;
+  /** The shared client's write count at the last list: moved since = the index move may be ours. */
+  #writesAtList = 0;
   #listed = false;
   #signal: AbortSignal | undefined;
 
@@ -154,6 +159,7 @@ export class ConsulSource implements Source {
       this.#toWatches(wanted);
     }
     this.#listIndex = index;
+    this.#writesAtList = this.#client.writes;
     this.#listed = true;
     this.#checkSynced();
   }
@@ -184,6 +190,7 @@ export class ConsulSource implements Source {
         minIntervalMs: this.#o.minWatchIntervalMs,
         concurrency: this.#o.readConcurrency ?? READ_CONCURRENCY,
         sweepMs: this.#o.sweepMs ?? SWEEP_MS,
+        minSweepGapMs: this.#o.minSweepGapMs ?? MIN_SWEEP_GAP_MS,
         onService: (name, entries, at) => { if (this.#indexed?.reader === reader) this.#onEntries(name, entries, at); },
         onServiceError: (name, err, failures) => { this.#fail(name, err, failures); },
         onChecks: () => { this.#contact(CHECKS); },
@@ -199,7 +206,7 @@ export class ConsulSource implements Source {
     current.reader.setNames(wanted);
     if (reset) current.reader.touch(wanted);
     else current.reader.touch(changed);
-    if (!reset && changed.length === 0 && index !== this.#listIndex) current.reader.sweep();
+    if (!reset && changed.length === 0 && index !== this.#listIndex) current.reader.sweep(this.#client.writes !== this.#writesAtList);
   }
 
   #watchService(name: string): void {

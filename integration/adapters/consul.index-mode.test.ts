@@ -1,7 +1,8 @@
 // The Consul source with default options (`services: ['*']`) over 300 native services on the
 // real agent: everything imported within a fixed connection budget (no blocking query per
 // service, so no 429 from http_max_conns_per_client), services only a bridge wrote never read,
-// a check flip seen at once with a read of that one service.
+// a check flip seen at once with a read of that one service, an instance without checks seen
+// within seconds by a sweep.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
 import { BridgeError } from '../../bridge/errors/index.ts';
@@ -97,7 +98,22 @@ describe('consul source, index-driven mode on the real agent', () => {
     const flipMs = Date.now() - flipped;
     const flipReads = client.paths.slice(readsBefore).filter((p) => p.startsWith('/v1/health/service/'));
 
-    console.log(JSON.stringify({ figure: 'consul-index-mode', services: NATIVE, syncMs, flipMs, flipServiceReads: flipReads.length, maxBlocking: client.maxBlocking, maxInFlight: client.maxInFlight, status429: client.tooMany }));
+    // An instance without checks joins a service and leaves again: no check moves and the list
+    // stays the same, so only a sweep sees it; it must come within seconds, not the 30 s kept
+    // for sweeps that our own writes may have caused.
+    const bare = { namespace: 'default', name: `ix-${run}-9` };
+    const bareNode = `bare-${run}`;
+    const joined = Date.now();
+    await consulApi(base, 'PUT', '/v1/catalog/register', { Node: bareNode, Address: '10.52.0.1', Service: { ID: `${bare.name}-bare`, Service: bare.name, Address: '10.52.0.9', Port: 8080 } });
+    await vi.waitFor(() => { expect(source.get(bare)?.endpoints).toHaveLength(2); }, { timeout: 10_000, interval: 20 });
+    const bareJoinMs = Date.now() - joined;
+    const left = Date.now();
+    await consulApi(base, 'PUT', '/v1/catalog/deregister', { Node: bareNode, ServiceID: `${bare.name}-bare` });
+    await vi.waitFor(() => { expect(source.get(bare)?.endpoints).toHaveLength(1); }, { timeout: 10_000, interval: 20 });
+    const bareLeaveMs = Date.now() - left;
+    await consulApi(base, 'PUT', '/v1/catalog/deregister', { Node: bareNode });
+
+    console.log(JSON.stringify({ figure: 'consul-index-mode', services: NATIVE, syncMs, flipMs, flipServiceReads: flipReads.length, bareJoinMs, bareLeaveMs, maxBlocking: client.maxBlocking, maxInFlight: client.maxInFlight, status429: client.tooMany }));
     expect(client.tooMany).toBe(0);
     expect(client.maxBlocking).toBeLessThanOrEqual(2);
     // Two blocking queries plus eight reads at most, whatever the number of services.
