@@ -52,7 +52,9 @@ export async function buildGoBinary(spec: GoBinarySpec, onProgress: ProgressList
   await requireCommand('go', 'install Go >= 1.26 from https://go.dev/dl (Debian bookworm\'s golang is too old for these modules)');
   const moduleDir = join(descriptorsDir, 'go', spec.module);
   await mkdir(join(cacheDir(), 'bin'), { recursive: true });
-  const partial = `${target}.partial`;
+  // Per process: two builders at once (a test run starting servers beside `npm run servers`) must
+  // not rename each other's output away; whichever finishes first wins, the other is discarded.
+  const partial = `${target}.${process.pid}.partial`;
   await rm(partial, { force: true });
   // -s -w and -trimpath keep the link step (the slow, memory-hungry part) and the binary small.
   const ldflags = ['-s', '-w', ...(spec.ldflags ?? [])].join(' ');
@@ -64,6 +66,7 @@ export async function buildGoBinary(spec: GoBinarySpec, onProgress: ProgressList
     logPath: join(cacheDir(), 'logs', `build-${spec.tool}.log`),
     onProgress,
   });
-  await rename(partial, target);
+  if (existsSync(target)) await rm(partial, { force: true });
+  else await rename(partial, target);
   return target;
 }
