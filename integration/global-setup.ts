@@ -1,7 +1,8 @@
 // vitest globalSetup for the integration project: starts the selected real servers once per run
-// (ISTHMUS_SERVERS=consul,zookeeper limits them; default all four), hands their connection info
-// to test files, and stops at teardown only what it started itself, so servers already running
-// from `npm run servers -- up` stay up for the next run.
+// (ISTHMUS_SERVERS=consul,zookeeper limits them; default all five: kubernetes, consul, nacos,
+// zookeeper, eureka), hands their connection info to test files, and stops at teardown only what
+// it started itself, so servers already running from `npm run servers -- up` stay up for the next
+// run.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';

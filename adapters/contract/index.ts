@@ -1,2 +1,3 @@
 export { describeAdapterContract } from './suite.ts';
+export { contractEndpoint } from './endpoint.ts';
 export type { ContractHarness } from './harness.ts';

@@ -3,40 +3,14 @@
 // values (the app name, the instance id, the marker keys). A change here orphans every lease an
 // older version holds: it needs a migration, not a new literal.
 import { describe, expect, it } from 'vitest';
-import type { Endpoint } from '../../bridge/model/index.ts';
+import { GOLDEN_ENDPOINT as EP, GOLDEN_REF as REF, METADATA_MARKER_KEYS } from '../shared/testing/golden.ts';
 import { M, toInstance, type ExportSettings } from './encode.ts';
 
 const S: ExportSettings = { bridgeId: 'prod-east', portName: 'http', securePortName: 'https', zoneMetaKey: 'zone', namespace: 'default', renewIntervalSeconds: 30, leaseDurationSeconds: 90 };
-const REF = { namespace: 'shop', name: 'orders' };
-const EP: Endpoint = {
-  address: '10.1.2.3',
-  ports: { http: 8080, metrics: 9090 },
-  protocol: 'grpc',
-  ready: false,
-  serving: true,
-  terminating: true,
-  weight: 250,
-  zone: 'z1',
-  node: 'n1',
-  metadata: { app: 'orders', 'isthmus.team': 'a' },
-  origin: { registry: 'k8s', nativeId: 'shop/orders-7f9c/10.1.2.3' },
-};
 
 describe('eureka golden identifiers', () => {
   it('marker keys', () => {
-    expect(M).toEqual({
-      managedBy: 'isthmus.managed-by',
-      origin: 'isthmus.origin',
-      originId: 'isthmus.origin-id',
-      namespace: 'isthmus.ns',
-      ports: 'isthmus.ports',
-      conditions: 'isthmus.conditions',
-      weight: 'isthmus.weight',
-      protocol: 'isthmus.protocol',
-      zone: 'isthmus.zone',
-      node: 'isthmus.node',
-      extra: 'isthmus.extra',
-    });
+    expect(M).toEqual({ ...METADATA_MARKER_KEYS, extra: 'isthmus.extra' });
   });
 
   it('the registration body', () => {

@@ -1,7 +1,7 @@
 import type { RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
-import { BridgeError, describeError } from '../../bridge/errors/index.ts';
 import type { QuarantinedRecord, Source, SourceHealth } from '../../bridge/ports/index.ts';
 import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
+import { PollLoop } from '../shared/poll-loop.ts';
 import { SourceCache } from '../shared/source-cache.ts';
 import type { EurekaClient } from './client.ts';
 import { selfPreservationOf, toSnapshots, type ImportResult, type ImportSettings } from './convert.ts';
@@ -38,14 +38,13 @@ export class EurekaSource implements Source {
   #view: View = new Map();
   /** Imported endpoints per application in the applied view (the empty-answer rule). */
   #counts = new Map<string, number>();
+  readonly #loop: PollLoop;
   #lastFetch = 0;
   #needFull = true;
-  #failures = 0;
   #selfPreservation: string | undefined;
   #dashboardAt = 0;
   #dashboardMissing = false;
   #empty: string | undefined;
-  #wake: (() => void) | undefined;
   /** Full and delta fetches done (tests and the import-time figure). */
   readonly fetches = { full: 0, delta: 0, mismatches: 0 };
 
@@ -54,10 +53,12 @@ export class EurekaSource implements Source {
     this.#client = client;
     this.#o = options;
     this.#cache = new SourceCache(id, { pending: [''] });
+    const loop = { registry: id, kind: 'eureka', what: 'fetch', intervalMs: options.fetchIntervalMs, cache: this.#cache, logger: options.logger };
+    this.#loop = new PollLoop(loop, () => this.#fetchOnce());
   }
 
   start(signal: AbortSignal): Promise<void> {
-    void this.#loop(signal);
+    void this.#loop.run(signal);
     return Promise.resolve();
   }
 
@@ -89,27 +90,7 @@ export class EurekaSource implements Source {
 
   /** Fetch now instead of at the next interval (tests). */
   poke(): void {
-    this.#wake?.();
-  }
-
-  async #loop(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await this.#fetchOnce();
-      } catch (err) {
-        this.#fail(err);
-      }
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          clearTimeout(t);
-          signal.removeEventListener('abort', wake);
-          resolve();
-        };
-        const t = setTimeout(wake, this.#cache.reachable ? this.#o.fetchIntervalMs : Math.min(this.#o.fetchIntervalMs, 1000));
-        this.#wake = wake;
-        signal.addEventListener('abort', wake, { once: true });
-      });
-    }
+    this.#loop.wake();
   }
 
   async #fetchOnce(): Promise<void> {
@@ -117,7 +98,7 @@ export class EurekaSource implements Source {
     if (this.#needFull || stale) await this.#full();
     else await this.#delta();
     if (this.#o.selfPreservation === 'hold') await this.#checkSelfPreservation();
-    this.#contact();
+    this.#loop.contact();
   }
 
   async #full(): Promise<void> {
@@ -211,26 +192,6 @@ export class EurekaSource implements Source {
     if (was !== undefined && this.#selfPreservation === undefined) {
       this.#o.logger?.info({ registry: this.id }, 'eureka left self-preservation');
       this.#cache.nudgeAll();
-    }
-  }
-
-  #contact(): void {
-    this.#failures = 0;
-    if (this.#cache.contact() && this.#cache.hasSynced()) {
-      this.#o.logger?.info({ registry: this.id }, 'eureka reachable again');
-      // Removals held while we were blind must be looked at again.
-      this.#cache.nudgeAll();
-    }
-  }
-
-  #fail(err: unknown): void {
-    this.#failures++;
-    const message = describeError(err);
-    this.#cache.lost(message);
-    if (this.#failures === 1 || this.#failures % 10 === 0) {
-      const fields = { registry: this.id, err: message, failures: this.#failures };
-      if (err instanceof BridgeError && err.code === 'ISTHMUS_REGISTRY_AUTH') this.#o.logger?.error(fields, 'eureka refused our credentials; cache frozen, nothing deleted, retrying');
-      else this.#o.logger?.warn(fields, 'eureka fetch failed; cache frozen, retrying');
     }
   }
 }

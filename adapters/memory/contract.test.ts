@@ -1,7 +1,7 @@
 import type { Endpoint, ServiceRef } from '../../bridge/model/index.ts';
 import { endpointKey } from '../../bridge/model/index.ts';
 import type { Source } from '../../bridge/ports/index.ts';
-import { describeAdapterContract } from '../contract/index.ts';
+import { contractEndpoint, describeAdapterContract } from '../contract/index.ts';
 import { MemoryRegistry } from './registry.ts';
 import { MemorySink } from './sink.ts';
 import { MemorySource } from './source.ts';
@@ -15,16 +15,7 @@ describeAdapterContract('memory', () => {
   return Promise.resolve({
     rendersAllMetadata: true,
     ref: (name: string): ServiceRef => ({ namespace: 'contract', name }),
-    endpoint: (i: number, origin: string): Endpoint => ({
-      address: `10.9.${Math.floor(i / 250)}.${(i % 250) + 1}`,
-      ports: { http: 8080 },
-      ready: true,
-      serving: true,
-      terminating: false,
-      weight: 100,
-      metadata: { idx: String(i) },
-      origin: { registry: origin, nativeId: `i-${i}` },
-    }),
+    endpoint: (i: number, origin: string): Endpoint => contractEndpoint(i, origin),
     sink: (bridgeId: string) => {
       const s = new MemorySink('memory', registry, bridgeId);
       sinks.push(s);

@@ -3,42 +3,18 @@
 // values (the service name, the ip#port#cluster#group@@service id, the marker keys). A change
 // here orphans every record an older version wrote: it needs a migration, not a new literal.
 import { describe, expect, it } from 'vitest';
-import type { Endpoint, ServiceSnapshot } from '../../bridge/model/index.ts';
+import type { ServiceSnapshot } from '../../bridge/model/index.ts';
+import { GOLDEN_ENDPOINT as EP, GOLDEN_REF as REF, METADATA_MARKER_KEYS } from '../shared/testing/golden.ts';
 import { M, fromInstance, toInstance, type ExportSettings } from './encode.ts';
 import { nameOfRef, refOfName } from './naming.ts';
 import { instanceIdOf, groupedName } from './native.ts';
 import { planNacos, type NacosState } from './plan.ts';
 
 const S: ExportSettings = { bridgeId: 'prod-east', portName: 'http', cluster: 'DEFAULT', namespace: 'default' };
-const REF = { namespace: 'shop', name: 'orders' };
-const EP: Endpoint = {
-  address: '10.1.2.3',
-  ports: { http: 8080, metrics: 9090 },
-  protocol: 'grpc',
-  ready: false,
-  serving: true,
-  terminating: true,
-  weight: 250,
-  zone: 'z1',
-  node: 'n1',
-  metadata: { app: 'orders', 'isthmus.team': 'a' },
-  origin: { registry: 'k8s', nativeId: 'shop/orders-7f9c/10.1.2.3' },
-};
 
 describe('nacos golden identifiers', () => {
   it('marker keys', () => {
-    expect(M).toEqual({
-      managedBy: 'isthmus.managed-by',
-      origin: 'isthmus.origin',
-      originId: 'isthmus.origin-id',
-      namespace: 'isthmus.ns',
-      ports: 'isthmus.ports',
-      conditions: 'isthmus.conditions',
-      weight: 'isthmus.weight',
-      protocol: 'isthmus.protocol',
-      zone: 'isthmus.zone',
-      node: 'isthmus.node',
-    });
+    expect(M).toEqual(METADATA_MARKER_KEYS);
   });
 
   it('the instance written for a fixed endpoint', () => {

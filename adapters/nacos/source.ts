@@ -1,7 +1,7 @@
 import type { RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
-import { BridgeError, describeError } from '../../bridge/errors/index.ts';
 import type { QuarantinedRecord, Source, SourceHealth } from '../../bridge/ports/index.ts';
 import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
+import { PollLoop } from '../shared/poll-loop.ts';
 import { SourceCache, type Refusal } from '../shared/source-cache.ts';
 import type { NacosNamingClient } from './client.ts';
 import type { DisabledLookup } from './disabled.ts';
@@ -46,9 +46,8 @@ export class NacosSource implements Source {
   readonly #o: NacosSourceOptions;
   readonly #cache: SourceCache;
   readonly #watched = new Map<string, Watched>();
+  readonly #loop: PollLoop;
   #listed = false;
-  #failures = 0;
-  #relist: (() => void) | undefined;
 
   constructor(id: RegistryId, client: NacosNamingClient, options: NacosSourceOptions) {
     this.id = id;
@@ -56,6 +55,8 @@ export class NacosSource implements Source {
     this.#o = options;
     // Unreachable until the first list answers: the connection may not even be up yet.
     this.#cache = new SourceCache(id, { pending: [''] });
+    const loop = { registry: id, kind: 'nacos', what: 'list', intervalMs: options.relistIntervalMs, cache: this.#cache, logger: options.logger };
+    this.#loop = new PollLoop(loop, () => this.#listOnce());
   }
 
   start(signal: AbortSignal): Promise<void> {
@@ -64,11 +65,11 @@ export class NacosSource implements Source {
     conn.onConnected(() => {
       // Subscriptions belong to the connection: a new one knows none of them.
       for (const w of this.#watched.values()) w.synced = false;
-      this.#relist?.();
+      this.#loop.wake();
     });
     conn.onDisconnected((reason) => { this.#cache.lost(reason); });
     conn.start(signal);
-    void this.#listLoop(signal);
+    void this.#loop.run(signal);
     return Promise.resolve();
   }
 
@@ -104,26 +105,6 @@ export class NacosSource implements Source {
   /** Grouped names currently subscribed (tests: proves only selected services are watched). */
   watchedServices(): string[] {
     return [...this.#watched.keys()].sort();
-  }
-
-  async #listLoop(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await this.#listOnce();
-      } catch (err) {
-        this.#fail(err);
-      }
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          clearTimeout(t);
-          signal.removeEventListener('abort', wake);
-          resolve();
-        };
-        const t = setTimeout(wake, this.#cache.reachable ? this.#o.relistIntervalMs : Math.min(this.#o.relistIntervalMs, 1000));
-        this.#relist = wake;
-        signal.addEventListener('abort', wake, { once: true });
-      });
-    }
   }
 
   async #listOnce(): Promise<void> {
@@ -162,7 +143,7 @@ export class NacosSource implements Source {
       await this.#update(w, await this.#client.subscribe(w.name));
     });
     this.#listed = true;
-    this.#contact();
+    this.#loop.contact();
     this.#checkSynced();
   }
 
@@ -208,27 +189,6 @@ export class NacosSource implements Source {
       this.#o.logger?.info({ registry: this.id, services: this.#watched.size }, 'nacos source synced');
     }
   }
-
-  #contact(): void {
-    this.#failures = 0;
-    if (this.#cache.contact() && this.#cache.hasSynced()) {
-      this.#o.logger?.info({ registry: this.id }, 'nacos reachable again');
-      // Removals the engine held while we were unreachable must be looked at again.
-      this.#cache.nudgeAll();
-    }
-  }
-
-  #fail(err: unknown): void {
-    this.#failures++;
-    const message = describeError(err);
-    this.#cache.lost(message);
-    if (this.#failures === 1 || this.#failures % 10 === 0) {
-      const fields = { registry: this.id, err: message, failures: this.#failures };
-      if (err instanceof BridgeError && err.code === 'ISTHMUS_REGISTRY_AUTH') this.#o.logger?.error(fields, 'nacos refused our credentials; cache frozen, nothing deleted, retrying');
-      else this.#o.logger?.warn(fields, 'nacos list failed; cache frozen, retrying');
-    }
-  }
-
 }
 
 function hostKey(i: NacosInstance): string {

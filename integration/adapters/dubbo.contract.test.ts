@@ -1,7 +1,7 @@
 // The adapter contract suite against the real ZooKeeper of the harness.
 import type { Endpoint, ServiceRef } from '../../bridge/model/index.ts';
 import type { AdapterContext, Source } from '../../bridge/ports/index.ts';
-import { describeAdapterContract, type ContractHarness } from '../../adapters/contract/index.ts';
+import { contractEndpoint, describeAdapterContract, type ContractHarness } from '../../adapters/contract/index.ts';
 import { createDubbo, parseDubboUrl, javaUrlDecode, javaUrlEncode, type ZkClient } from '../../adapters/dubbo/index.ts';
 import { SILENT_LOGGER } from '../../bridge/sync/logger-port.ts';
 import { TcpProxy, proxiedOutages } from './tcp-proxy.ts';
@@ -27,16 +27,7 @@ async function makeHarness(): Promise<ContractHarness> {
 
   return {
     ref: (name) => ({ namespace: 'default', name: `com.example.ct${run}.${name}` }),
-    endpoint: (i, origin) => ({
-      address: `10.9.${Math.floor(i / 250)}.${(i % 250) + 1}`,
-      ports: { dubbo: 20880 },
-      ready: true,
-      serving: true,
-      terminating: false,
-      weight: 100,
-      metadata: { idx: String(i) },
-      origin: { registry: origin, nativeId: `i-${i}` },
-    }),
+    endpoint: (i, origin) => contractEndpoint(i, origin, { dubbo: 20880 }),
     sink: async (bridgeId) => {
       // Persistent mode: the contract's "restart writes nothing" is about a bridge whose nodes
       // survive it; ephemeral nodes die with a session by design (see dubbo.session test).

@@ -1,7 +1,7 @@
 // The adapter contract suite against the real Eureka of the harness (Spring Cloud Netflix server,
 // test-speed timings: no read-only response cache, 1 s eviction, no self-preservation).
 import type { Source } from '../../bridge/ports/index.ts';
-import { describeAdapterContract, type ContractHarness } from '../../adapters/contract/index.ts';
+import { contractEndpoint, describeAdapterContract, type ContractHarness } from '../../adapters/contract/index.ts';
 import { createEurekaSink, createEurekaSource, eurekaClient, type EurekaClient } from '../../adapters/eureka/index.ts';
 import { TcpProxy, proxiedOutages } from './tcp-proxy.ts';
 import { NativeEureka, ctx, eurekaOptions, runId, sharedEureka } from './eureka-support.ts';
@@ -17,16 +17,7 @@ async function makeHarness(): Promise<ContractHarness> {
 
   return {
     ref: (name) => ({ namespace: 'default', name: `ct-${run}-${name}` }),
-    endpoint: (i, origin) => ({
-      address: `10.9.${Math.floor(i / 250)}.${(i % 250) + 1}`,
-      ports: { http: 8080 },
-      ready: true,
-      serving: true,
-      terminating: false,
-      weight: 100,
-      metadata: { idx: String(i) },
-      origin: { registry: origin, nativeId: `i-${i}` },
-    }),
+    endpoint: (i, origin) => contractEndpoint(i, origin),
     sink: async (bridgeId) => {
       const o = eurekaOptions(base);
       const client = eurekaClient(o, ctx('eureka', bridgeId));

@@ -1,6 +1,6 @@
 // The adapter contract suite against the real Nacos of the harness (3.x, gRPC SDK protocol).
 import type { Source } from '../../bridge/ports/index.ts';
-import { describeAdapterContract, type ContractHarness } from '../../adapters/contract/index.ts';
+import { contractEndpoint, describeAdapterContract, type ContractHarness } from '../../adapters/contract/index.ts';
 import { createNacosSink, createNacosSource, nacosConnection } from '../../adapters/nacos/index.ts';
 import type { NacosConnection } from '../../adapters/nacos/index.ts';
 import { TcpProxy, proxiedOutages } from './tcp-proxy.ts';
@@ -17,16 +17,7 @@ async function makeHarness(): Promise<ContractHarness> {
 
   return {
     ref: (name) => ({ namespace: 'default', name: `ct-${run}-${name}` }),
-    endpoint: (i, origin) => ({
-      address: `10.9.${Math.floor(i / 250)}.${(i % 250) + 1}`,
-      ports: { http: 8080 },
-      ready: true,
-      serving: true,
-      terminating: false,
-      weight: 100,
-      metadata: { idx: String(i) },
-      origin: { registry: origin, nativeId: `i-${i}` },
-    }),
+    endpoint: (i, origin) => contractEndpoint(i, origin),
     sink: async (bridgeId) => {
       const o = nacosOptions(server);
       const conn = nacosConnection(o, ctx('nacos', bridgeId));

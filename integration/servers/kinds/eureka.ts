@@ -2,72 +2,26 @@
 // @EnableEurekaServer app of ours (maven/eureka), built and cached like the Nacos launcher. The
 // shared server runs with test-speed timings; startPrivateEureka (eureka-private.ts) runs the same
 // build with the server's defaults for tests that must see the real 30–90 s behaviour.
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { ensurePackages, packagesForCommands } from '../apt.ts';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { EurekaConnection } from '../connections.ts';
 import type { ServerDefinition } from '../definition.ts';
 import { httpGet } from '../http-get.ts';
-import { cacheDir, descriptorsDir } from '../paths.ts';
+import { buildMavenServer, isMavenServerBuilt, type MavenServerSpec } from '../maven-build.ts';
 import { LOOPBACK, port } from '../ports.ts';
 import { spawnDetached } from '../processes.ts';
 import type { ProgressListener } from '../progress.ts';
 import { waitReady } from '../readiness.ts';
-import { runCommand } from '../run-command.ts';
 import { EUREKA_VERSION } from '../versions.ts';
 
-const projectDir = join(descriptorsDir, 'maven', 'eureka');
-const COMMAND_PACKAGES = { java: 'openjdk-17-jdk-headless', javac: 'openjdk-17-jdk-headless', mvn: 'maven' };
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name))
-    .sort();
-}
-
-/** Output dir keyed by the pom and app sources, so editing either rebuilds. */
-async function buildDir(): Promise<string> {
-  const hash = createHash('sha256');
-  for (const file of [join(projectDir, 'pom.xml'), ...(await filesUnder(join(projectDir, 'src')))]) {
-    hash.update(relative(projectDir, file));
-    hash.update(await readFile(file));
-  }
-  return join(cacheDir(), 'eureka', `${EUREKA_VERSION}-${hash.digest('hex').slice(0, 10)}`);
-}
+const BUILD: MavenServerSpec = { name: 'eureka', version: EUREKA_VERSION };
 
 /**
  * The built server (classes + lib/), built first when needed exactly as `provision` does. Also
  * what startPrivateEureka runs.
  */
-export async function eurekaBuildDir(onProgress: ProgressListener): Promise<string> {
-  const out = await buildDir();
-  const marker = join(out, '.complete');
-  if (existsSync(marker)) return out;
-  await ensurePackages('eureka', [...new Set(await packagesForCommands(COMMAND_PACKAGES))], onProgress);
-  await rm(out, { recursive: true, force: true });
-  const args = [
-    '-B',
-    '--no-transfer-progress',
-    `-Dmaven.repo.local=${join(cacheDir(), 'm2')}`,
-    `-Disthmus.out=${out}`,
-    'compile',
-    'dependency:copy-dependencies',
-    '-DincludeScope=runtime',
-    `-DoutputDirectory=${join(out, 'lib')}`,
-  ];
-  await runCommand('mvn', args, {
-    server: 'eureka',
-    label: `maven resolve + compile eureka ${EUREKA_VERSION}`,
-    cwd: projectDir,
-    logPath: join(cacheDir(), 'logs', 'build-eureka.log'),
-    onProgress,
-  });
-  await writeFile(marker, `${new Date().toISOString()}\n`);
-  return out;
+export function eurekaBuildDir(onProgress: ProgressListener): Promise<string> {
+  return buildMavenServer(BUILD, onProgress);
 }
 
 /**
@@ -131,7 +85,7 @@ export const eureka: ServerDefinition<'eureka'> = {
   summary: `Eureka server (spring-cloud-starter-netflix-eureka-server ${EUREKA_VERSION}, Maven Central), test-speed timings`,
   version: () => Promise.resolve(EUREKA_VERSION),
   ports: () => [port('EUREKA_HTTP')],
-  isProvisioned: async () => existsSync(join(await buildDir(), '.complete')),
+  isProvisioned: () => isMavenServerBuilt(BUILD),
   provision: async (onProgress) => {
     await eurekaBuildDir(onProgress);
   },

@@ -1,71 +1,28 @@
 // Nacos 3.1 standalone (embedded Derby, auth off) from Maven Central. Alibaba does not publish the
 // server to Central; io.github.pig-mesh.nacos republishes the same sources, and a small launcher
 // of ours (maven/nacos/src) starts the core + web contexts without the 8080 console.
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { ensurePackages, packagesForCommands } from '../apt.ts';
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { NacosConnection } from '../connections.ts';
 import type { ServerDefinition } from '../definition.ts';
 import { httpGet } from '../http-get.ts';
+import { buildMavenServer, isMavenServerBuilt, type MavenServerSpec } from '../maven-build.ts';
 import { tcpOpen } from '../net.ts';
-import { cacheDir, descriptorsDir } from '../paths.ts';
 import { LOOPBACK, port } from '../ports.ts';
 import { spawnDetached } from '../processes.ts';
 import type { ProgressListener } from '../progress.ts';
 import { waitReady } from '../readiness.ts';
-import { runCommand } from '../run-command.ts';
 import { NACOS_VERSION } from '../versions.ts';
 
-const projectDir = join(descriptorsDir, 'maven', 'nacos');
-const COMMAND_PACKAGES = { java: 'openjdk-17-jdk-headless', javac: 'openjdk-17-jdk-headless', mvn: 'maven' };
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name))
-    .sort();
-}
-
-/** Output dir keyed by the pom and launcher sources, so editing either rebuilds. */
-async function buildDir(): Promise<string> {
-  const hash = createHash('sha256');
-  for (const file of [join(projectDir, 'pom.xml'), ...(await filesUnder(join(projectDir, 'src')))]) {
-    hash.update(relative(projectDir, file));
-    hash.update(await readFile(file));
-  }
-  return join(cacheDir(), 'nacos', `${NACOS_VERSION}-${hash.digest('hex').slice(0, 10)}`);
-}
-
-async function build(onProgress: ProgressListener): Promise<string> {
-  const out = await buildDir();
-  const marker = join(out, '.complete');
-  if (existsSync(marker)) return out;
-  await ensurePackages('nacos', [...new Set(await packagesForCommands(COMMAND_PACKAGES))], onProgress);
-  await rm(out, { recursive: true, force: true });
-  const common = [
-    '-B',
-    '--no-transfer-progress',
-    `-Dmaven.repo.local=${join(cacheDir(), 'm2')}`,
-    `-Disthmus.out=${out}`,
-  ];
-  const options = { server: 'nacos', cwd: projectDir, logPath: join(cacheDir(), 'logs', 'build-nacos.log'), onProgress };
-  await runCommand('mvn', [...common, 'compile', 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${join(out, 'lib')}`], {
-    ...options,
-    label: `maven resolve + compile nacos ${NACOS_VERSION}`,
-  });
-  await writeFile(marker, `${new Date().toISOString()}\n`);
-  return out;
-}
+const BUILD: MavenServerSpec = { name: 'nacos', version: NACOS_VERSION };
 
 /**
  * The built server (classes + lib/), for tests that run a private Nacos next to the shared one
  * (auth on, other ports). Builds it first when needed, exactly as `provision` does.
  */
-export async function nacosBuildDir(onProgress: ProgressListener): Promise<string> {
-  return build(onProgress);
+export function nacosBuildDir(onProgress: ProgressListener): Promise<string> {
+  return buildMavenServer(BUILD, onProgress);
 }
 
 function applicationProperties(): string {
@@ -108,9 +65,9 @@ export const nacos: ServerDefinition<'nacos'> = {
     const http = port('NACOS_HTTP');
     return [http, http + 1000, http + 1001, http - 1000];
   },
-  isProvisioned: async () => existsSync(join(await buildDir(), '.complete')),
+  isProvisioned: () => isMavenServerBuilt(BUILD),
   provision: async (onProgress) => {
-    await build(onProgress);
+    await nacosBuildDir(onProgress);
   },
   connection: () => {
     const httpPort = port('NACOS_HTTP');
@@ -131,7 +88,7 @@ export const nacos: ServerDefinition<'nacos'> = {
     return `${conn.baseUrl} (gRPC ${conn.host}:${conn.grpcPort})`;
   },
   start: async (ctx) => {
-    const out = await build(ctx.onProgress);
+    const out = await nacosBuildDir(ctx.onProgress);
     const conf = join(ctx.runDir, 'conf');
     await mkdir(conf, { recursive: true });
     await mkdir(join(ctx.runDir, 'logs'), { recursive: true });
