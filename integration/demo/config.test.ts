@@ -15,6 +15,7 @@ const defaults = {
   consul: { httpUrl: 'http://127.0.0.1:8500' },
   nacos: { serverAddr: '127.0.0.1:8848' },
   zookeeper: { connectString: '127.0.0.1:2181' },
+  eureka: { baseUrl: 'http://127.0.0.1:8761/eureka' },
 } as unknown as DemoConnections;
 
 describe('deploy/examples/mixed.yaml', () => {
@@ -30,7 +31,7 @@ describe('deploy/examples/mixed.yaml', () => {
 
   it('validates against the adapters\' schemas', () => {
     const config = parseConfig(text, ADAPTER_KINDS);
-    expect(Object.keys(config.registries).sort()).toEqual(['consul', 'dubbo', 'k8s', 'nacos']);
+    expect(Object.keys(config.registries).sort()).toEqual(['consul', 'dubbo', 'eureka', 'k8s', 'nacos']);
     expect(config.routes.length).toBeGreaterThanOrEqual(2);
   });
 });

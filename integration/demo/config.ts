@@ -10,7 +10,7 @@ export interface DemoConfigOptions {
   readonly logLevel: string;
 }
 
-export type DemoConnections = Pick<ConnectionByServer, 'kubernetes' | 'consul' | 'nacos' | 'zookeeper'>;
+export type DemoConnections = Pick<ConnectionByServer, 'kubernetes' | 'consul' | 'nacos' | 'zookeeper' | 'eureka'>;
 
 function namesOf(home: string): string[] {
   return [...new Set(TOPOLOGY.filter((s) => s.home === home).map((s) => s.nativeName ?? s.name))];
@@ -51,10 +51,17 @@ export function demoConfig(conn: DemoConnections, o: DemoConfigOptions): Record<
         import: ['interface'],
         names: dubboNames,
       },
+      eureka: {
+        kind: 'eureka',
+        servers: [conn.eureka.baseUrl],
+        namespace: NAMESPACE,
+        // Globs of lower-case application names: only the demo's VM app, not other apps on the server.
+        services: namesOf('eureka'),
+      },
     },
     routes: [
-      { from: ['consul', 'nacos', 'dubbo'], to: 'k8s' },
-      { from: 'k8s', to: ['consul', 'nacos', 'dubbo'] },
+      { from: ['consul', 'nacos', 'dubbo', 'eureka'], to: 'k8s' },
+      { from: 'k8s', to: ['consul', 'nacos', 'dubbo', 'eureka'] },
     ],
     resolver: { http: { host: '127.0.0.1', port: o.resolverPort } },
     log: { level: o.logLevel },

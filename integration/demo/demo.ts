@@ -1,5 +1,5 @@
 // `npm run demo`: the README's first command. Brings up the local real servers (kube-apiserver,
-// Consul, Nacos, ZooKeeper; built or installed once and cached), registers a small mixed
+// Consul, Nacos, ZooKeeper, Eureka; built or installed once and cached), registers a small mixed
 // topology natively, runs Isthmus between them and prints, every two seconds, where each
 // endpoint is visible. Ctrl-C takes back everything the demo put in place and stops the servers
 // it started (servers that were already running are left alone), however often it is pressed.
@@ -62,18 +62,18 @@ async function realDemo(): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const servers: ServerName[] = ['kubernetes', 'consul', 'nacos', 'zookeeper'];
-  say('bringing up the local servers: kube-apiserver + etcd, Consul, Nacos, ZooKeeper.');
+  const servers: ServerName[] = ['kubernetes', 'consul', 'nacos', 'zookeeper', 'eureka'];
+  say('bringing up the local servers: kube-apiserver + etcd, Consul, Nacos, ZooKeeper, Eureka.');
   say('The first run on a fresh machine builds or installs them (tens of minutes; progress below);');
   say(`later runs start them from the cache in under a minute. Cache: ~/.cache/isthmus.`);
   const ensured = await ensureServers(servers, { onProgress: consoleProgress });
   const started = ensured.started;
   if (started.length > 0) say(`started ${started.join(', ')} (stopped again on exit)`);
   const c = ensured.connections;
-  if (c.kubernetes === undefined || c.consul === undefined || c.nacos === undefined || c.zookeeper === undefined) {
+  if (c.kubernetes === undefined || c.consul === undefined || c.nacos === undefined || c.zookeeper === undefined || c.eureka === undefined) {
     throw new Error('the harness did not return a connection for every server');
   }
-  const conn: DemoConnections = { kubernetes: c.kubernetes, consul: c.consul, nacos: c.nacos, zookeeper: c.zookeeper };
+  const conn: DemoConnections = { kubernetes: c.kubernetes, consul: c.consul, nacos: c.nacos, zookeeper: c.zookeeper, eureka: c.eureka };
   if (stop.signal.aborted) {
     // Interrupted while the servers came up: nothing registered yet, only servers to stop.
     if (started.length > 0) await stopServers(started);
@@ -94,7 +94,7 @@ async function realDemo(): Promise<number> {
   // A function, not the property: TypeScript would keep its narrowing from the check above.
   const stopped = (): boolean => stop.signal.aborted;
   try {
-    say('registering the mixed topology natively (Consul, Nacos, ZooKeeper, Kubernetes)…');
+    say('registering the mixed topology natively (Consul, Nacos, ZooKeeper, Eureka, Kubernetes)…');
     await natives.put();
     crdInstalled = await ensureCrd(natives.kube);
     if (crdInstalled) say('installed the ServiceMigration CRD (deploy/crds/): isthmus weight writes migration objects');

@@ -1,8 +1,9 @@
 // Puts the topology's native records in place, as each framework or controller would, and takes
 // them back. Consul: agent service registration (Spring Cloud Consul). Nacos: an ephemeral
 // instance on a gRPC connection of its own (Spring Cloud Alibaba on Nacos 2.x+). ZooKeeper: an
-// ephemeral provider URL node (Dubbo). Kubernetes: a selectorless Service plus an EndpointSlice
-// (what the EndpointSlice controller writes for pods).
+// ephemeral provider URL node (Dubbo). Eureka: a lease kept alive by heartbeats (Spring Cloud
+// Netflix, eureka-app.ts). Kubernetes: a selectorless Service plus an EndpointSlice (what the
+// EndpointSlice controller writes for pods).
 import { Value } from '@sinclair/typebox/value';
 import { ZkClient, aclsFor, formatDubboUrl, javaUrlEncode } from '../../adapters/dubbo/index.ts';
 import { CREATE_MODE, NODE_EXISTS, NOT_EMPTY, NO_NODE, zkCode } from '../../adapters/dubbo/client.ts';
@@ -10,6 +11,7 @@ import { NacosNamingClient, NacosOptions, nacosConnection } from '../../adapters
 import { SILENT_LOGGER } from '../../bridge/sync/logger-port.ts';
 import { Kube } from '../drill/kube.ts';
 import type { DemoConnections } from './config.ts';
+import { EurekaVmApps } from './eureka-app.ts';
 import { DEMO_TAG, DUBBO_ROOT, NAMESPACE, TOPOLOGY, type DemoEndpoint, type DemoService } from './topology.ts';
 
 const SLICE_MANAGER = 'demo.isthmus.dev';
@@ -40,6 +42,7 @@ export class Natives {
   readonly #kube: Kube;
   readonly #nacosAbort = new AbortController();
   #zk: ZkClient | undefined;
+  #eureka: EurekaVmApps | undefined;
   /** Provider nodes written, and the directories above them that did not exist before (top first). */
   readonly #zkNodes: string[] = [];
   readonly #zkDirs: string[] = [];
@@ -59,6 +62,7 @@ export class Natives {
       if (s.home === 'consul') await this.#putConsul(s);
       else if (s.home === 'nacos') await this.#putNacos(s);
       else if (s.home === 'dubbo') await this.#putDubbo(s);
+      else if (s.home === 'eureka') await (this.#eureka ??= new EurekaVmApps(this.#conn.eureka)).register(s);
       else await this.#putPods(s);
     }
   }
@@ -143,6 +147,9 @@ export class Natives {
         await attempt(`k8s service ${s.name}`, () => this.#kube.must('DELETE', `/api/v1/namespaces/${NAMESPACE}/services/${s.name}`, undefined, [404]));
       }
     }
+    // Eureka leases would expire by themselves, but only minutes later (or never, on a server in
+    // self-preservation): a Spring app cancels its lease on shutdown, and so does the demo.
+    if (this.#eureka !== undefined) problems.push(...(await this.#eureka.cancelAll()));
     // Ephemeral records would go with their sessions too, but ZooKeeper notices a closed session
     // only after its timeout; the directories Dubbo's layout needed were ours and go as well,
     // unless something (the bridge's exports, another provider) still lives in them.

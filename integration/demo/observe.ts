@@ -3,6 +3,8 @@
 // one unreachable registry shows as an error line, not as an empty column.
 import { ZkClient, javaUrlDecode, javaUrlEncode, parseDubboUrl } from '../../adapters/dubbo/index.ts';
 import { NO_NODE, zkCode } from '../../adapters/dubbo/client.ts';
+import { EurekaClient } from '../../adapters/eureka/client.ts';
+import { asArray, portEnabled, portNumber } from '../../adapters/eureka/native.ts';
 import type { DemoConnections } from './config.ts';
 import type { Kube } from '../drill/kube.ts';
 import { DUBBO_ROOT, NAMESPACE, REGISTRIES, SERVICE_NAMES, TOPOLOGY, type Home } from './topology.ts';
@@ -20,6 +22,7 @@ export class Observer {
   readonly #kube: Kube;
   readonly #resolverUrl: string;
   readonly #zk: ZkClient;
+  readonly #eureka: EurekaClient;
 
   constructor(conn: DemoConnections, kube: Kube, resolverUrl: string) {
     this.#conn = conn;
@@ -27,6 +30,7 @@ export class Observer {
     this.#resolverUrl = resolverUrl;
     this.#zk = new ZkClient({ connect: conn.zookeeper.connectString, sessionTimeoutMs: 10_000, requestTimeoutMs: 5_000, registry: 'demo-observer' });
     this.#zk.start();
+    this.#eureka = new EurekaClient({ registry: 'demo-observer', servers: [conn.eureka.baseUrl], requestTimeoutMs: 5_000 });
   }
 
   close(): void {
@@ -34,11 +38,14 @@ export class Observer {
   }
 
   async observe(): Promise<Observation> {
+    // One full fetch per frame, as a Eureka client starts with, shared by every service's cell.
+    let eurekaApps: Promise<Map<string, string[]>> | undefined;
     const readers: Record<Column, (name: string, nativeName: string) => Promise<string[]>> = {
       kubernetes: (n) => this.#kubernetes(n),
       consul: (n) => this.#consul(n),
       nacos: (n) => this.#nacos(n),
       dubbo: (_n, native) => this.#dubbo(native),
+      eureka: async (_n, native) => (await (eurekaApps ??= this.#eurekaApps())).get(native.toUpperCase()) ?? [],
       resolver: (n) => this.#resolver(n),
     };
     const out: Observation = new Map();
@@ -93,6 +100,17 @@ export class Observer {
       const parsed = parseDubboUrl(javaUrlDecode(node) ?? '');
       return parsed.ok ? [`${parsed.url.host}:${parsed.url.port}`] : [];
     });
+  }
+
+  /** Application name (upper-case, as Eureka keeps it) → every instance, whatever its status. */
+  async #eurekaApps(): Promise<Map<string, string[]>> {
+    const { body } = await this.#eureka.applications();
+    const out = new Map<string, string[]>();
+    for (const app of asArray(body.application)) {
+      const eps = asArray(app.instance).map((i) => `${i.ipAddr ?? i.hostName ?? '?'}:${(portEnabled(i.port) ? portNumber(i.port) : portNumber(i.securePort)) ?? '?'}`);
+      out.set((app.name ?? '').toUpperCase(), eps);
+    }
+    return out;
   }
 
   async #resolver(name: string): Promise<string[]> {

@@ -23,7 +23,8 @@ export interface Rendered {
   readonly complete: boolean;
 }
 
-const WIDTHS = [11, 20, 5, 12, 12, 12, 12, 9];
+// One width per registry, so a registry added to the topology lines up without touching this.
+const WIDTHS = [11, 20, 5, ...REGISTRIES.map(() => 12), 9];
 
 function row(cells: readonly string[]): string {
   return cells.map((c, i) => c.padEnd(WIDTHS[i] ?? 10)).join(' ').trimEnd();

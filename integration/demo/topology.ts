@@ -3,8 +3,8 @@
 // services exist only as a Service + EndpointSlice in Kubernetes. Addresses are documentation
 // ranges nobody has to answer on: the demo shows discovery, not calls.
 
-export type Home = 'consul' | 'nacos' | 'dubbo' | 'kubernetes';
-export const REGISTRIES: readonly Home[] = ['kubernetes', 'consul', 'nacos', 'dubbo'];
+export type Home = 'consul' | 'nacos' | 'dubbo' | 'eureka' | 'kubernetes';
+export const REGISTRIES: readonly Home[] = ['kubernetes', 'consul', 'nacos', 'dubbo', 'eureka'];
 
 export interface DemoEndpoint {
   readonly address: string;
@@ -54,6 +54,15 @@ export const TOPOLOGY: readonly DemoService[] = [
     nativeName: 'org.example.shop.InventoryService',
     endpoints: [{ address: '192.168.30.31', port: 20880, zone: 'dc1' }],
     story: 'Dubbo provider on a VM (ZooKeeper)',
+  },
+  {
+    name: 'catalog',
+    home: 'eureka',
+    endpoints: [
+      { address: '192.168.40.41', port: 8080, zone: 'dc1' },
+      { address: '192.168.40.42', port: 8080, zone: 'dc1' },
+    ],
+    story: 'Spring Cloud Netflix app on two VMs (Eureka lease renewed every 30 s)',
   },
   {
     name: 'orders',

@@ -5,6 +5,7 @@
 import { isShardName } from '../../adapters/consul/shards.ts';
 import { ZkClient } from '../../adapters/dubbo/index.ts';
 import { NO_NODE, zkCode } from '../../adapters/dubbo/client.ts';
+import { asArray, portNumber, type EurekaInstance } from '../../adapters/eureka/native.ts';
 import type { Kube } from '../drill/kube.ts';
 import type { DemoConnections } from '../demo/config.ts';
 import { DUBBO_ROOT, NAMESPACE, SERVICE_NAMES, TOPOLOGY } from '../demo/topology.ts';
@@ -43,6 +44,20 @@ async function nacos(conn: DemoConnections): Promise<string[]> {
       const reply = (await res.json()) as { data?: { hosts?: { ip: string; port: number }[] } };
       for (const h of reply.data?.hosts ?? []) lines.push(`nacos ${name} ${h.ip}:${h.port}`);
     }
+  }
+  return lines;
+}
+
+async function eureka(conn: DemoConnections): Promise<string[]> {
+  const lines: string[] = [];
+  for (const name of SERVICE_NAMES) {
+    const app = name.toUpperCase();
+    const res = await fetch(`${conn.eureka.baseUrl}/apps/${app}`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
+    // An application without instances is a 404, not an empty list.
+    if (res.status === 404) continue;
+    if (!res.ok) throw new Error(`eureka /apps/${app}: HTTP ${res.status}`);
+    const body = (await res.json()) as { application?: { instance?: EurekaInstance | EurekaInstance[] } };
+    for (const i of asArray(body.application?.instance)) lines.push(`eureka ${app} ${i.instanceId ?? '?'} ${i.ipAddr ?? '?'}:${portNumber(i.port) ?? '?'}`);
   }
   return lines;
 }
@@ -87,7 +102,7 @@ export class DemoFootprint {
   }
 
   async take(): Promise<string[]> {
-    const parts = await Promise.all([consul(this.#conn), nacos(this.#conn), kubernetes(this.#kube), zookeeper(this.#zk)]);
+    const parts = await Promise.all([consul(this.#conn), nacos(this.#conn), eureka(this.#conn), kubernetes(this.#kube), zookeeper(this.#zk)]);
     return parts.flat().sort();
   }
 

@@ -14,7 +14,7 @@ import { allGone, commandLine, descendants, killLeftovers, running } from './tre
 
 const REPO = join(import.meta.dirname, '..', '..');
 const servers = inject('isthmusServers');
-const ready = servers.kubernetes !== undefined && servers.consul !== undefined && servers.nacos !== undefined && servers.zookeeper !== undefined;
+const ready = servers.kubernetes !== undefined && servers.consul !== undefined && servers.nacos !== undefined && servers.zookeeper !== undefined && servers.eureka !== undefined;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
