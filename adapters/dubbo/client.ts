@@ -199,12 +199,26 @@ export class ZkClient {
    * Creates `path` with `acls`; missing parents are created persistent and open, because native
    * Dubbo providers (without our credentials) register beside our nodes.
    */
-  async create(path: string, data: Buffer, mode: number, acls: Zk.ACL[], parentData?: Buffer): Promise<void> {
+  async create(path: string, data: Buffer, mode: number, acls: Zk.ACL[], parentData?: Buffer, parentMissing = false): Promise<void> {
+    const once = async (): Promise<void> => {
+      this.#writes++;
+      await this.#call<string>('create', path, (c, done) => { c.create(path, data, acls, mode, (err, p) => { done(err, p); }); });
+    };
+    // The parent usually exists: try first, and create the parents only when ZooKeeper says so,
+    // rather than asking before every create; a caller that just read the parent as missing
+    // says so, and the doomed first attempt (a write on ZooKeeper's books) is skipped.
+    if (!parentMissing) {
+      try {
+        await once();
+        return;
+      } catch (err) {
+        if (zkCode(err) !== NO_NODE) throw err;
+      }
+    }
     const parent = path.slice(0, path.lastIndexOf('/'));
     if (parent !== '' && parentData !== undefined) await this.mkdirs(parent, parentData);
     else if (parent !== '') await this.mkdirp(parent, aclsFor(undefined));
-    this.#writes++;
-    await this.#call<string>('create', path, (c, done) => { c.create(path, data, acls, mode, (err, p) => { done(err, p); }); });
+    await once();
   }
 
   async mkdirp(path: string, acls: Zk.ACL[]): Promise<void> {

@@ -3,6 +3,7 @@ import { parseRef, refKey } from '../../bridge/model/index.ts';
 import { NO_NODE, zkCode, type ZkClient } from './client.ts';
 import type { ExportSettings } from './encode.ts';
 import { segmentProblem } from './names.ts';
+import { DirCache } from './dir-cache.ts';
 import { ownedInstance, ownedProvider } from './owned.ts';
 import { observedOf, type DubboState, type Held, type MappingRead } from './plan.ts';
 import { javaUrlDecode } from './url.ts';
@@ -47,6 +48,9 @@ export class DubboReader {
   readonly #s: ExportSettings;
   readonly #registry: RegistryId;
   readonly #places = new Map<string, Set<string>>();
+  readonly #cache = new DirCache<Held>();
+  /** Directories whose last read found them: a create elsewhere checks its parents first. */
+  readonly #listed = new Set<string>();
   #scanned: Promise<void> | undefined;
 
   constructor(client: ZkClient, settings: ExportSettings, registry: RegistryId) {
@@ -100,8 +104,25 @@ export class DubboReader {
     };
   }
 
+  /** Forgets every cached read: ZooKeeper's watches may not have survived (session events). */
+  forget(): void {
+    this.#cache.clear();
+    this.#listed.clear();
+  }
+
+  /**
+   * True when the last read of `dir` found it. A hint for the first create in a directory: one
+   * never read (a new service) or read as missing gets its parents checked first rather than a
+   * create that fails, since ZooKeeper counts the failed attempt as a write.
+   */
+  listed(dir: string): boolean {
+    return this.#listed.has(dir);
+  }
+
   /** Every ref with a node of ours anywhere, from a fresh scan (resync garbage collection). */
   async ownedRefs(): Promise<ServiceRef[]> {
+    // A resync reads everything again, so nothing rests on the cache alone for long.
+    this.#cache.clear();
     this.#scanned = this.#scanOnce();
     await this.#scanned;
     const refs: ServiceRef[] = [];
@@ -119,32 +140,59 @@ export class DubboReader {
     await this.#scanned;
   }
 
-  /** Our nodes in `dir` (any ref) and the paths of all its children. */
+  /**
+   * Our nodes in `dir` (any ref) and the paths of all its children. Only what ZooKeeper's
+   * watches say changed since the last read is read again (dir-cache.ts).
+   */
   async #readDir(dir: string): Promise<{ nodes: Held[]; children: string[] }> {
-    const children = await childrenOrEmpty(this.#client, dir);
-    const bridgeId = this.#s.bridgeId;
-    const isProviders = dir.endsWith('/providers') && dir.startsWith(`${this.#s.root}/`);
-    const nodes = await Promise.all(
-      children.map(async (child): Promise<Held | undefined> => {
-        const path = `${dir}/${child}`;
-        try {
-          if (isProviders) {
-            // A provider node's name says everything; only its owner session needs a request.
-            const owned = ownedProvider(dir, child, bridgeId);
-            if (owned === undefined) return undefined;
-            const stat = await this.#client.exists(path);
-            return stat === undefined ? undefined : { ...owned, owner: stat.ephemeralOwner.toString('hex'), version: stat.version };
-          }
-          const { data, stat } = await this.#client.getData(path);
-          const owned = ownedInstance(path, data, bridgeId);
-          return owned === undefined ? undefined : { ...owned, owner: stat.ephemeralOwner.toString('hex'), version: stat.version };
-        } catch (err) {
-          if (zkCode(err) === NO_NODE) return undefined;
-          throw err;
-        }
-      }),
-    );
+    let children = this.#cache.children(dir);
+    if (children === undefined) {
+      const { watcher, store } = this.#cache.watchChildren(dir);
+      try {
+        children = await this.#client.getChildren(dir, watcher);
+        this.#listed.add(dir);
+        store(children);
+      } catch (err) {
+        // No watch is left on a missing directory: it is read again next time.
+        if (zkCode(err) !== NO_NODE) throw err;
+        this.#listed.delete(dir);
+        store(undefined);
+        children = [];
+      }
+    }
+    const nodes = await Promise.all(children.map((child) => this.#readChild(dir, child)));
     return { nodes: nodes.filter((n) => n !== undefined), children: children.map((c) => `${dir}/${c}`) };
+  }
+
+  async #readChild(dir: string, child: string): Promise<Held | undefined> {
+    const cached = this.#cache.node(dir, child);
+    if (cached !== undefined) return cached.value;
+    const path = `${dir}/${child}`;
+    const bridgeId = this.#s.bridgeId;
+    const { watcher, store } = this.#cache.watchNode(dir, child);
+    try {
+      if (dir.endsWith('/providers') && dir.startsWith(`${this.#s.root}/`)) {
+        // A provider node's name says everything; only its owner session needs a request.
+        const owned = ownedProvider(dir, child, bridgeId);
+        if (owned === undefined) {
+          store(undefined, true);
+          return undefined;
+        }
+        const stat = await this.#client.exists(path, watcher);
+        const held = stat === undefined ? undefined : { ...owned, owner: stat.ephemeralOwner.toString('hex'), version: stat.version };
+        store(held, stat !== undefined);
+        return held;
+      }
+      const { data, stat } = await this.#client.getData(path, watcher);
+      const owned = ownedInstance(path, data, bridgeId);
+      const held = owned === undefined ? undefined : { ...owned, owner: stat.ephemeralOwner.toString('hex'), version: stat.version };
+      store(held, true);
+      return held;
+    } catch (err) {
+      store(undefined, false);
+      if (zkCode(err) === NO_NODE) return undefined;
+      throw err;
+    }
   }
 
   /** A failed scan is forgotten, so the next call tries again. */

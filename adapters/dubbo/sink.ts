@@ -3,6 +3,7 @@ import { refKey } from '../../bridge/model/index.ts';
 import type { EndpointField } from '../../bridge/ports/index.ts';
 import { PlannedSink } from '../../bridge/ports/index.ts';
 import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
+import { forEachBounded } from '../shared/bounded.ts';
 import { BAD_VERSION, CREATE_MODE, NODE_EXISTS, NO_NODE, aclsFor, zkCode, type ZkClient } from './client.ts';
 import { dirMark, type ExportSettings, type WantedNode } from './encode.ts';
 import { planDubbo, type DubboPlan, type DubboState, type MappingRead } from './plan.ts';
@@ -11,6 +12,9 @@ import { CreationRecord, isEmptyDoc, recordPath, withApp, withMapping } from './
 import { retireDubbo } from './retire.ts';
 
 const FIELDS: readonly EndpointField[] = ['weight', 'origin'];
+/** Node writes of one plan in flight at once, per directory and directories at once. */
+const WRITES_IN_FLIGHT = 16;
+const DIRS_IN_FLIGHT = 4;
 
 export interface DubboSinkOptions {
   readonly settings: ExportSettings;
@@ -57,6 +61,8 @@ export class DubboSink extends PlannedSink<DubboState, DubboPlan> {
 
   start(signal: AbortSignal): Promise<void> {
     const off = this.#client.onSession((generation) => {
+      // Watches may not have survived: what the reader cached rests on them.
+      this.#reader.forget();
       // A new session lost our ephemeral nodes with the old one: the engine re-applies at once.
       if (generation > 1 && !this.#o.settings.persistent) for (const l of this.#resetListeners) l();
     });
@@ -100,18 +106,31 @@ export class DubboSink extends PlannedSink<DubboState, DubboPlan> {
       if (done !== undefined) await this.#record.update((d) => withMapping(d, m.path, plan.application, done === 'created'));
     }
     // Create before delete, so a replaced provider URL never leaves consumers without the endpoint;
-    // only a node at the very same path (an instance) must go first.
-    for (const w of plan.writes) {
+    // only a node at the very same path (an instance) must go first. Nodes are independent, so
+    // several are in flight at once (ZooKeeper then commits them in fewer log syncs), except that
+    // the first node of each directory goes alone: it creates the directory if need be.
+    const write = async (w: DubboPlan['writes'][number], dirMissing = false): Promise<void> => {
       if (w.replaces !== undefined) await this.#removeNode(w.replaces.path, w.replaces.version);
       try {
-        await this.#client.create(w.node.path, w.node.data, mode, acls, this.#mark);
+        await this.#client.create(w.node.path, w.node.data, mode, acls, this.#mark, dirMissing);
       } catch (err) {
         if (zkCode(err) !== NODE_EXISTS) throw err;
         // Same ip:port registered by a real provider or another bridge since the read: never overwrite it.
         this.#o.logger?.warn({ registry: this.id, service, path: w.node.path }, 'dubbo node exists and is not ours; not exported');
       }
+    };
+    const byDir = new Map<string, DubboPlan['writes'][number][]>();
+    for (const w of plan.writes) {
+      const dir = w.node.path.slice(0, w.node.path.lastIndexOf('/'));
+      const group = byDir.get(dir);
+      if (group === undefined) byDir.set(dir, [w]);
+      else group.push(w);
     }
-    for (const h of plan.deletes) await this.#removeNode(h.path, h.version);
+    await forEachBounded([...byDir.entries()], DIRS_IN_FLIGHT, async ([dir, [first, ...rest]]) => {
+      if (first !== undefined) await write(first, !this.#reader.listed(dir));
+      await forEachBounded(rest, WRITES_IN_FLIGHT, write);
+    });
+    await forEachBounded(plan.deletes, WRITES_IN_FLIGHT, (h) => this.#removeNode(h.path, h.version));
   }
 
   /** Cleanup: takes back mapping entries, metadata and directories we created (see retire.ts). */
