@@ -55,6 +55,10 @@ export class CreationRecord {
   readonly #dirMark: Buffer;
   readonly #digest: string | undefined;
   #cache: CreationDoc | undefined;
+  /** The record as this process last wrote it (null: known absent), until someone else may have. */
+  #written: { doc: CreationDoc; version: number } | null | undefined;
+  readonly #queue: { change: (doc: CreationDoc) => CreationDoc | undefined; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  #draining = false;
 
   /** With `digest`, only our identity may change the record (everyone may read it). */
   constructor(client: ZkClient, path: string, dirMark: Buffer, digest?: string) {
@@ -76,23 +80,63 @@ export class CreationRecord {
     }
   }
 
-  /** Applies `change` (undefined = nothing to do) with compare-and-set on the record's version. */
+  /**
+   * Applies `change` (undefined = nothing to do) with compare-and-set on the record's version.
+   * Changes arriving while a write is in flight are applied together in the next one: at a
+   * thousand new services every plan adds an entry, and one write per change, each re-reading
+   * the whole (growing) record and racing the others for its version, cost quadratic bytes.
+   */
   async update(change: (doc: CreationDoc) => CreationDoc | undefined): Promise<void> {
     this.#cache ??= (await this.read())?.doc ?? EMPTY_DOC;
     if (change(this.#cache) === undefined) return;
+    const done = new Promise<void>((resolve, reject) => { this.#queue.push({ change, resolve, reject }); });
+    if (!this.#draining) {
+      this.#draining = true;
+      void this.#drain();
+    }
+    return done;
+  }
+
+  /** Writes queued changes in batches until none is left; never rejects (each batch's callers do). */
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0);
+      try {
+        await this.#write(batch.map((b) => b.change));
+        for (const b of batch) b.resolve();
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+      }
+    }
+    this.#draining = false;
+  }
+
+  async #write(changes: readonly ((doc: CreationDoc) => CreationDoc | undefined)[]): Promise<void> {
+    // What we wrote last is tried first; a version conflict means someone else wrote: re-read.
+    let current = this.#written;
     for (let attempt = 0; attempt < 10; attempt++) {
-      const current = await this.read();
-      const next = change(current?.doc ?? EMPTY_DOC);
-      if (next === undefined) {
-        this.#cache = current?.doc ?? EMPTY_DOC;
+      if (attempt > 0 || current === undefined) current = (await this.read()) ?? null;
+      let next = current?.doc ?? EMPTY_DOC;
+      let changed = false;
+      for (const change of changes) {
+        const applied = change(next);
+        if (applied === undefined) continue;
+        next = applied;
+        changed = true;
+      }
+      if (!changed) {
+        this.#cache = next;
         return;
       }
       try {
-        if (current === undefined) await this.#client.create(this.path, Buffer.from(JSON.stringify(next)), CREATE_MODE.PERSISTENT, aclsFor(this.#digest), this.#dirMark);
+        if (current === null) await this.#client.create(this.path, Buffer.from(JSON.stringify(next)), CREATE_MODE.PERSISTENT, aclsFor(this.#digest), this.#dirMark);
         else await this.#client.setData(this.path, Buffer.from(JSON.stringify(next)), current.version);
         this.#cache = next;
+        // A successful setData moves the version by exactly one; a create starts it at 0.
+        this.#written = { doc: next, version: current === null ? 0 : current.version + 1 };
         return;
       } catch (err) {
+        this.#written = undefined;
         const code = zkCode(err);
         if (code !== BAD_VERSION && code !== NODE_EXISTS) throw err;
       }
@@ -105,5 +149,6 @@ export class CreationRecord {
     if (isEmptyDoc(doc)) await this.#client.remove(this.path, version);
     else await this.#client.setData(this.path, Buffer.from(JSON.stringify(doc)), version);
     this.#cache = undefined;
+    this.#written = undefined;
   }
 }

@@ -1,0 +1,55 @@
+// The creation record on the real ZooKeeper: a burst of concurrent entries (a thousand new
+// services at start-up each add one) lands in a few compare-and-set writes, loses none, and a
+// write from elsewhere in between is merged, not overwritten.
+import { afterAll, describe, expect, it } from 'vitest';
+import { ZkClient } from '../../adapters/dubbo/client.ts';
+import { CreationRecord, withApp, withMapping } from '../../adapters/dubbo/record.ts';
+import { ZkAdmin, runId, sharedZooKeeper } from './dubbo-support.ts';
+
+describe('dubbo creation record', () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+
+  async function setup(): Promise<{ client: ZkClient; record: CreationRecord }> {
+    const connect = await sharedZooKeeper();
+    const root = `/record-${runId()}`;
+    const admin = new ZkAdmin(connect);
+    cleanups.push(async () => { await admin.removeTree(root); admin.close(); });
+    const client = new ZkClient({ connect, sessionTimeoutMs: 10_000, requestTimeoutMs: 5_000, registry: 'record-test' });
+    client.start();
+    cleanups.push(() => { client.close(); });
+    return { client, record: new CreationRecord(client, `${root}/bridge`, Buffer.from('isthmus'), undefined) };
+  }
+
+  it('coalesces concurrent updates into a few writes and keeps every entry', async () => {
+    const { client, record } = await setup();
+    const apps = Array.from({ length: 200 }, (_, i) => `app-${i}`);
+    const before = client.writes;
+    await Promise.all(apps.flatMap((a) => [
+      record.update((d) => withApp(d, a)),
+      record.update((d) => withMapping(d, `/dubbo/mapping/I${a}`, a, true)),
+    ]));
+    const writes = client.writes - before;
+    const read = await record.read();
+    expect(read?.doc.apps).toEqual([...apps].sort());
+    expect(Object.keys(read?.doc.mappings ?? {})).toHaveLength(apps.length);
+    // One write per entry would be 400 (and more with version conflicts); parents take a few.
+    expect(writes).toBeLessThan(20);
+    // Nothing new: no write at all.
+    const again = client.writes;
+    await Promise.all(apps.map((a) => record.update((d) => withApp(d, a))));
+    expect(client.writes).toBe(again);
+  });
+
+  it('merges with a write made elsewhere since its own last write', async () => {
+    const { client, record } = await setup();
+    await record.update((d) => withApp(d, 'ours'));
+    // Another process (a second replica during a hand-over) adds an entry behind our back.
+    const other = new CreationRecord(client, record.path, Buffer.from('isthmus'), undefined);
+    await other.update((d) => withApp(d, 'theirs'));
+    await record.update((d) => withApp(d, 'ours-too'));
+    expect((await record.read())?.doc.apps).toEqual(['ours', 'ours-too', 'theirs']);
+  });
+});
