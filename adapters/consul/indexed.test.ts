@@ -21,18 +21,37 @@ class FakeConsul {
   openBlocking = 0;
   maxOpenBlocking = 0;
   #held: { path: string; index: number; res: ServerResponse }[] = [];
+  /** As in Consul: a node listing's blocking query returns when that node's instances change. */
+  readonly #nodeIndex = new Map<string, number>();
+  readonly #modifyIndex = new Map<string, number>();
 
   change(what: 'list' | 'checks', f: () => void): void {
+    const before = this.#instances();
     f();
     if (what === 'list') this.listIndex++;
     else this.checkIndex++;
+    const after = this.#instances();
+    const at = Math.max(this.listIndex, this.checkIndex);
+    for (const [id, i] of after) {
+      if (before.get(id)?.json === i.json) continue;
+      this.#modifyIndex.set(id, at);
+      this.#nodeIndex.set(i.node, at);
+    }
+    for (const [id, i] of before) if (!after.has(id)) this.#nodeIndex.set(i.node, at);
     for (const h of this.#held.splice(0)) {
       if (this.#index(h.path) > h.index) this.#answer(h.path, h.res);
       else this.#held.push(h);
     }
   }
 
+  #instances(): Map<string, { node: string; json: string }> {
+    const all = new Map<string, { node: string; json: string }>();
+    for (const s of this.services.values()) for (const e of s.entries) all.set(e.Service.ID, { node: e.Node.Node, json: JSON.stringify(e.Service) });
+    return all;
+  }
+
   #index(path: string): number {
+    if (path.startsWith('/v1/catalog/node-services/')) return this.#nodeIndex.get(decodeURIComponent(path.slice('/v1/catalog/node-services/'.length))) ?? 1;
     if (path === '/v1/catalog/services') return this.listIndex;
     if (path === '/v1/health/state/any') return this.checkIndex;
     return Math.max(this.listIndex, this.checkIndex);
@@ -57,7 +76,15 @@ class FakeConsul {
     let body: unknown = null;
     if (path === '/v1/catalog/services') body = Object.fromEntries([...this.services].map(([n, s]) => [n, s.tags]));
     else if (path === '/v1/health/state/any') body = this.checks;
-    else if (path.startsWith('/v1/health/service/')) body = this.services.get(decodeURIComponent(path.slice('/v1/health/service/'.length)))?.entries ?? [];
+    else if (path.startsWith('/v1/health/service/')) {
+      const entries = this.services.get(decodeURIComponent(path.slice('/v1/health/service/'.length)))?.entries ?? [];
+      body = entries.map((e) => ({ ...e, Service: { ...e.Service, ModifyIndex: this.#modifyIndex.get(e.Service.ID) ?? 1 } }));
+    }
+    else if (path.startsWith('/v1/catalog/node-services/')) {
+      const node = decodeURIComponent(path.slice('/v1/catalog/node-services/'.length));
+      const services = [...this.services.values()].flatMap((s) => s.entries).filter((e) => e.Node.Node === node);
+      body = { Node: { Node: node }, Services: services.map((e) => ({ ...e.Service, ModifyIndex: this.#modifyIndex.get(e.Service.ID) ?? 1 })) };
+    }
     res.writeHead(200, { 'x-consul-index': String(this.#index(path)) }).end(JSON.stringify(body));
   }
 }
@@ -85,7 +112,7 @@ describe('ConsulSource, index-driven mode', () => {
     const abort = new AbortController();
     const settings = { registry: 'c', namespace: 'default', portName: 'http', zoneMetaKey: 'zone', warningAs: 'draining' as const, importConsulK8s: false, services: ['*'], tags: [], meta: {} };
     const client = new ConsulClient({ address: base });
-    const source = new ConsulSource('c', client, { settings, waitSeconds: 5, minWatchIntervalMs: 0, maxBackoffMs: 200, maxServiceWatches: 32, readConcurrency: 4, sweepMs: 60_000, minSweepGapMs: 300 });
+    const source = new ConsulSource('c', client, { settings, waitSeconds: 5, minWatchIntervalMs: 0, maxBackoffMs: 200, maxServiceWatches: 32, readConcurrency: 4, sweepMs: 60_000, minSweepGapMs: 300, nodeWatches: 0 });
     await source.start(abort.signal);
     await vi.waitFor(() => { expect(source.hasSynced()).toBe(true); });
     expect(source.mode()).toBe('index');
@@ -146,6 +173,49 @@ describe('ConsulSource, index-driven mode', () => {
     expect(fake.reads).toEqual([]);
     expect(fake.maxOpenBlocking).toBe(2);
     abort.abort();
+  });
+
+  it('watches the listings of the busiest nodes: a change without checks is read at once, alone', async () => {
+    const f = new FakeConsul();
+    const srv = await listenLoopback((req, res) => { f.handle(req, res); });
+    // 60 services on 3 synthetic nodes, as a sync tool registers them: no checks at all.
+    for (let i = 0; i < 60; i++) f.services.set(`n-${i}`, { tags: [], entries: [{ ...entry(`n-${i}`, `sync-${i % 3}`, `10.3.0.${i}`), Checks: [] }] });
+    const abort = new AbortController();
+    const settings = { registry: 'c', namespace: 'default', portName: 'http', zoneMetaKey: 'zone', warningAs: 'draining' as const, importConsulK8s: false, services: ['*'], tags: [], meta: {} };
+    const source = new ConsulSource('c', new ConsulClient({ address: srv.base }), { settings, waitSeconds: 5, minWatchIntervalMs: 0, maxBackoffMs: 200, maxServiceWatches: 32, readConcurrency: 4, sweepMs: 60_000, minSweepGapMs: 200, nodeWatches: 3 });
+    await source.start(abort.signal);
+    await vi.waitFor(() => { expect(source.hasSynced()).toBe(true); });
+    // Two global blocking queries and one per node (three nodes, three watches).
+    await vi.waitFor(() => { expect(f.openBlocking).toBe(5); });
+    f.reads.length = 0;
+    // A rolled instance: the old one leaves and a new one joins in one move, on one node.
+    f.change('list', () => { f.services.get('n-4')!.entries = [{ ...entry('n-4', 'sync-1', '10.3.1.4'), Checks: [] }]; });
+    await vi.waitFor(() => { expect(source.get({ namespace: 'default', name: 'n-4' })?.endpoints[0]?.address).toBe('10.3.1.4'); });
+    // Well before the 200 ms sweep gap could have passed, and without a sweep after it.
+    await new Promise((r) => setTimeout(r, 400));
+    expect([...new Set(f.reads)]).toEqual(['n-4']);
+    // Removed: the instance ID missing from the listing names the service.
+    f.reads.length = 0;
+    f.change('list', () => { f.services.get('n-5')!.entries = []; });
+    await vi.waitFor(() => { expect(source.get({ namespace: 'default', name: 'n-5' })?.endpoints ?? []).toHaveLength(0); });
+    expect([...new Set(f.reads)]).toEqual(['n-5']);
+
+    // A node beyond the watched ones: its first change takes a sweep, which finds where things
+    // move, and that node is watched from then on (here in place of a quiet one).
+    f.change('list', () => { f.services.set('roll', { tags: [], entries: [{ ...entry('roll', 'roll-node', '10.4.0.1'), Checks: [] }] }); });
+    await vi.waitFor(() => { expect(source.get({ namespace: 'default', name: 'roll' })?.endpoints).toHaveLength(1); });
+    await vi.waitFor(() => { expect(f.openBlocking).toBe(5); });
+    f.change('list', () => { f.services.get('roll')!.entries = [{ ...entry('roll', 'roll-node', '10.4.0.2'), Checks: [] }]; });
+    await vi.waitFor(() => { expect(source.get({ namespace: 'default', name: 'roll' })?.endpoints[0]?.address).toBe('10.4.0.2'); });
+    await vi.waitFor(() => { expect(f.reads.length).toBeGreaterThan(60); });
+    f.reads.length = 0;
+    await new Promise((r) => setTimeout(r, 300));
+    f.change('list', () => { f.services.get('roll')!.entries = [{ ...entry('roll', 'roll-node', '10.4.0.3'), Checks: [] }]; });
+    await vi.waitFor(() => { expect(source.get({ namespace: 'default', name: 'roll' })?.endpoints[0]?.address).toBe('10.4.0.3'); });
+    await new Promise((r) => setTimeout(r, 400));
+    expect([...new Set(f.reads)]).toEqual(['roll']);
+    abort.abort();
+    await srv.close();
   });
 
   it('goes back to a blocking query per service once few are left', async () => {

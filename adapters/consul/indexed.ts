@@ -1,5 +1,6 @@
 import type { ConsulClient } from './client.ts';
 import type { HealthEntry, NativeCheck } from './native.ts';
+import { NodeWatches } from './node-watch.ts';
 import { backoffMs, runWatch } from './watch.ts';
 
 /*
@@ -28,6 +29,8 @@ export interface IndexedReaderOptions {
   readonly sweepMs: number;
   /** The shortest gap between two sweeps caused by others' writes (see `sweep`). */
   readonly minSweepGapMs: number;
+  /** Nodes whose catalog listing is watched, those with the most followed services (node-watch.ts). */
+  readonly nodeWatches: number;
   readonly signal: AbortSignal;
   readonly onService: (name: string, entries: readonly HealthEntry[], index: number) => void;
   readonly onServiceError: (name: string, err: unknown, failures: number) => void;
@@ -39,8 +42,9 @@ export interface IndexedReaderOptions {
  * The index-driven mode of the Consul source, for more services than per-service watches may
  * hold connections for: one blocking query on /v1/health/state/any (its index moves on any check
  * change) plus the caller's one on /v1/catalog/services, and plain reads of only the services
- * whose content may have changed, `concurrency` at a time. Whatever the number of services, it
- * holds at most 1 + `concurrency` connections.
+ * whose content may have changed, `concurrency` at a time, named by checks, by the caller's list
+ * or by the listings of the busiest nodes (node-watch.ts). Whatever the number of services, it
+ * holds at most 1 + `nodeWatches` + `concurrency` connections.
  */
 export class IndexedReader {
   readonly #o: IndexedReaderOptions;
@@ -55,15 +59,34 @@ export class IndexedReader {
   /** Node → services with an instance there (node checks count for all of them). */
   readonly #byNode = new Map<string, Set<string>>();
   readonly #nodesOf = new Map<string, readonly string[]>();
-  #lastSweep = Number.NEGATIVE_INFINITY;
+  /** Service → the index its last successful read answered with. */
+  readonly #readAt = new Map<string, number>();
+  /** Node → how many changes reads found there: where things move is where a watch pays. */
+  readonly #heat = new Map<string, number>();
+  readonly #nodeWatches: NodeWatches;
+  /** The first reads of every service count as a sweep. */
+  #lastSweep = Date.now();
   #sweepTimer: NodeJS.Timeout | undefined;
   #sweepDue = Number.POSITIVE_INFINITY;
+  /** The highest unexplained catalog index the due sweep is for, and whether it must run anyway. */
+  #pendingIndex = 0;
+  #mustSweep = false;
   /** Start of the sweep in progress, and how long the last one took to drain. */
   #sweepStarted: number | undefined;
   #sweepTookMs = 0;
 
   constructor(o: IndexedReaderOptions) {
     this.#o = o;
+    this.#nodeWatches = new NodeWatches({
+      client: o.client,
+      waitSeconds: o.waitSeconds,
+      minIntervalMs: o.minIntervalMs,
+      maxBackoffMs: o.maxBackoffMs,
+      signal: o.signal,
+      max: o.nodeWatches,
+      readAt: (service) => this.#readAt.get(service),
+      onDue: (services) => { this.touch(services); },
+    });
     o.signal.addEventListener('abort', () => { clearTimeout(this.#sweepTimer); }, { once: true });
   }
 
@@ -90,6 +113,12 @@ export class IndexedReader {
     for (const name of [...this.#queue]) if (!names.has(name)) this.#queue.delete(name);
     for (const name of [...this.#nodesOf.keys()]) if (!names.has(name)) this.#unindex(name);
     for (const name of [...this.#failures.keys()]) if (!names.has(name)) this.#failures.delete(name);
+    for (const name of [...this.#readAt.keys()]) if (!names.has(name)) this.#readAt.delete(name);
+  }
+
+  /** Nodes whose listing is watched now (tests). */
+  get watchedNodes(): readonly string[] {
+    return this.#nodeWatches.nodes;
   }
 
   /** Reads these services again (soon, `concurrency` at a time). */
@@ -109,17 +138,33 @@ export class IndexedReader {
    * write (`mayBeOurs`: our sink shares the client), the sweep waits for `sweepMs`, or a bulk
    * export would trigger one per write; otherwise it comes after `minSweepGapMs`, stretched to
    * three times the last sweep's length so sweeping never takes more than a quarter of the time.
+   * A move up to `index` that a node watch has named by the time the sweep is due needs no
+   * sweep then; one follows after `sweepMs` all the same, in case a second move hid behind it.
    */
-  sweep(mayBeOurs: boolean): void {
+  sweep(mayBeOurs: boolean, index = Number.POSITIVE_INFINITY): void {
     if (this.#o.signal.aborted) return;
+    if (mayBeOurs) this.#mustSweep = true;
+    else this.#pendingIndex = Math.max(this.#pendingIndex, index);
     const gap = mayBeOurs ? this.#o.sweepMs : Math.min(this.#o.sweepMs, Math.max(this.#o.minSweepGapMs, 3 * this.#sweepTookMs));
-    const due = Math.max(this.#lastSweep + gap, Date.now());
+    this.#scheduleSweep(this.#lastSweep + gap);
+  }
+
+  #scheduleSweep(at: number): void {
+    const due = Math.max(at, Date.now());
     if (due >= this.#sweepDue) return;
     clearTimeout(this.#sweepTimer);
     this.#sweepDue = due;
     this.#sweepTimer = setTimeout(() => {
       this.#sweepTimer = undefined;
       this.#sweepDue = Number.POSITIVE_INFINITY;
+      const named = !this.#mustSweep && this.#pendingIndex > 0 && this.#nodeWatches.reportedIndex >= this.#pendingIndex;
+      this.#pendingIndex = 0;
+      if (named) {
+        // The backstop: a plain timer, so it sweeps when it fires.
+        this.#scheduleSweep(this.#lastSweep + this.#o.sweepMs);
+        return;
+      }
+      this.#mustSweep = false;
       this.#lastSweep = Date.now();
       this.#sweepStarted ??= this.#lastSweep;
       this.touch(this.#names);
@@ -162,10 +207,15 @@ export class IndexedReader {
       this.#inFlight.set(name, false);
       void this.#read(name);
     }
-    if (this.#sweepStarted !== undefined && this.#queue.size === 0 && this.#inFlight.size === 0) {
+    if (this.#queue.size > 0 || this.#inFlight.size > 0) return;
+    if (this.#sweepStarted !== undefined) {
       this.#sweepTookMs = Date.now() - this.#sweepStarted;
       this.#sweepStarted = undefined;
     }
+    // Once per drained batch, not per read: the nodes where reads found changes, then those
+    // holding the most of what we follow.
+    this.#nodeWatches.set(new Map([...this.#byNode].map(([node, names]) => [node, (this.#heat.get(node) ?? 0) * 1e6 + names.size])));
+    for (const node of this.#heat.keys()) if (!this.#byNode.has(node)) this.#heat.delete(node);
   }
 
   async #read(name: string): Promise<void> {
@@ -177,6 +227,8 @@ export class IndexedReader {
       });
       this.#failures.delete(name);
       if (!this.#names.has(name)) return;
+      this.#warm(name, res.body ?? []);
+      this.#readAt.set(name, res.index);
       this.#index(name, res.body ?? []);
       this.#o.onService(name, res.body ?? [], res.index);
     } catch (err) {
@@ -192,6 +244,20 @@ export class IndexedReader {
       else if (again) this.#queue.add(name);
       this.#pump();
     }
+  }
+
+  /** Counts, per node, instances of `name` changed or gone since its last read. */
+  #warm(name: string, entries: readonly HealthEntry[]): void {
+    const since = this.#readAt.get(name);
+    if (since === undefined) return;
+    const nodes = new Set<string>();
+    for (const e of entries as readonly Partial<HealthEntry>[]) {
+      const node = e.Node?.Node;
+      if (typeof node !== 'string') continue;
+      nodes.add(node);
+      if ((e.Service?.ModifyIndex ?? 0) > since) this.#heat.set(node, (this.#heat.get(node) ?? 0) + 1);
+    }
+    for (const node of this.#nodesOf.get(name) ?? []) if (!nodes.has(node)) this.#heat.set(node, (this.#heat.get(node) ?? 0) + 1);
   }
 
   #index(name: string, entries: readonly HealthEntry[]): void {

@@ -23,12 +23,15 @@ export interface ConsulSourceOptions {
   readonly sweepMs?: number;
   /** Index-driven mode: the same when only others wrote, at most this often (default 1 s, see indexed.ts `sweep`). */
   readonly minSweepGapMs?: number;
+  /** Index-driven mode: nodes whose catalog listing is watched, most-used first (default 4, see node-watch.ts). */
+  readonly nodeWatches?: number;
 }
 
 const MAX_SERVICE_WATCHES = 32;
 const READ_CONCURRENCY = 8;
 const SWEEP_MS = 30_000;
 const MIN_SWEEP_GAP_MS = 1_000;
+const NODE_WATCHES = 4;
 /** Cache health channel of the index-driven mode's check watch (no service name has a `/`). */
 const CHECKS = '/checks';
 
@@ -191,6 +194,7 @@ export class ConsulSource implements Source {
         concurrency: this.#o.readConcurrency ?? READ_CONCURRENCY,
         sweepMs: this.#o.sweepMs ?? SWEEP_MS,
         minSweepGapMs: this.#o.minSweepGapMs ?? MIN_SWEEP_GAP_MS,
+        nodeWatches: this.#o.nodeWatches ?? NODE_WATCHES,
         onService: (name, entries, at) => { if (this.#indexed?.reader === reader) this.#onEntries(name, entries, at); },
         onServiceError: (name, err, failures) => { this.#fail(name, err, failures); },
         onChecks: () => { this.#contact(CHECKS); },
@@ -206,7 +210,7 @@ export class ConsulSource implements Source {
     current.reader.setNames(wanted);
     if (reset) current.reader.touch(wanted);
     else current.reader.touch(changed);
-    if (!reset && changed.length === 0 && index !== this.#listIndex) current.reader.sweep(this.#client.writes !== this.#writesAtList);
+    if (!reset && changed.length === 0 && index !== this.#listIndex) current.reader.sweep(this.#client.writes !== this.#writesAtList, index);
   }
 
   #watchService(name: string): void {
