@@ -10,6 +10,8 @@ import { createInterface } from 'node:readline';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const COMPILED = `${ROOT}dist/adapters/cli.js`;
 const CLOCK_TICKS = 100; // USER_HZ on Linux
+/** What the image and the systemd unit set (bench/scale.test.ts checks they agree). */
+export const PRODUCTION_NODE_OPTIONS = '--max-semi-space-size=1';
 
 export interface BridgeUsage {
   /** VmHWM: the kernel's own peak resident set of the process, MiB. */
@@ -41,8 +43,12 @@ export class BridgeProcess {
   static async start(configPath: string, config: object): Promise<BridgeProcess> {
     await writeFile(configPath, JSON.stringify(config));
     const compiled = existsSync(COMPILED);
-    const args = compiled ? [COMPILED, 'run', '--config', configPath] : ['--import', 'tsx', `${ROOT}adapters/cli.ts`, 'run', '--config', configPath];
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // BENCH_BRIDGE_FLAGS: node flags NODE_OPTIONS refuses, for experiments (`--trace-gc`).
+    const flags = (process.env['BENCH_BRIDGE_FLAGS'] ?? '').split(' ').filter(Boolean);
+    const args = compiled ? [...flags, COMPILED, 'run', '--config', configPath] : [...flags, '--import', 'tsx', `${ROOT}adapters/cli.ts`, 'run', '--config', configPath];
+    // The production NODE_OPTIONS unless the caller set some (an empty value measures V8's defaults).
+    const env = { ...process.env, NODE_OPTIONS: process.env['NODE_OPTIONS'] ?? PRODUCTION_NODE_OPTIONS };
+    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     return new BridgeProcess(child, compiled ? 'dist' : 'tsx');
   }
 

@@ -135,3 +135,14 @@ describe('README scale table', () => {
     expect(() => replaceBlock('no markers', 'x')).toThrow(/block/);
   });
 });
+
+describe('scale bench bridge process', () => {
+  it('runs the bridge with the NODE_OPTIONS the image and the systemd unit ship', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { PRODUCTION_NODE_OPTIONS } = await import('./scale-bridge.ts');
+    const dockerfile = await readFile(new URL('../Dockerfile', import.meta.url), 'utf8');
+    const unit = await readFile(new URL('../deploy/systemd/isthmus.service', import.meta.url), 'utf8');
+    expect(dockerfile).toMatch(new RegExp(`^ENV NODE_OPTIONS=${PRODUCTION_NODE_OPTIONS}$`, 'm'));
+    expect(unit).toMatch(new RegExp(`^Environment=NODE_OPTIONS=${PRODUCTION_NODE_OPTIONS}$`, 'm'));
+  });
+});
