@@ -40,7 +40,9 @@ export class DubboSource implements Source {
   readonly #cache: SourceCache;
   readonly #tokens = new Map<string, number>();
   readonly #instances = new Map<string, Map<string, Buffer | undefined>>();
+  /** Interface (decoded) → applications, as the mapping nodes say, and the reverse. */
   readonly #mapping = new Map<string, string[]>();
+  readonly #ifacesByApp = new Map<string, Set<string>>();
   #nextToken = 0;
   #relisting: Promise<void> | undefined;
   #again = false;
@@ -203,35 +205,66 @@ export class DubboSource implements Source {
     this.#cache.replace(`i:${dir}`, providerSnapshots(dir, children, this.#o.settings));
   }
 
-  async #loadMapping(): Promise<void> {
+  /** Reads the mapping directory; returns the applications whose interface list changed. */
+  async #loadMapping(): Promise<Set<string>> {
     const base = `${this.#o.root}/mapping`;
-    const ifaces = (await this.#children(base, () => { this.#react(this.#loadMapping().then(() => { this.#recomputeApps(); })); })) ?? [];
-    for (const iface of [...this.#mapping.keys()]) if (!ifaces.includes(iface)) this.#mapping.delete(iface);
-    await Promise.all(
-      ifaces.filter((i) => !this.#tokens.has(`${base}/${i}`)).map(async (iface) => {
-        await this.#loadMappingNode(iface);
-      }),
-    );
+    const ifaces = (await this.#children(base, () => { this.#react(this.#loadMapping().then((apps) => { this.#recomputeApps(apps); })); })) ?? [];
+    const listed = new Set(ifaces.map(ifaceName));
+    const affected = new Set<string>();
+    for (const name of [...this.#mapping.keys()]) if (!listed.has(name)) for (const app of this.#setMapping(name, undefined)) affected.add(app);
+    const loaded = await Promise.all(ifaces.filter((i) => !this.#tokens.has(`${base}/${i}`)).map((iface) => this.#loadMappingNode(iface)));
+    for (const apps of loaded) for (const app of apps) affected.add(app);
+    return affected;
   }
 
-  async #loadMappingNode(iface: string): Promise<void> {
+  /** Reads one mapping node; returns the applications whose interface list it changed. */
+  async #loadMappingNode(iface: string): Promise<Set<string>> {
     const path = `${this.#o.root}/mapping/${iface}`;
     try {
-      const { data } = await this.#client.getData(path, this.#arm(path, () => { this.#react(this.#loadMappingNode(iface).then(() => { this.#recomputeApps(); })); }));
+      const { data } = await this.#client.getData(path, this.#arm(path, () => { this.#react(this.#loadMappingNode(iface).then((apps) => { this.#recomputeApps(apps); })); }));
       const apps = (data?.toString('utf8') ?? '').split(',').map((a) => a.trim()).filter((a) => a !== '');
-      this.#mapping.set(javaUrlDecode(iface) ?? iface, apps);
+      return this.#setMapping(ifaceName(iface), apps);
     } catch (err) {
       if (zkCode(err) !== NO_NODE) throw err;
-      this.#mapping.delete(iface);
+      return this.#setMapping(ifaceName(iface), undefined);
     }
   }
 
-  #interfacesOf(app: string): string[] {
-    return [...this.#mapping].filter(([, apps]) => apps.includes(app)).map(([iface]) => iface);
+  /**
+   * Records an interface's applications (undefined: no mapping node) and returns the apps that
+   * gained or lost it. Only those are converted again: at a thousand exported services every
+   * mapping write used to re-convert every application (quadratic; most of the bridge's CPU).
+   */
+  #setMapping(iface: string, apps: readonly string[] | undefined): Set<string> {
+    const before = new Set(this.#mapping.get(iface) ?? []);
+    const after = new Set(apps ?? []);
+    if (apps === undefined) this.#mapping.delete(iface);
+    else this.#mapping.set(iface, [...after]);
+    const changed = new Set<string>();
+    for (const app of before) {
+      if (after.has(app)) continue;
+      changed.add(app);
+      this.#ifacesByApp.get(app)?.delete(iface);
+    }
+    for (const app of after) {
+      if (before.has(app)) continue;
+      changed.add(app);
+      const set = this.#ifacesByApp.get(app) ?? new Set<string>();
+      set.add(iface);
+      this.#ifacesByApp.set(app, set);
+    }
+    return changed;
   }
 
-  #recomputeApps(): void {
-    for (const [app, nodes] of this.#instances) this.#cache.replace(`a:${app}`, instanceSnapshot(app, nodes, this.#interfacesOf(app), this.#o.settings));
+  #interfacesOf(app: string): string[] {
+    return [...(this.#ifacesByApp.get(app) ?? [])];
+  }
+
+  #recomputeApps(apps: Iterable<string>): void {
+    for (const app of apps) {
+      const nodes = this.#instances.get(app);
+      if (nodes !== undefined) this.#cache.replace(`a:${app}`, instanceSnapshot(app, nodes, this.#interfacesOf(app), this.#o.settings));
+    }
   }
 
   async #loadApps(): Promise<void> {
@@ -286,4 +319,9 @@ export class DubboSource implements Source {
     else nodes.set(child, data);
     this.#cache.replace(`a:${app}`, instanceSnapshot(app, nodes, this.#interfacesOf(app), this.#o.settings));
   }
+}
+
+/** A mapping node's name is the URL-encoded interface. */
+function ifaceName(node: string): string {
+  return javaUrlDecode(node) ?? node;
 }
