@@ -3,7 +3,7 @@
 // output (with date and machine) rather than numbers copied by hand. --print writes to stdout only.
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { figureAt } from './check.ts';
+import { checkScale, figureAt } from './check.ts';
 
 export const BEGIN = '<!-- bench:scale:begin -->';
 export const END = '<!-- bench:scale:end -->';
@@ -34,7 +34,8 @@ const ROWS: readonly (readonly [string, (r: Run) => string, readonly string[]])[
 export function renderTable(results: readonly ScaleResult[]): string {
   const runs = results.flatMap((res) => (res.runs ?? []).map((run) => ({ run, res })));
   // Misses belong to their own result file: two runs of one route (1k and 10k) must not share them.
-  const missedIn = (res: ScaleResult): Set<string> => new Set((res.check?.figures ?? []).filter((f) => !f.pass).map((f) => f.figure));
+  // A file saved without --check is checked here, so its misses show all the same.
+  const missedIn = (res: ScaleResult): Set<string> => new Set((res.check?.figures ?? checkScale(res.runs ?? []).figures).filter((f) => !f.pass).map((f) => f.figure));
   const head = `| figure | ${runs.map(({ run }) => `${String(run['route'])}${run['services'] === undefined ? '' : `, ${n(figureAt(run, 'services'))} services`}`).join(' | ')} |`;
   const rule = `|---|${runs.map(() => '---').join('|')}|`;
   const body = ROWS.map(([label, cell, figures]) => {
