@@ -11,7 +11,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const COMPILED = `${ROOT}dist/adapters/cli.js`;
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 /** What the image and the systemd unit set (bench/scale.test.ts checks they agree). */
-export const PRODUCTION_NODE_OPTIONS = '--max-semi-space-size=1';
+export const PRODUCTION_NODE_OPTIONS = '--max-semi-space-size=1 --max-old-space-size=1024';
 
 export interface BridgeUsage {
   /** VmHWM: the kernel's own peak resident set of the process, MiB. */

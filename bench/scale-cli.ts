@@ -24,7 +24,7 @@ Each route cleans up what it created.
   --shards N       Consul nodeShards (default: the adapter's default)
   --check          compare every figure with its target (bench/targets.ts); exit 1 on any miss
 Render the JSON into README.md: npm run bench -- table <results.json>
-The bridge gets the image's NODE_OPTIONS (--max-semi-space-size=1) unless NODE_OPTIONS is set
+The bridge gets the image's NODE_OPTIONS (--max-semi-space-size=1 --max-old-space-size=1024) unless NODE_OPTIONS is set
 (NODE_OPTIONS= measures V8's defaults); BENCH_BRIDGE_FLAGS passes node flags NODE_OPTIONS refuses
 (e.g. --trace-gc).
 `;

@@ -151,7 +151,7 @@ describe('scale bench bridge process', () => {
     const { PRODUCTION_NODE_OPTIONS } = await import('./scale-bridge.ts');
     const dockerfile = await readFile(new URL('../Dockerfile', import.meta.url), 'utf8');
     const unit = await readFile(new URL('../deploy/systemd/isthmus.service', import.meta.url), 'utf8');
-    expect(dockerfile).toMatch(new RegExp(`^ENV NODE_OPTIONS=${PRODUCTION_NODE_OPTIONS}$`, 'm'));
-    expect(unit).toMatch(new RegExp(`^Environment=NODE_OPTIONS=${PRODUCTION_NODE_OPTIONS}$`, 'm'));
+    expect(dockerfile).toMatch(new RegExp(`^ENV NODE_OPTIONS="${PRODUCTION_NODE_OPTIONS}"$`, 'm'));
+    expect(unit).toMatch(new RegExp(`^Environment="NODE_OPTIONS=${PRODUCTION_NODE_OPTIONS}"$`, 'm'));
   });
 });
