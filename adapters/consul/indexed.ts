@@ -116,11 +116,6 @@ export class IndexedReader {
     for (const name of [...this.#readAt.keys()]) if (!names.has(name)) this.#readAt.delete(name);
   }
 
-  /** Nodes whose listing is watched now (tests). */
-  get watchedNodes(): readonly string[] {
-    return this.#nodeWatches.nodes;
-  }
-
   /** Reads these services again (soon, `concurrency` at a time). */
   touch(names: Iterable<string>): void {
     for (const name of names) {

@@ -67,11 +67,6 @@ export class NodeWatches {
     return this.#reported;
   }
 
-  /** Nodes watched now (status, tests). */
-  get nodes(): readonly string[] {
-    return [...this.#watches.keys()];
-  }
-
   #start(node: string): void {
     const abort = new AbortController();
     const stop = (): void => { abort.abort(); };

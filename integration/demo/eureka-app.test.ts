@@ -1,7 +1,7 @@
 // The demo's Eureka VM app against the adapter's in-memory Eureka: it must register the way a
 // Spring Cloud Netflix client does and then keep its leases alive, or the real server evicts
 // them mid-demo; and it must cancel them on the way out.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startFakeEureka, type FakeEureka } from '../../adapters/eureka/fake-server.ts';
 import { EurekaVmApps, LEASE_DURATION_SECONDS, RENEW_INTERVAL_SECONDS } from './eureka-app.ts';
 import { TOPOLOGY } from './topology.ts';
@@ -15,14 +15,6 @@ async function fake(): Promise<FakeEureka> {
   closers.push(() => f.close());
   return f;
 }
-
-const until = async (what: () => boolean, timeoutMs = 3000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!what()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 describe('EurekaVmApps', () => {
   it('registers each VM instance as a Spring Cloud Netflix client would', async () => {
@@ -56,7 +48,7 @@ describe('EurekaVmApps', () => {
     const renewals = (): string[] => f.log.filter((l) => l.startsWith('PUT /eureka/apps/CATALOG/')).map(decodeURIComponent);
     // The first heartbeat is one interval after registering, then one per interval per lease.
     expect(renewals()).toEqual([]);
-    await until(() => renewals().length >= 6);
+    await vi.waitFor(() => { expect(renewals().length).toBeGreaterThanOrEqual(6); }, { timeout: 3000, interval: 20 });
     for (const e of catalog.endpoints) expect(renewals().filter((l) => l.includes(`/${e.address}:catalog:${e.port}?`)).length).toBeGreaterThanOrEqual(2);
 
     // Evicted behind its back (a paused demo, a restarted server): the next heartbeat's 404 brings it back.
@@ -64,7 +56,7 @@ describe('EurekaVmApps', () => {
     if (first === undefined) return;
     const id = `${first.address}:catalog:${first.port}`;
     f.drop('CATALOG', id);
-    await until(() => f.apps.get('CATALOG')?.has(id) === true);
+    await vi.waitFor(() => { expect(f.apps.get('CATALOG')?.has(id)).toBe(true); }, { timeout: 3000, interval: 20 });
 
     expect(await apps.cancelAll()).toEqual([]);
     expect(f.apps.get('CATALOG')).toBeUndefined();
