@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EMPTY_DOC, isEmptyDoc, parseCreationDoc, recordPath, withApp, withMapping } from './record.ts';
+import { shardOf, shardPath } from './record-shards.ts';
 
 describe('dubbo creation record', () => {
   it('records an application once, and a mapping entry with whether we created the node', () => {
@@ -25,5 +26,16 @@ describe('dubbo creation record', () => {
     expect(p).toBe('/isthmus/prod%2Feu@%2Fdubbo@%2Fservices');
     expect(p.split('/')).toHaveLength(3);
     expect(recordPath('/isthmus', { bridgeId: 'prod/eu', root: '/dubbo-a', servicesRoot: '/services' })).not.toBe(p);
+  });
+});
+
+describe('record shards', () => {
+  it('keeps the unsharded path as shard 0 and spreads keys stably', () => {
+    expect(shardPath('/isthmus/b@r@s', 0)).toBe('/isthmus/b@r@s');
+    expect(shardPath('/isthmus/b@r@s', 3)).toBe('/isthmus/b@r@s#3');
+    // The shard of a key must never change between versions: records written before stay found.
+    expect(shardOf('orders', 16)).toBe(shardOf('orders', 16));
+    const used = new Set(Array.from({ length: 200 }, (_, i) => shardOf(`/dubbo/mapping/I${i}`, 16)));
+    expect(used.size).toBe(16);
   });
 });

@@ -22,21 +22,30 @@ const BATCH = 32;
  * published, then every empty directory we created (deepest first). Returns what could not be
  * undone yet because something still uses it; that stays in the record for a later cleanup.
  */
-export async function retireDubbo(client: ZkClient, s: RetireSettings, record: CreationRecord): Promise<CreationDoc> {
-  const found = await record.read();
-  let left: CreationDoc = { apps: [], mappings: {} };
-  if (found !== undefined) {
-    const mappings: Record<string, { created: boolean; apps: string[] }> = {};
-    for (const [path, entry] of Object.entries(found.doc.mappings)) {
-      const inUse = await retireMapping(client, s, path, entry);
-      if (inUse.length > 0) mappings[path] = { created: entry.created, apps: inUse };
-    }
-    const apps: string[] = [];
-    for (const app of found.doc.apps) if (!(await retireMetadata(client, s, app))) apps.push(app);
-    left = { apps, mappings };
-    if (isEmptyDoc(left) || JSON.stringify(left) !== JSON.stringify(found.doc)) await leaveIfTaken(record.replace(left, found.version));
+export async function retireDubbo(client: ZkClient, s: RetireSettings, records: readonly CreationRecord[]): Promise<CreationDoc> {
+  const left: { apps: string[]; mappings: Record<string, { created: boolean; apps: string[] }> } = { apps: [], mappings: {} };
+  for (const record of records) {
+    const kept = await retireRecord(client, s, record);
+    left.apps.push(...kept.apps);
+    Object.assign(left.mappings, kept.mappings);
   }
   await sweepDirectories(client, s);
+  return left;
+}
+
+/** Retires what one record (shard) lists; returns what stays in it. */
+async function retireRecord(client: ZkClient, s: RetireSettings, record: CreationRecord): Promise<{ apps: string[]; mappings: Record<string, { created: boolean; apps: string[] }> }> {
+  const found = await record.read();
+  if (found === undefined) return { apps: [], mappings: {} };
+  const mappings: Record<string, { created: boolean; apps: string[] }> = {};
+  for (const [path, entry] of Object.entries(found.doc.mappings)) {
+    const inUse = await retireMapping(client, s, path, entry);
+    if (inUse.length > 0) mappings[path] = { created: entry.created, apps: inUse };
+  }
+  const apps: string[] = [];
+  for (const app of found.doc.apps) if (!(await retireMetadata(client, s, app))) apps.push(app);
+  const left = { apps, mappings };
+  if (isEmptyDoc(left) || JSON.stringify(left) !== JSON.stringify(found.doc)) await leaveIfTaken(record.replace(left, found.version));
   return left;
 }
 

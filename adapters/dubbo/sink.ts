@@ -8,7 +8,8 @@ import { BAD_VERSION, CREATE_MODE, NODE_EXISTS, NO_NODE, aclsFor, zkCode, type Z
 import { dirMark, type ExportSettings, type WantedNode } from './encode.ts';
 import { planDubbo, type DubboPlan, type DubboState, type MappingRead } from './plan.ts';
 import { DubboReader, readMapping } from './reader.ts';
-import { CreationRecord, isEmptyDoc, recordPath, withApp, withMapping } from './record.ts';
+import { isEmptyDoc, recordPath, withApp, withMapping } from './record.ts';
+import { RecordShards } from './record-shards.ts';
 import { retireDubbo } from './retire.ts';
 
 const FIELDS: readonly EndpointField[] = ['weight', 'origin'];
@@ -46,7 +47,7 @@ export class DubboSink extends PlannedSink<DubboState, DubboPlan> {
   /** Data of every directory we create: cleanup deletes only empty directories carrying it. */
   readonly #mark: Buffer;
   readonly #stateRoot: string;
-  readonly #record: CreationRecord;
+  readonly #record: RecordShards;
 
   constructor(id: RegistryId, client: ZkClient, options: DubboSinkOptions) {
     super();
@@ -56,7 +57,7 @@ export class DubboSink extends PlannedSink<DubboState, DubboPlan> {
     this.#reader = new DubboReader(client, options.settings, id);
     this.#mark = dirMark(options.settings);
     this.#stateRoot = options.stateRoot ?? '/isthmus';
-    this.#record = new CreationRecord(client, recordPath(this.#stateRoot, options.settings), this.#mark, options.digest);
+    this.#record = new RecordShards(client, recordPath(this.#stateRoot, options.settings), this.#mark, options.digest);
   }
 
   start(signal: AbortSignal): Promise<void> {
@@ -99,11 +100,11 @@ export class DubboSink extends PlannedSink<DubboState, DubboPlan> {
     // Metadata and mapping first: an application-level consumer resolves an instance through them.
     // The application is recorded before its metadata is written (cleanup verifies the marker in
     // the metadata itself); a mapping change only after it succeeded (the mapping has no marker).
-    if (plan.metadata !== undefined || plan.mappings.length > 0) await this.#record.update((d) => withApp(d, plan.application));
+    if (plan.metadata !== undefined || plan.mappings.length > 0) await this.#record.update(plan.application, (d) => withApp(d, plan.application));
     if (plan.metadata !== undefined) await this.#ensure(plan.metadata);
     for (const m of plan.mappings) {
       const done = await this.#map(m.path, plan.application, m.seen);
-      if (done !== undefined) await this.#record.update((d) => withMapping(d, m.path, plan.application, done === 'created'));
+      if (done !== undefined) await this.#record.update(m.path, (d) => withMapping(d, m.path, plan.application, done === 'created'));
     }
     // Create before delete, so a replaced provider URL never leaves consumers without the endpoint;
     // only a node at the very same path (an instance) must go first. Nodes are independent, so
@@ -135,7 +136,7 @@ export class DubboSink extends PlannedSink<DubboState, DubboPlan> {
 
   /** Cleanup: takes back mapping entries, metadata and directories we created (see retire.ts). */
   async retire(): Promise<void> {
-    const left = await retireDubbo(this.#client, { ...this.#o.settings, stateRoot: this.#stateRoot }, this.#record);
+    const left = await retireDubbo(this.#client, { ...this.#o.settings, stateRoot: this.#stateRoot }, this.#record.shards);
     if (!isEmptyDoc(left)) this.#o.logger?.warn({ registry: this.id, record: this.#record.path, left }, 'dubbo cleanup kept mapping entries or metadata still in use by a provider');
   }
 

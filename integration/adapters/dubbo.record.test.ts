@@ -4,6 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ZkClient } from '../../adapters/dubbo/client.ts';
 import { CreationRecord, withApp, withMapping } from '../../adapters/dubbo/record.ts';
+import { RecordShards, shardPath } from '../../adapters/dubbo/record-shards.ts';
 import { ZkAdmin, runId, sharedZooKeeper } from './dubbo-support.ts';
 
 describe('dubbo creation record', () => {
@@ -12,7 +13,7 @@ describe('dubbo creation record', () => {
     for (const c of cleanups.reverse()) await c();
   });
 
-  async function setup(): Promise<{ client: ZkClient; record: CreationRecord }> {
+  async function setup(): Promise<{ client: ZkClient; record: CreationRecord; root: string }> {
     const connect = await sharedZooKeeper();
     const root = `/record-${runId()}`;
     const admin = new ZkAdmin(connect);
@@ -20,7 +21,7 @@ describe('dubbo creation record', () => {
     const client = new ZkClient({ connect, sessionTimeoutMs: 10_000, requestTimeoutMs: 5_000, registry: 'record-test' });
     client.start();
     cleanups.push(() => { client.close(); });
-    return { client, record: new CreationRecord(client, `${root}/bridge`, Buffer.from('isthmus'), undefined) };
+    return { client, record: new CreationRecord(client, `${root}/bridge`, Buffer.from('isthmus'), undefined), root };
   }
 
   it('coalesces concurrent updates into a few writes and keeps every entry', async () => {
@@ -52,4 +53,24 @@ describe('dubbo creation record', () => {
     await record.update((d) => withApp(d, 'ours-too'));
     expect((await record.read())?.doc.apps).toEqual(['ours', 'ours-too', 'theirs']);
   });
+
+  it('spreads entries past jute.maxbuffer over shards, each znode under 1 MB', async () => {
+    const { client, root } = await setup();
+    const shards = new RecordShards(client, `${root}/big`, Buffer.from('isthmus'), undefined);
+    // ~150 bytes of JSON per entry: 12,000 interfaces are ~1.8 MB, which one znode refuses.
+    const pkg = 'com.example.platform.migration.generated.interfaces.very.long.package';
+    const paths = Array.from({ length: 12_000 }, (_, i) => `/dubbo/mapping/${pkg}.Service${i}`);
+    await Promise.all(paths.map((p, i) => shards.update(p, (d) => withMapping(d, p, `app-${i % 500}`, true))));
+    const found = new Set<string>();
+    let bytes = 0;
+    for (let i = 0; i < shards.shards.length; i++) {
+      const { data } = await client.getData(shardPath(shards.path, i));
+      expect(data?.length ?? 0).toBeLessThan(1024 * 1024);
+      bytes += data?.length ?? 0;
+      const read = await shards.shards[i]!.read();
+      for (const p of Object.keys(read?.doc.mappings ?? {})) found.add(p);
+    }
+    expect(bytes).toBeGreaterThan(1024 * 1024);
+    expect(found.size).toBe(paths.length);
+  }, 120_000);
 });
