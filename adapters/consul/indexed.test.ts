@@ -28,8 +28,10 @@ class FakeConsul {
   change(what: 'list' | 'checks', f: () => void): void {
     const before = this.#instances();
     f();
-    if (what === 'list') this.listIndex++;
-    else this.checkIndex++;
+    // Raft indexes are global: every write is numbered above all before it, whatever it touched.
+    const next = Math.max(this.listIndex, this.checkIndex) + 1;
+    if (what === 'list') this.listIndex = next;
+    else this.checkIndex = next;
     const after = this.#instances();
     const at = Math.max(this.listIndex, this.checkIndex);
     for (const [id, i] of after) {
@@ -79,6 +81,10 @@ class FakeConsul {
     else if (path.startsWith('/v1/health/service/')) {
       const entries = this.services.get(decodeURIComponent(path.slice('/v1/health/service/'.length)))?.entries ?? [];
       body = entries.map((e) => ({ ...e, Service: { ...e.Service, ModifyIndex: this.#modifyIndex.get(e.Service.ID) ?? 1 } }));
+    }
+    else if (path === '/v1/catalog/nodes') {
+      const nodes = new Set([...this.services.values()].flatMap((s) => s.entries.map((e) => e.Node.Node)));
+      body = [...nodes].map((n) => ({ Node: n, Address: '10.9.0.1', ModifyIndex: 1 }));
     }
     else if (path.startsWith('/v1/catalog/node-services/')) {
       const node = decodeURIComponent(path.slice('/v1/catalog/node-services/'.length));
@@ -150,11 +156,14 @@ describe('ConsulSource, index-driven mode', () => {
     expect(source.get({ namespace: 'default', name: 'svc-3' })).toBeUndefined();
 
     // An instance edited in place (new port, same tags, no check moved): the list says nothing
-    // about which service, so every one is read. The next such move waits for minSweepGapMs.
+    // about which service. 40 services live on 4 nodes, so the sweep reads the node list and the
+    // 4 listings, which name it, instead of every service. The next such move waits for minSweepGapMs.
     fake.reads.length = 0;
+    fake.paths.length = 0;
     fake.change('list', () => { fake.services.get('svc-9')!.entries[0] = { ...entry('svc-9', 'vm-1', '10.1.0.9'), Service: { ID: 'svc-9-10.1.0.9', Service: 'svc-9', Port: 81, Address: '10.1.0.9' } }; });
     await vi.waitFor(() => { expect(source.get({ namespace: 'default', name: 'svc-9' })?.endpoints[0]?.ports).toEqual({ http: 81 }); });
-    await vi.waitFor(() => { expect(fake.reads).toHaveLength(40); });
+    expect(fake.reads).toEqual(['svc-9']);
+    expect(fake.paths.filter((p) => p.startsWith('/v1/catalog/node'))).toHaveLength(5);
     fake.reads.length = 0;
     const movedAt = Date.now();
     // An instance without checks joins a service: only a sweep can see it.
@@ -163,7 +172,7 @@ describe('ConsulSource, index-driven mode', () => {
     expect(fake.reads).toEqual([]);
     await vi.waitFor(() => { expect(source.get({ namespace: 'default', name: 'svc-11' })?.endpoints).toHaveLength(2); }, { timeout: 3_000 });
     expect(Date.now() - movedAt).toBeGreaterThanOrEqual(250);
-    await vi.waitFor(() => { expect(fake.reads).toHaveLength(40); });
+    expect(fake.reads).toEqual(['svc-11']);
 
     // Our own write (the sink shares the client) moved the index: that sweep waits for sweepMs.
     fake.reads.length = 0;
@@ -201,13 +210,18 @@ describe('ConsulSource, index-driven mode', () => {
     expect([...new Set(f.reads)]).toEqual(['n-5']);
 
     // A node beyond the watched ones: its first change takes a sweep, which finds where things
-    // move, and that node is watched from then on (here in place of a quiet one).
+    // move, and that node is watched from then on (here in place of a quiet one). With 61
+    // services on 4 nodes the sweep reads the node listings, not every service.
     f.change('list', () => { f.services.set('roll', { tags: [], entries: [{ ...entry('roll', 'roll-node', '10.4.0.1'), Checks: [] }] }); });
     await vi.waitFor(() => { expect(source.get({ namespace: 'default', name: 'roll' })?.endpoints).toHaveLength(1); });
     await vi.waitFor(() => { expect(f.openBlocking).toBe(5); });
+    f.reads.length = 0;
+    f.paths.length = 0;
     f.change('list', () => { f.services.get('roll')!.entries = [{ ...entry('roll', 'roll-node', '10.4.0.2'), Checks: [] }]; });
     await vi.waitFor(() => { expect(source.get({ namespace: 'default', name: 'roll' })?.endpoints[0]?.address).toBe('10.4.0.2'); });
-    await vi.waitFor(() => { expect(f.reads.length).toBeGreaterThan(60); });
+    await vi.waitFor(() => { expect(f.paths).toContain('/v1/catalog/nodes'); });
+    await new Promise((r) => setTimeout(r, 300));
+    expect([...new Set(f.reads)]).toEqual(['roll']);
     f.reads.length = 0;
     await new Promise((r) => setTimeout(r, 300));
     f.change('list', () => { f.services.get('roll')!.entries = [{ ...entry('roll', 'roll-node', '10.4.0.3'), Checks: [] }]; });

@@ -1,5 +1,6 @@
 import type { ConsulClient } from './client.ts';
 import type { HealthEntry, NativeCheck } from './native.ts';
+import { scanNodes } from './node-scan.ts';
 import { NodeWatches } from './node-watch.ts';
 import { backoffMs, runWatch } from './watch.ts';
 
@@ -59,6 +60,11 @@ export class IndexedReader {
   /** Node → services with an instance there (node checks count for all of them). */
   readonly #byNode = new Map<string, Set<string>>();
   readonly #nodesOf = new Map<string, readonly string[]>();
+  /** Node → instance ID → service, and service → its (node, ID) pairs, from the last reads. */
+  readonly #idsByNode = new Map<string, Map<string, string>>();
+  readonly #idsOf = new Map<string, readonly (readonly [string, string])[]>();
+  /** Node → ModifyIndex at the last node scan (node-scan.ts). */
+  readonly #nodeSeen = new Map<string, number>();
   /** Service → the index its last successful read answered with. */
   readonly #readAt = new Map<string, number>();
   /** Node → how many changes reads found there: where things move is where a watch pays. */
@@ -162,8 +168,37 @@ export class IndexedReader {
       this.#mustSweep = false;
       this.#lastSweep = Date.now();
       this.#sweepStarted ??= this.#lastSweep;
-      this.touch(this.#names);
+      void this.#sweepNow();
     }, due - Date.now());
+  }
+
+  /**
+   * Reads what may have changed: every service, or, where services outnumber nodes (sync tools
+   * and VM estates keep many per node), only those the node listings name (node-scan.ts).
+   */
+  async #sweepNow(): Promise<void> {
+    const maxNodes = Math.floor(this.#names.size / 2);
+    if (this.#idsByNode.size <= maxNodes) {
+      try {
+        const due = await scanNodes({
+          client: this.#o.client,
+          signal: this.#o.signal,
+          concurrency: this.#o.concurrency,
+          maxNodes,
+          readAt: (service) => (this.#names.has(service) ? this.#readAt.get(service) : undefined),
+          known: this.#idsByNode,
+          nodeSeen: this.#nodeSeen,
+        });
+        if (due !== undefined) {
+          this.touch(due);
+          return;
+        }
+      } catch {
+        if (this.#o.signal.aborted) return;
+        // A listing failed: the full sweep below still finds the change.
+      }
+    }
+    this.touch(this.#names);
   }
 
   #onChecks(checks: readonly NativeCheck[], reset: boolean): void {
@@ -264,6 +299,17 @@ export class IndexedReader {
       set.add(name);
       this.#byNode.set(node, set);
     }
+    const ids: (readonly [string, string])[] = [];
+    for (const e of entries as readonly Partial<HealthEntry>[]) {
+      const node = e.Node?.Node;
+      const id = e.Service?.ID;
+      if (typeof node !== 'string' || typeof id !== 'string') continue;
+      ids.push([node, id]);
+      const onNode = this.#idsByNode.get(node) ?? new Map<string, string>();
+      onNode.set(id, name);
+      this.#idsByNode.set(node, onNode);
+    }
+    this.#idsOf.set(name, ids);
   }
 
   #unindex(name: string): void {
@@ -273,5 +319,11 @@ export class IndexedReader {
       if (set?.size === 0) this.#byNode.delete(node);
     }
     this.#nodesOf.delete(name);
+    for (const [node, id] of this.#idsOf.get(name) ?? []) {
+      const onNode = this.#idsByNode.get(node);
+      if (onNode?.get(id) === name) onNode.delete(id);
+      if (onNode?.size === 0) this.#idsByNode.delete(node);
+    }
+    this.#idsOf.delete(name);
   }
 }

@@ -105,22 +105,28 @@ describe('consul source, index-driven mode on the real agent', () => {
     const bare = { namespace: 'default', name: `ix-${run}-9` };
     const bareNode = `bare-${run}`;
     const joined = Date.now();
+    const beforeJoin = client.paths.length;
     await consulApi(base, 'PUT', '/v1/catalog/register', { Node: bareNode, Address: '10.52.0.1', Service: { ID: `${bare.name}-bare`, Service: bare.name, Address: '10.52.0.9', Port: 8080 } });
     await vi.waitFor(() => { expect(source.get(bare)?.endpoints).toHaveLength(2); }, { timeout: 10_000, interval: 20 });
     const bareJoinMs = Date.now() - joined;
+    // The sweep reads the node list and listings (node-scan.ts), then the named service: not all 300.
+    const joinPaths = client.paths.slice(beforeJoin);
+    const sweepReads = joinPaths.filter((p) => p.startsWith('/v1/health/service/')).length;
     const left = Date.now();
     await consulApi(base, 'PUT', '/v1/catalog/deregister', { Node: bareNode, ServiceID: `${bare.name}-bare` });
     await vi.waitFor(() => { expect(source.get(bare)?.endpoints).toHaveLength(1); }, { timeout: 10_000, interval: 20 });
     const bareLeaveMs = Date.now() - left;
     await consulApi(base, 'PUT', '/v1/catalog/deregister', { Node: bareNode });
 
-    console.log(JSON.stringify({ figure: 'consul-index-mode', services: NATIVE, syncMs, flipMs, flipServiceReads: flipReads.length, bareJoinMs, bareLeaveMs, maxBlocking: client.maxBlocking, maxInFlight: client.maxInFlight, status429: client.tooMany }));
+    console.log(JSON.stringify({ figure: 'consul-index-mode', services: NATIVE, syncMs, flipMs, flipServiceReads: flipReads.length, bareJoinMs, bareLeaveMs, sweepReads, maxBlocking: client.maxBlocking, maxInFlight: client.maxInFlight, status429: client.tooMany }));
     expect(client.tooMany).toBe(0);
     // Two global blocking queries and four node listings (node-watch.ts), plus eight reads at
     // most, whatever the number of services.
     expect(client.maxBlocking).toBeLessThanOrEqual(6);
     expect(client.maxInFlight).toBeLessThanOrEqual(14);
     expect(new Set(flipReads)).toEqual(new Set([`/v1/health/service/${ref.name}`]));
+    expect(joinPaths).toContain('/v1/catalog/nodes');
+    expect(sweepReads).toBeLessThan(NATIVE / 10);
 
     // Deregistered natives go from the cache on the next list, without a read each.
     await consulApi(base, 'PUT', '/v1/catalog/deregister', { Node: nativeNode });
