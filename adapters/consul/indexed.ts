@@ -188,6 +188,7 @@ export class IndexedReader {
           readAt: (service) => (this.#names.has(service) ? this.#readAt.get(service) : undefined),
           known: this.#idsByNode,
           nodeSeen: this.#nodeSeen,
+          watched: (node) => this.#nodeWatches.live(node),
         });
         if (due !== undefined) {
           this.touch(due);

@@ -30,6 +30,8 @@ export interface NodeScanOptions {
    * at every scan.
    */
   readonly nodeSeen: Map<string, number>;
+  /** Nodes a live blocking query already follows (node-watch.ts): their listings are not read again. */
+  readonly watched: (node: string) => boolean;
 }
 
 /**
@@ -79,7 +81,7 @@ export async function scanNodes(o: NodeScanOptions): Promise<Set<string> | undef
   // A node gone from the catalog took its instances with it.
   for (const [node, ids] of o.known) if (!nodes.has(node)) for (const service of ids.values()) due.add(service);
   for (const node of [...o.nodeSeen.keys()]) if (!nodes.has(node)) o.nodeSeen.delete(node);
-  await forEachBounded([...nodes], o.concurrency, async ([node, nodeIndex]) => {
+  await forEachBounded([...nodes].filter(([node]) => !o.watched(node)), o.concurrency, async ([node, nodeIndex]) => {
     const listing = await o.client.read<NodeListing | null>(`/v1/catalog/node-services/${encodeURIComponent(node)}`, { signal: o.signal });
     for (const service of dueOnNode(listing.body, { index: nodeIndex, seen: o.nodeSeen.get(node) }, o.known.get(node), o.readAt)) due.add(service);
     o.nodeSeen.set(node, nodeIndex);

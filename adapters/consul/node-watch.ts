@@ -3,6 +3,7 @@ import { runWatch } from './watch.ts';
 
 /** What /v1/catalog/node-services/:node answers (Consul ≥ 1.7), as far as it is read here. */
 interface NodeServicesBody {
+  readonly Node?: { readonly ModifyIndex?: unknown } | null;
   readonly Services?: readonly { readonly ID?: unknown; readonly Service?: unknown; readonly ModifyIndex?: unknown }[] | null;
 }
 
@@ -24,6 +25,10 @@ interface NodeWatch {
   readonly abort: AbortController;
   /** Instance ID → service, as last answered; undefined until the first answer. */
   ids: Map<string, string> | undefined;
+  /** The node's own ModifyIndex as last answered (its address is every instance's default). */
+  nodeIndex: unknown;
+  /** The last answer is current: no error since (a failing watch may be missing changes). */
+  live: boolean;
 }
 
 /**
@@ -67,11 +72,16 @@ export class NodeWatches {
     return this.#reported;
   }
 
+  /** True while `node`'s watch has answered and not failed since: it sees every change there. */
+  live(node: string): boolean {
+    return this.#watches.get(node)?.live === true;
+  }
+
   #start(node: string): void {
     const abort = new AbortController();
     const stop = (): void => { abort.abort(); };
     this.#o.signal.addEventListener('abort', stop, { once: true });
-    const w: NodeWatch = { abort, ids: undefined };
+    const w: NodeWatch = { abort, ids: undefined, nodeIndex: undefined, live: false };
     this.#watches.set(node, w);
     void runWatch<NodeServicesBody | null>({
       client: this.#o.client,
@@ -82,7 +92,7 @@ export class NodeWatches {
       signal: abort.signal,
       onData: (body, index, reset) => { this.#onListing(w, body, index, reset); },
       // Not the source's reachability: the global index and sweeps still catch what this misses.
-      onError: () => undefined,
+      onError: () => { w.live = false; },
     }).finally(() => { this.#o.signal.removeEventListener('abort', stop); });
   }
 
@@ -100,7 +110,11 @@ export class NodeWatches {
       if (reset || at === undefined || (typeof s.ModifyIndex === 'number' && s.ModifyIndex > at)) due.add(s.Service);
     }
     for (const [id, service] of prior ?? []) if (!ids.has(id)) due.add(service);
+    const nodeIndex = body?.Node?.ModifyIndex;
+    if (prior !== undefined && nodeIndex !== w.nodeIndex) for (const service of ids.values()) due.add(service);
     w.ids = ids;
+    w.nodeIndex = nodeIndex;
+    w.live = true;
     if (due.size === 0) return;
     // Consul answers a listing with the catalog's highest index, not the node's.
     this.#reported = Math.max(this.#reported, index);
