@@ -1,12 +1,12 @@
-import type { ZkClient } from './client.ts';
-import { CreationRecord, type CreationDoc } from './record.ts';
+import { NO_NODE, zkCode, type ZkClient } from './client.ts';
+import { CreationRecord, withApp, withMapping, type CreationDoc } from './record.ts';
 
 /**
  * ZooKeeper refuses a znode over jute.maxbuffer (1 MB unless the server raises it), and one
- * mapping entry takes ~100 bytes of JSON: a single record stops accepting writes near 10,000
- * exported interfaces, and with it every plan that adds one. Sixteen shards hold ~16 MB.
+ * mapping entry takes ~100 bytes of JSON: a single record stopped accepting writes near 10,000
+ * exported interfaces, and with it every plan that adds one. A shard is closed past this size.
  */
-export const RECORD_SHARDS = 16;
+export const SHARD_BYTES = 512 * 1024;
 
 /** Shard 0 keeps the unsharded record's path, so a record written before sharding is still read and retired. */
 export function shardPath(base: string, shard: number): string {
@@ -14,30 +14,136 @@ export function shardPath(base: string, shard: number): string {
   return shard === 0 ? base : `${base}#${shard}`;
 }
 
-/** FNV-1a: stable across processes and versions, which the shard of a key must be. */
-export function shardOf(key: string, shards: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % shards;
+/** The shard number of a child name of the state root, or undefined when it is not one of `base`'s. */
+export function shardNumber(base: string, child: string): number | undefined {
+  const name = base.slice(base.lastIndexOf('/') + 1);
+  if (child === name) return 0;
+  if (!child.startsWith(`${name}#`)) return undefined;
+  const n = Number(child.slice(name.length + 1));
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
-/** The creation record split over `count` znodes by entry key (application name or mapping path). */
+interface Loaded {
+  readonly shards: CreationRecord[];
+  /** Every shard's entries together, as far as this process knows: looked up, never copied. */
+  readonly known: Known;
+  /** The newest shard's size plus what is queued for it. */
+  openBytes: number;
+}
+
+/** Applications, and per mapping path whether we created it and the applications we appended. */
+interface Known {
+  readonly apps: Set<string>;
+  readonly mappings: Map<string, { created: boolean; readonly apps: Set<string> }>;
+}
+
+function has(k: Known, e: RecordEntry): boolean {
+  if (e.mapping === undefined) return k.apps.has(e.app);
+  const m = k.mappings.get(e.mapping.path);
+  return m !== undefined && m.apps.has(e.app) && (m.created || !e.mapping.created);
+}
+
+function addDoc(k: Known, doc: CreationDoc): void {
+  for (const app of doc.apps) k.apps.add(app);
+  for (const [path, e] of Object.entries(doc.mappings)) addMapping(k, path, e.created, e.apps);
+}
+
+function addMapping(k: Known, path: string, created: boolean, apps: readonly string[]): void {
+  const m = k.mappings.get(path) ?? { created: false, apps: new Set<string>() };
+  m.created ||= created;
+  for (const app of apps) m.apps.add(app);
+  k.mappings.set(path, m);
+}
+
+/** One thing to record: an application we export, or that we appended it to a mapping node. */
+export interface RecordEntry {
+  readonly app: string;
+  readonly mapping?: { readonly path: string; readonly created: boolean };
+}
+
+/** An upper bound of the JSON an entry adds to a record, so a batch of them never overfills a shard. */
+function entryBytes(e: RecordEntry): number {
+  return Buffer.byteLength(e.app) + (e.mapping === undefined ? 4 : Buffer.byteLength(e.mapping.path) + 40);
+}
+
+/**
+ * The creation record over several znodes, filled in order: every new entry goes to the newest
+ * shard until it passes SHARD_BYTES, then a new one opens. One open shard keeps concurrent
+ * changes landing in one compare-and-set write, as with a single record; an entry already in any
+ * shard is not written again.
+ */
 export class RecordShards {
   readonly path: string;
-  readonly shards: readonly CreationRecord[];
+  readonly #client: ZkClient;
+  readonly #dirMark: Buffer;
+  readonly #digest: string | undefined;
+  #loaded: Promise<Loaded> | undefined;
 
-  constructor(client: ZkClient, path: string, dirMark: Buffer, digest?: string, count = RECORD_SHARDS) {
+  constructor(client: ZkClient, path: string, dirMark: Buffer, digest?: string) {
+    this.#client = client;
     this.path = path;
-    this.shards = Array.from({ length: count }, (_, i) => new CreationRecord(client, shardPath(path, i), dirMark, digest));
+    this.#dirMark = dirMark;
+    this.#digest = digest;
   }
 
-  /** Applies `change` to the shard that holds `key`; concurrent changes of one shard share a write. */
-  update(key: string, change: (doc: CreationDoc) => CreationDoc | undefined): Promise<void> {
-    const shard = this.shards[shardOf(key, this.shards.length)];
-    if (shard === undefined) throw new Error(`no record shard for ${key}`);
-    return shard.update(change);
+  /** Records `entry` unless some shard already has it; concurrent entries share a write. */
+  async update(entry: RecordEntry): Promise<void> {
+    const m = entry.mapping;
+    const change = m === undefined ? (d: CreationDoc) => withApp(d, entry.app) : (d: CreationDoc) => withMapping(d, m.path, entry.app, m.created);
+    const state = await this.#state();
+    if (has(state.known, entry)) return;
+    // Counted when queued, not when written: a thousand entries queue before the first write.
+    state.openBytes += entryBytes(entry);
+    let open = state.shards[state.shards.length - 1];
+    if (open === undefined || state.openBytes > SHARD_BYTES) {
+      open = this.#shard(state.shards.length);
+      state.shards.push(open);
+      state.openBytes = entryBytes(entry);
+    }
+    await open.update(change);
+    // Only once written: a failed write must be tried again by the plan's retry.
+    if (m === undefined) state.known.apps.add(entry.app);
+    else addMapping(state.known, m.path, m.created, [entry.app]);
+  }
+
+  /** Every shard as ZooKeeper has it now (cleanup reads them all); forgets the cached union. */
+  async shards(): Promise<CreationRecord[]> {
+    this.#loaded = undefined;
+    return (await this.#load()).shards;
+  }
+
+  /** Loaded once and shared; a failed load is tried again by the next caller, not kept. */
+  #state(): Promise<Loaded> {
+    if (this.#loaded === undefined) {
+      const loading = this.#load();
+      this.#loaded = loading;
+      loading.catch(() => { if (this.#loaded === loading) this.#loaded = undefined; });
+    }
+    return this.#loaded;
+  }
+
+  async #load(): Promise<Loaded> {
+    const root = this.path.slice(0, this.path.lastIndexOf('/')) || '/';
+    let children: string[];
+    try {
+      children = await this.#client.getChildren(root);
+    } catch (err) {
+      if (zkCode(err) !== NO_NODE) throw err;
+      children = [];
+    }
+    const numbers = children.map((c) => shardNumber(this.path, c)).filter((n): n is number => n !== undefined);
+    // Numbered past the highest, even across a gap a cleanup left: new entries go to the newest.
+    const count = numbers.length === 0 ? 0 : Math.max(...numbers) + 1;
+    const shards = Array.from({ length: count }, (_, i) => this.#shard(i));
+    const known: Known = { apps: new Set(), mappings: new Map() };
+    for (const shard of shards) {
+      const read = await shard.read();
+      if (read !== undefined) addDoc(known, read.doc);
+    }
+    return { shards, known, openBytes: shards[shards.length - 1]?.bytes ?? 0 };
+  }
+
+  #shard(n: number): CreationRecord {
+    return new CreationRecord(this.#client, shardPath(this.path, n), this.#dirMark, this.#digest);
   }
 }

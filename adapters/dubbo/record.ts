@@ -55,6 +55,8 @@ export class CreationRecord {
   readonly #dirMark: Buffer;
   readonly #digest: string | undefined;
   #cache: CreationDoc | undefined;
+  /** Size of the record as last read or written (its JSON), for RecordShards to fill it. */
+  #bytes = 0;
   /** The record as this process last wrote it (null: known absent), until someone else may have. */
   #written: { doc: CreationDoc; version: number } | null | undefined;
   readonly #queue: { change: (doc: CreationDoc) => CreationDoc | undefined; resolve: () => void; reject: (err: unknown) => void }[] = [];
@@ -68,9 +70,15 @@ export class CreationRecord {
     this.#digest = digest;
   }
 
+  /** Bytes of the record as this process last read or wrote it. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   async read(): Promise<{ doc: CreationDoc; version: number } | undefined> {
     try {
       const { data, stat } = await this.#client.getData(this.path);
+      this.#bytes = data?.length ?? 0;
       return { doc: parseCreationDoc(data), version: stat.version };
     } catch (err) {
       if (zkCode(err) === NO_NODE) return undefined;
@@ -129,8 +137,10 @@ export class CreationRecord {
         return;
       }
       try {
-        if (current === null) await this.#client.create(this.path, Buffer.from(JSON.stringify(next)), CREATE_MODE.PERSISTENT, aclsFor(this.#digest), this.#dirMark);
-        else await this.#client.setData(this.path, Buffer.from(JSON.stringify(next)), current.version);
+        const data = Buffer.from(JSON.stringify(next));
+        if (current === null) await this.#client.create(this.path, data, CREATE_MODE.PERSISTENT, aclsFor(this.#digest), this.#dirMark);
+        else await this.#client.setData(this.path, data, current.version);
+        this.#bytes = data.length;
         this.#cache = next;
         // A successful setData moves the version by exactly one; a create starts it at 0.
         this.#written = { doc: next, version: current === null ? 0 : current.version + 1 };

@@ -8,7 +8,7 @@ import { BAD_VERSION, CREATE_MODE, NODE_EXISTS, NO_NODE, aclsFor, zkCode, type Z
 import { dirMark, type ExportSettings, type WantedNode } from './encode.ts';
 import { planDubbo, type DubboPlan, type DubboState, type MappingRead } from './plan.ts';
 import { DubboReader, readMapping } from './reader.ts';
-import { isEmptyDoc, recordPath, withApp, withMapping } from './record.ts';
+import { isEmptyDoc, recordPath } from './record.ts';
 import { RecordShards } from './record-shards.ts';
 import { retireDubbo } from './retire.ts';
 
@@ -100,11 +100,11 @@ export class DubboSink extends PlannedSink<DubboState, DubboPlan> {
     // Metadata and mapping first: an application-level consumer resolves an instance through them.
     // The application is recorded before its metadata is written (cleanup verifies the marker in
     // the metadata itself); a mapping change only after it succeeded (the mapping has no marker).
-    if (plan.metadata !== undefined || plan.mappings.length > 0) await this.#record.update(plan.application, (d) => withApp(d, plan.application));
+    if (plan.metadata !== undefined || plan.mappings.length > 0) await this.#record.update({ app: plan.application });
     if (plan.metadata !== undefined) await this.#ensure(plan.metadata);
     for (const m of plan.mappings) {
       const done = await this.#map(m.path, plan.application, m.seen);
-      if (done !== undefined) await this.#record.update(m.path, (d) => withMapping(d, m.path, plan.application, done === 'created'));
+      if (done !== undefined) await this.#record.update({ app: plan.application, mapping: { path: m.path, created: done === 'created' } });
     }
     // Create before delete, so a replaced provider URL never leaves consumers without the endpoint;
     // only a node at the very same path (an instance) must go first. Nodes are independent, so
@@ -136,7 +136,7 @@ export class DubboSink extends PlannedSink<DubboState, DubboPlan> {
 
   /** Cleanup: takes back mapping entries, metadata and directories we created (see retire.ts). */
   async retire(): Promise<void> {
-    const left = await retireDubbo(this.#client, { ...this.#o.settings, stateRoot: this.#stateRoot }, this.#record.shards);
+    const left = await retireDubbo(this.#client, { ...this.#o.settings, stateRoot: this.#stateRoot }, await this.#record.shards());
     if (!isEmptyDoc(left)) this.#o.logger?.warn({ registry: this.id, record: this.#record.path, left }, 'dubbo cleanup kept mapping entries or metadata still in use by a provider');
   }
 

@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ZkClient } from '../../adapters/dubbo/client.ts';
 import { CreationRecord, withApp, withMapping } from '../../adapters/dubbo/record.ts';
-import { RecordShards, shardPath } from '../../adapters/dubbo/record-shards.ts';
+import { RecordShards } from '../../adapters/dubbo/record-shards.ts';
 import { ZkAdmin, runId, sharedZooKeeper } from './dubbo-support.ts';
 
 describe('dubbo creation record', () => {
@@ -54,23 +54,34 @@ describe('dubbo creation record', () => {
     expect((await record.read())?.doc.apps).toEqual(['ours', 'ours-too', 'theirs']);
   });
 
-  it('spreads entries past jute.maxbuffer over shards, each znode under 1 MB', async () => {
+  it('spreads entries past jute.maxbuffer over shards, each znode under 1 MB, in a few writes', async () => {
     const { client, root } = await setup();
     const shards = new RecordShards(client, `${root}/big`, Buffer.from('isthmus'), undefined);
     // ~150 bytes of JSON per entry: 12,000 interfaces are ~1.8 MB, which one znode refuses.
     const pkg = 'com.example.platform.migration.generated.interfaces.very.long.package';
     const paths = Array.from({ length: 12_000 }, (_, i) => `/dubbo/mapping/${pkg}.Service${i}`);
-    await Promise.all(paths.map((p, i) => shards.update(p, (d) => withMapping(d, p, `app-${i % 500}`, true))));
+    const before = client.writes;
+    await Promise.all(paths.map((p, i) => shards.update({ app: `app-${i % 500}`, mapping: { path: p, created: true } })));
+    const writes = client.writes - before;
     const found = new Set<string>();
     let bytes = 0;
-    for (let i = 0; i < shards.shards.length; i++) {
-      const { data } = await client.getData(shardPath(shards.path, i));
+    const all = await shards.shards();
+    expect(all.length).toBeGreaterThan(1);
+    for (const shard of all) {
+      const { data } = await client.getData(shard.path);
       expect(data?.length ?? 0).toBeLessThan(1024 * 1024);
       bytes += data?.length ?? 0;
-      const read = await shards.shards[i]!.read();
-      for (const p of Object.keys(read?.doc.mappings ?? {})) found.add(p);
+      for (const p of Object.keys((await shard.read())?.doc.mappings ?? {})) found.add(p);
     }
     expect(bytes).toBeGreaterThan(1024 * 1024);
     expect(found.size).toBe(paths.length);
+    // Coalesced as one record is: a handful of writes, not one per entry.
+    expect(writes).toBeLessThan(100);
+    // Known to any shard: nothing written again, from this process or a new one.
+    const again = client.writes;
+    await Promise.all(paths.slice(0, 50).map((p, i) => shards.update({ app: `app-${i % 500}`, mapping: { path: p, created: true } })));
+    const fresh = new RecordShards(client, `${root}/big`, Buffer.from('isthmus'), undefined);
+    await fresh.update({ app: 'app-0', mapping: { path: paths[0]!, created: true } });
+    expect(client.writes).toBe(again);
   }, 120_000);
 });
