@@ -58,6 +58,27 @@ export interface HttpResolverOptions {
   readonly statusIntervalMs?: number;
 }
 
+/**
+ * Everything the console's status event shows, small: the per-target list stands in as its size
+ * and latest pass time (every pass records one, so a change of any outcome moves it). A reachable
+ * source's lastContact moves with every answer it gets; it counts only once the source is
+ * unreachable, when it says since when.
+ */
+function statusFingerprint(deps: HttpResolverDeps): string {
+  let latest = 0;
+  let n = 0;
+  for (const t of deps.status.targets?.() ?? []) {
+    n++;
+    if (t.at > latest) latest = t.at;
+  }
+  const { sources, ...rest } = deps.status.summary();
+  const health = sources.map((s) => {
+    const { lastContact, ...h } = s.health;
+    return [s.id, s.synced, s.services, h, h.reachable ? 0 : lastContact];
+  });
+  return JSON.stringify([rest, health, n, latest, deps.weights?.all() ?? null]);
+}
+
 /** The console shows status within about this long of a change, without any client polling. */
 const DEFAULT_STATUS_INTERVAL_MS = 1_000;
 
@@ -133,6 +154,7 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
       };
       return JSON.stringify(body);
     },
+    fingerprint: () => statusFingerprint(deps),
   });
   hub.start();
   internals.set(app, { hub, cache });
