@@ -43,7 +43,7 @@ export default tseslint.config(
       ...tseslint.configs.disableTypeChecked.languageOptions,
       sourceType: 'module',
       globals: Object.fromEntries(
-        ['window', 'document', 'location', 'fetch', 'EventSource', 'MessageEvent', 'HTMLElement', 'Node', 'setTimeout', 'clearTimeout', 'console']
+        ['window', 'document', 'location', 'fetch', 'EventSource', 'MessageEvent', 'HTMLElement', 'Node', 'setTimeout', 'clearTimeout', 'setInterval', 'console']
           .map((name) => [name, 'readonly']),
       ),
     },

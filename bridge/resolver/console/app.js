@@ -70,6 +70,9 @@ function connect() {
   });
 }
 
+// Relative times ("12 s ago") age between events; redrawing from memory costs no request.
+setInterval(draw, 5000);
+
 window.addEventListener('hashchange', () => {
   main.removeAttribute('data-view');
   draw();

@@ -9,7 +9,8 @@ function sourceRows(status) {
     status.kinds?.[s.id] ?? '',
     s.synced ? badge('synced', 'ok') : badge('syncing', 'warn'),
     s.health.reachable ? badge('reachable', 'ok') : badge('unreachable', 'bad'),
-    h('span', { title: iso(s.health.lastContact) }, ago(s.health.lastContact)),
+    // While reachable the time moves with every answer and is not streamed; once not, it is the news.
+    s.health.reachable ? 'connected' : h('span', { title: iso(s.health.lastContact) }, ago(s.health.lastContact)),
     s.services,
     s.health.holdRemovals ?? '',
     s.health.lastError ?? '',
