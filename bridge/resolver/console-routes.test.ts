@@ -95,6 +95,7 @@ describe('/ui with auth', () => {
 
   it('keeps probes open and logs out', async () => {
     const app = setup(true);
+    expect((await app.inject('/ui/login')).headers.location).toBe('/ui');
     expect((await app.inject('/livez')).statusCode).toBe(200);
     expect((await app.inject('/readyz')).statusCode).toBe(200);
     const out = await app.inject({ method: 'POST', url: '/ui/logout' });

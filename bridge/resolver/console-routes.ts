@@ -7,6 +7,7 @@
  * |------------------------|--------------------------------------------------------------------------|
  * | GET /ui                | the console page; with `resolver.auth` and no session cookie, 401 and a login page instead |
  * | GET /ui/assets/:file   | the page's modules (app.js …) and style.css (code only, no data: served without a session so the login page has its style) |
+ * | GET /ui/login          | 303 to /ui (a reload after a failed sign-in lands on the page or the form) |
  * | POST /ui/login         | form field `token`: right → 303 to /ui with the session cookie (console-session.ts); wrong → 401 login page |
  * | POST /ui/logout        | removes the session cookie, 303 to /ui                                   |
  */
@@ -78,6 +79,7 @@ export function registerConsoleRoutes(app: FastifyInstance, ctx: ConsoleRoutesCo
     signedIn(req) ? page(reply, 200, file('index.html')) : loginPage(reply, false);
   app.get('/ui', index);
   app.get('/ui/', index);
+  app.get('/ui/login', (_req, reply) => reply.redirect('/ui', 303));
 
   app.get<{ Params: { file: string } }>('/ui/assets/:file', (req, reply) => {
     const type = ASSETS[req.params.file];
