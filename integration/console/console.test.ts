@@ -11,9 +11,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ADAPTER_KINDS } from '../../adapters/index.ts';
 import { cleanupBridge } from '../../bridge/app/index.ts';
 import { createLogger, loadConfig } from '../../bridge/runtime/index.ts';
+import { MIGRATION_GROUP, MIGRATION_PLURAL, MIGRATION_VERSION } from '../../bridge/runtime/config/migration-schema.ts';
 import { freePort } from '../drill/net.ts';
 import { BridgeProcess } from '../demo/bridge-process.ts';
 import { demoConfig, type DemoConnections } from '../demo/config.ts';
+import { ensureCrd, removeCrd } from '../demo/crd.ts';
 import { consulId, Natives } from '../demo/natives.ts';
 import { DEMO_TAG, NAMESPACE, TOPOLOGY } from '../demo/topology.ts';
 import type {} from '../servers/provided-context.ts';
@@ -29,6 +31,7 @@ const TOKEN = 'console-test-token-0123456789';
 const ORDERS = TOPOLOGY.find((s) => s.home === 'consul' && s.name === 'orders')!;
 const BAD_ID = 'orders-bad-address';
 const THIRD_ID = 'orders-console-third';
+const XSS = '<img src=x onerror="window.pwned=1">';
 const SERVICES = [...new Set(TOPOLOGY.map((s) => s.name))].sort();
 
 interface Listed { namespace: string; name: string; endpoints: number; ready: number }
@@ -44,6 +47,7 @@ describe.skipIf(!serversReady || missing !== undefined)('console /ui in headless
   let browser: Browser | undefined;
   let page: Page;
   let url = '';
+  let crdInstalled = false;
 
   const api = async <T>(path: string): Promise<T> => {
     const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -66,6 +70,8 @@ describe.skipIf(!serversReady || missing !== undefined)('console /ui in headless
     config['resolver'] = { http: { host: '127.0.0.1', port }, grpc: { enabled: false }, auth: { tokenFile } };
     writeFileSync(configPath, JSON.stringify(config, null, 2));
     await natives.put();
+    // The split test writes a ServiceMigration through the resolver, as `isthmus weight` does.
+    crdInstalled = await ensureCrd(natives.kube);
     bridge = new BridgeProcess(configPath, port);
     await bridge.listening(AbortSignal.timeout(90_000), 60_000);
     url = bridge.url;
@@ -85,10 +91,12 @@ describe.skipIf(!serversReady || missing !== undefined)('console /ui in headless
   afterAll(async () => {
     await browser?.close();
     for (const id of [BAD_ID, THIRD_ID]) await fetch(`${conn.consul.httpUrl}/v1/agent/service/deregister/${id}`, { method: 'PUT' }).catch(() => undefined);
+    await natives.kube.must('DELETE', `/apis/${MIGRATION_GROUP}/${MIGRATION_VERSION}/namespaces/${NAMESPACE}/${MIGRATION_PLURAL}/orders`, undefined, [404]).catch(() => undefined);
     const code = await bridge?.stop(30_000);
     if (code !== undefined && code !== 0) console.warn(`console test: the bridge exited with ${String(code)}`);
     const config = loadConfig(configPath, ADAPTER_KINDS);
     await cleanupBridge(config, ADAPTER_KINDS, { logger: createLogger({ level: 'error' }), dryRun: false });
+    if (crdInstalled) await removeCrd(natives.kube);
     const problems = await natives.remove();
     if (problems.length > 0) console.warn(`console test cleanup: ${problems.join('; ')}`);
     // Screenshots in the temp dir go with it; an ISTHMUS_CONSOLE_SCREENSHOTS directory stays.
@@ -156,14 +164,18 @@ describe.skipIf(!serversReady || missing !== undefined)('console /ui in headless
     await row('orders').locator('.badge', { hasText: 'consul 2/2' }).waitFor({ timeout: 2_000 });
   });
 
-  it('shows a quarantined record and a held deletion with their reasons', async () => {
+  it('shows a quarantined record and a held deletion with their reasons, and the split', async () => {
+    const put = await fetch(`${url}/v1/weights/${NAMESPACE}/orders`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ consul: 80, k8s: 20 }) });
+    expect(put.status).toBe(200);
+    expect(((await put.json()) as { stored: string }).stored).toBe('ServiceMigration');
     // An instance no model can carry: its address is not an IP address.
     await consul('PUT', '/v1/agent/service/register', { ID: BAD_ID, Name: 'orders', Address: '999.10.10.10', Port: 8080, Tags: [DEMO_TAG] });
     await row('orders').locator('.badge', { hasText: /^quarantined 1$/ }).waitFor({ timeout: 10_000 });
     // A third VM joins, then two of the three leave at once: a shrink of 67 % of the imported
     // endpoints, which the deletion guard (maxShrinkPercent 50) holds for holdSeconds instead
     // of applying, so the hold has a release time.
-    await consul('PUT', '/v1/agent/service/register', { ID: THIRD_ID, Name: 'orders', Address: '192.168.10.13', Port: 8080, Tags: [DEMO_TAG] });
+    // Its zone is markup: the page must show it as text and create no element from it.
+    await consul('PUT', '/v1/agent/service/register', { ID: THIRD_ID, Name: 'orders', Address: '192.168.10.13', Port: 8080, Tags: [DEMO_TAG], Meta: { zone: XSS } });
     await row('orders').locator('.badge', { hasText: 'consul 3/3' }).waitFor({ timeout: 10_000 });
     for (const e of ORDERS.endpoints) await consul('PUT', `/v1/agent/service/deregister/${consulId(ORDERS, e)}`);
     await row('orders').locator('.badge', { hasText: /^held \d+$/ }).waitFor({ timeout: 10_000 });
@@ -190,6 +202,15 @@ describe.skipIf(!serversReady || missing !== undefined)('console /ui in headless
     expect(await page.locator('[data-testid=quarantined]').innerText()).toContain(bad!.reason);
     expect(await page.locator('[data-testid=endpoints] tbody tr').count()).toBeGreaterThan(0);
     expect(await page.locator('[data-testid=sinks] tbody tr:not(.empty)').count()).toBeGreaterThanOrEqual(4);
+    const endpoints = page.locator('[data-testid=endpoints]');
+    expect(await endpoints.innerText()).toContain(XSS);
+    expect(await endpoints.locator('img').count()).toBe(0);
+    await expect(page.evaluate('window.pwned')).resolves.toBeUndefined();
+    // The split as declared, and as written per origin (weights and traffic shares).
+    expect(await page.locator('[data-testid=split-declared]').innerText()).toContain('consul=80 k8s=20');
+    const written = await page.locator('[data-testid=split-written]').innerText();
+    expect(written).toMatch(/consul/);
+    expect(written).toMatch(/%/);
     await page.screenshot({ path: join(shots, 'console-service.png'), fullPage: true });
   });
 
