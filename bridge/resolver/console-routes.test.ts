@@ -93,6 +93,18 @@ describe('/ui with auth', () => {
     expect(bearer.statusCode).toBe(200);
   });
 
+  it('refuses a sign-in posted from another site', async () => {
+    const app = setup(true);
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const cross = await app.inject({ method: 'POST', url: '/ui/login', headers: { ...form, host: 'isthmus:8080', origin: 'https://evil.example' }, payload: `token=${TOKEN}` });
+    expect(cross.statusCode).toBe(403);
+    expect(cross.headers['set-cookie']).toBeUndefined();
+    const fetchMeta = await app.inject({ method: 'POST', url: '/ui/login', headers: { ...form, 'sec-fetch-site': 'cross-site' }, payload: `token=${TOKEN}` });
+    expect(fetchMeta.statusCode).toBe(403);
+    const same = await app.inject({ method: 'POST', url: '/ui/login', headers: { ...form, host: 'isthmus:8080', origin: 'http://isthmus:8080' }, payload: `token=${TOKEN}` });
+    expect(same.statusCode).toBe(303);
+  });
+
   it('keeps probes open and logs out', async () => {
     const app = setup(true);
     expect((await app.inject('/ui/login')).headers.location).toBe('/ui');

@@ -61,6 +61,17 @@ function loader(): (name: string) => Buffer {
   };
 }
 
+/** True when the browser says the request comes from a page of another origin. */
+function crossSite(req: FastifyRequest): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return req.headers['sec-fetch-site'] === 'cross-site';
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    return true;
+  }
+}
+
 export function registerConsoleRoutes(app: FastifyInstance, ctx: ConsoleRoutesContext): void {
   const file = loader();
   const { session } = ctx;
@@ -98,6 +109,9 @@ export function registerConsoleRoutes(app: FastifyInstance, ctx: ConsoleRoutesCo
 
     ui.post<{ Body: unknown }>('/ui/login', (req, reply) => {
       if (session === undefined) return reply.redirect('/ui', 303);
+      // Another site's page posting its own token here would sign the user into a session they
+      // did not choose (login CSRF); browsers name the posting page's origin.
+      if (crossSite(req)) return reply.code(403).type('text/plain; charset=utf-8').send('sign in from this resolver\'s own /ui page');
       const token = typeof req.body === 'object' && req.body !== null && 'token' in req.body && typeof req.body.token === 'string' ? req.body.token.trim() : '';
       if (token === '' || !session.tokenMatches(token)) return loginPage(reply, true);
       return reply.header('set-cookie', session.setCookie()).redirect('/ui', 303);
