@@ -6,7 +6,8 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'proto/gen/', '**/*.js', '**/*.cjs'] },
+  // The console's browser modules are the one place plain JavaScript is source (no build step).
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'proto/gen/', '**/*.js', '!bridge/resolver/console/*.js', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -33,6 +34,20 @@ export default tseslint.config(
         { patterns: [{ group: ['**/adapters/**', '**/adapters'], message: 'bridge/ must not import adapters/ (DESIGN §3).' }] },
       ],
     },
+  },
+  {
+    // Browser code: no type information (no tsconfig covers it), and the browser's globals.
+    files: ['bridge/resolver/console/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'fetch', 'EventSource', 'MessageEvent', 'HTMLElement', 'Node', 'setTimeout', 'clearTimeout', 'setInterval', 'console']
+          .map((name) => [name, 'readonly']),
+      ),
+    },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-undef': 'error' },
   },
   {
     files: ['**/*.test.ts', 'integration/**/*.ts', 'bench/**/*.ts'],

@@ -9,6 +9,7 @@ import type { BenchName } from './targets.ts';
 const HELP = `Usage: npm run bench -- <engine|resolver> [--json] [--check] [options]
        npm run bench -- scale --help        (real servers, every route; see bench/scale-cli.ts)
        npm run bench -- table <scale.json>  (README performance table from scale results)
+       npm run bench -- console [--services N]  (the /ui console in headless Chromium; bench/console.ts)
 
 Benchmarks print JSON figures (with --json, only the JSON on stdout; progress goes to stderr).
 Compare ratios within one run: machines here are shared and noisy.
@@ -36,6 +37,7 @@ Compare ratios within one run: machines here are shared and noisy.
 
 async function main(): Promise<number> {
   if (process.argv[2] === 'scale') return (await import('./scale-cli.ts')).scaleMain(process.argv.slice(3));
+  if (process.argv[2] === 'console') return (await import('./console.ts')).consoleMain(process.argv.slice(3));
   if (process.argv[2] === 'table') return (await import('./table.ts')).tableMain(process.argv.slice(3));
   const { values, positionals } = parseArgs({
     allowPositionals: true,

@@ -89,6 +89,7 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
     ...tls,
     weights,
     ...(migrations === undefined ? {} : { migrations: migrations.access }),
+    registryKinds: Object.fromEntries(Object.entries(config.registries).map(([id, r]) => [id, r.kind])),
   }, { limits });
   const url = await listen(http, config.resolver.http);
   const grpc = config.resolver.grpc.enabled

@@ -4,6 +4,10 @@ import type { Catalog } from '../catalog/index.ts';
 import { BridgeError, type ErrorCode } from '../errors/index.ts';
 import type { StatusProvider } from '../sync/status.ts';
 import { bearerChecker } from './auth.ts';
+import { consoleExports, type ConsoleStatus } from './console-view.ts';
+import { registerConsoleRoutes } from './console-routes.ts';
+import { consoleSession } from './console-session.ts';
+import { StatusFeed } from './status-feed.ts';
 import { DEFAULT_EVENT_TIMING, type EventStreamTiming } from './event-stream.ts';
 import { MAX_NAME_LENGTH, watchLimits, type WatchLimits } from './limits.ts';
 import { ResponseCache, type ResponseCacheOptions } from './response-cache.ts';
@@ -39,6 +43,8 @@ export interface HttpResolverDeps {
    * migration. Absent without a Kubernetes registry.
    */
   readonly migrations?: MigrationAccess;
+  /** Registry id → kind, so the console can tell pods (kubernetes) from VM registries. */
+  readonly registryKinds?: Readonly<Record<string, string>>;
 }
 
 /** Knobs with production defaults; tests shorten them. */
@@ -48,7 +54,33 @@ export interface HttpResolverOptions {
   readonly maxTombstones?: number;
   /** The same object the gRPC resolver takes; HTTP applies `maxWatchStreams` (streams plus long-polls). */
   readonly limits?: Partial<WatchLimits>;
+  /** How often the console's status feed renders the summary to look for a change. */
+  readonly statusIntervalMs?: number;
 }
+
+/**
+ * Everything the console's status event shows, small: the per-target list stands in as its size
+ * and latest pass time (every pass records one, so a change of any outcome moves it). A reachable
+ * source's lastContact moves with every answer it gets; it counts only once the source is
+ * unreachable, when it says since when.
+ */
+function statusFingerprint(deps: HttpResolverDeps): string {
+  let latest = 0;
+  let n = 0;
+  for (const t of deps.status.targets?.() ?? []) {
+    n++;
+    if (t.at > latest) latest = t.at;
+  }
+  const { sources, ...rest } = deps.status.summary();
+  const health = sources.map((s) => {
+    const { lastContact, ...h } = s.health;
+    return [s.id, s.synced, s.services, h, h.reachable ? 0 : lastContact];
+  });
+  return JSON.stringify([rest, health, n, latest, deps.weights?.all() ?? null]);
+}
+
+/** The console shows status within about this long of a change, without any client polling. */
+const DEFAULT_STATUS_INTERVAL_MS = 1_000;
 
 const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   ISTHMUS_USAGE: 400,
@@ -111,6 +143,19 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
   });
   const cache = new ResponseCache(options.cache);
   const timing: EventStreamTiming = { ...DEFAULT_EVENT_TIMING, ...options.events };
+  const statusFeed = new StatusFeed({
+    intervalMs: options.statusIntervalMs ?? DEFAULT_STATUS_INTERVAL_MS,
+    render: () => {
+      const body: ConsoleStatus = {
+        ...deps.status.summary(),
+        exports: consoleExports(deps.status.targets?.() ?? []),
+        kinds: deps.registryKinds ?? {},
+        ...(deps.weights === undefined ? {} : { weights: deps.weights.all() }),
+      };
+      return JSON.stringify(body);
+    },
+    fingerprint: () => statusFingerprint(deps),
+  });
   hub.start();
   internals.set(app, { hub, cache });
 
@@ -135,11 +180,15 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
   registerOpsRoutes(app, { health: deps.health, ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }) });
 
   const checkToken = deps.auth === undefined ? undefined : bearerChecker(deps.auth.token);
+  const session = deps.auth === undefined ? undefined : consoleSession(deps.auth.token, { secure: deps.tls !== undefined });
+  registerConsoleRoutes(app, session === undefined ? {} : { session });
   void app.register(
     (v1, _opts, done) => {
       if (checkToken !== undefined) {
         v1.addHook('onRequest', (req, reply, next) => {
-          if (checkToken(req.headers.authorization)) {
+          // The console's session cookie reads; changes (PUT/DELETE weights) need the token itself.
+          const reads = req.method === 'GET' || req.method === 'HEAD';
+          if (checkToken(req.headers.authorization) || (reads && session?.cookieValid(req.headers.cookie) === true)) {
             next();
             return;
           }
@@ -150,7 +199,7 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
       const { catalog, weights } = deps;
       const migrations = deps.migrations;
       registerV1Routes(v1, {
-        catalog, status: deps.status, hub, cache, timing, maxWatchStreams: limits.maxWatchStreams,
+        catalog, status: deps.status, hub, cache, timing, statusFeed, maxWatchStreams: limits.maxWatchStreams,
         ...(weights === undefined ? {} : { weights }),
         ...(migrations === undefined ? {} : { migration: (ref) => migrations.report(ref) }),
       });
@@ -167,6 +216,7 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
     done();
   });
   app.addHook('onClose', (_instance, done) => {
+    statusFeed.stop();
     hub.stop();
     cache.close();
     done();

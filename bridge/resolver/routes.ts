@@ -1,7 +1,8 @@
 /**
  * Isthmus HTTP resolver API (DESIGN §8). JSON everywhere; errors are `{ code, message }` with a
  * stable code from bridge/errors/errors.md. With `resolver.auth` set, every /v1 route needs
- * `Authorization: Bearer <token>` (401 ISTHMUS_UNAUTHENTICATED); the probes and /metrics stay open.
+ * `Authorization: Bearer <token>` (401 ISTHMUS_UNAUTHENTICATED); GET routes also accept the console's session cookie (console-session.ts).
+ * The probes and /metrics stay open.
  *
  * | method & path                          | answers                                                                 |
  * |----------------------------------------|-------------------------------------------------------------------------|
@@ -11,6 +12,7 @@
  * |   `?origin=<registry>` `?zone=<zone>`  | only endpoints from that registry / in that zone (filters narrow endpoints only) |
  * |   `?index=N&wait=30s`                  | long-poll: blocks until the index passes N or wait elapses (default 30s, max 5m; `500ms`, `10s`, `2m`), then answers as above; a deleted service answers 404 with the deletion's index. index absent or 0 = immediate; an index ahead of the catalog (bridge restarted) = immediate |
  * | GET /v1/services/:ns/:name/events      | server-sent events: `event: snapshot` (id = index, data = entry JSON, same filters) now and after every change, bursts coalesced; `event: deleted` while absent; `: heartbeat` every 15s; honours Last-Event-ID |
+ * | GET /v1/events                         | server-sent events for the whole catalog (the console's feed, catalog-events.ts): `event: catalog` (id = catalog revision, data = `{ revision, services: [{ namespace, name, revision, registries, origins: [{ registry, total, ready, draining }] }] }`) now and after changes, bursts coalesced; `event: status` (no id; data = the /v1/status summary plus `exports` (every target's last outcome and time) and `kinds` (registry id → kind)) now and within ~1 s of a change; `: heartbeat` every 15s; a Last-Event-ID equal to the catalog revision skips the first `catalog` event. Counted against maxWatchStreams; ends on drain |
  * | GET /v1/status                         | the engine's summary (sources, routes, queue, held, quarantined, errors) and `weights` (migration splits) |
  * | GET/PUT/DELETE /v1/weights[/:ns/:name] | runtime migration splits (weight-routes.ts)                             |
  * | GET /v1/status/:ns/:name               | `{ service: entry or null, explain, migration? }`: where each endpoint came from, what each sink did, the split and ServiceMigration |
@@ -27,7 +29,10 @@ import type { Catalog, CatalogEntry } from '../catalog/index.ts';
 import { BridgeError } from '../errors/index.ts';
 import { refKey, type ServiceRef } from '../model/index.ts';
 import type { StatusProvider } from '../sync/status.ts';
+import { openCatalogEvents } from './catalog-events.ts';
+import { consoleCatalog } from './console-view.ts';
 import { openEventStream, type EventStreamTiming } from './event-stream.ts';
+import type { StatusFeed } from './status-feed.ts';
 import { parseFilters, parseLastEventId, parseWatch, usage, type EndpointFilters, type Query } from './params.ts';
 import type { ResponseCache } from './response-cache.ts';
 import { filterEntry, summarize } from './view.ts';
@@ -44,6 +49,8 @@ export interface RouteContext {
   readonly hub: WatchHub;
   readonly cache: ResponseCache;
   readonly timing: EventStreamTiming;
+  /** The status summary as /v1/events streams it. */
+  readonly statusFeed: StatusFeed;
   /** Migration splits, shown in /v1/status (the weight routes live in weight-routes.ts). */
   readonly weights?: Weights;
   /** The service's migration (ServiceMigration object, split in force, fresh status), in /v1/status/:ns/:name. */
@@ -69,6 +76,9 @@ function notFound(ref: ServiceRef): BridgeError {
 function shuttingDown(): BridgeError {
   return new BridgeError('ISTHMUS_SHUTTING_DOWN', 'this resolver is shutting down; watch another replica');
 }
+
+/** Quiet time of the catalog-wide stream: a rollout's burst of changes becomes one event. */
+const CATALOG_QUIET_MS = 200;
 
 /** Seconds a refused watcher is asked to wait: long enough for streams to come and go. */
 const RETRY_AFTER_SECONDS = '5';
@@ -150,6 +160,27 @@ export function registerV1Routes(app: FastifyInstance, ctx: RouteContext): void 
     return reply
       .header('cache-control', 'no-cache')
       // nginx and similar proxies buffer responses unless told not to, which stalls the stream.
+      .header('x-accel-buffering', 'no')
+      .type('text/event-stream; charset=utf-8')
+      .send(stream);
+  });
+
+  app.get('/events', { exposeHeadRoute: false }, (req, reply) => {
+    admitWatch(hub, reply, ctx.maxWatchStreams);
+    const stream = openCatalogEvents({
+      hub,
+      catalog,
+      status: ctx.statusFeed,
+      lastEventId: parseLastEventId(req.headers['last-event-id']),
+      renderCatalog: () => {
+        const revision = catalog.revision();
+        return cache.body(['console-catalog'], revision, () => JSON.stringify(consoleCatalog(revision, catalog.list())));
+      },
+      // The whole catalog is heavier to send than one service: a longer quiet time, same bound.
+      timing: { ...ctx.timing, quietMs: Math.max(ctx.timing.quietMs, CATALOG_QUIET_MS) },
+    });
+    return reply
+      .header('cache-control', 'no-cache')
       .header('x-accel-buffering', 'no')
       .type('text/event-stream; charset=utf-8')
       .send(stream);

@@ -103,3 +103,25 @@ describe('WatchHub.wait', () => {
     expect(errors).toHaveLength(1);
   });
 });
+
+describe('WatchHub catalog-wide watchers', () => {
+  it('see every service change, count toward the bound like any watcher, and are drained', () => {
+    const { hub, src } = setup();
+    const seen: string[] = [];
+    let drained = 0;
+    const watcher = { changed: (e: { ref: { name: string } }) => { seen.push(e.ref.name); }, drained: () => { drained++; } };
+    const unwatch = hub.watchAll(watcher);
+    hub.watchAll(watcher);
+    expect(hub.watcherCount()).toBe(1);
+    src.put(A, [endpoint('k8s', '10.0.0.2')]);
+    src.put(B, [endpoint('k8s', '10.0.0.3')]);
+    expect(seen).toEqual(['a', 'b']);
+    unwatch();
+    unwatch();
+    expect(hub.watcherCount()).toBe(0);
+    hub.watchAll(watcher);
+    hub.drain();
+    expect(drained).toBe(1);
+    expect(hub.watcherCount()).toBe(0);
+  });
+});

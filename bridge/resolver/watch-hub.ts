@@ -37,6 +37,8 @@ export interface WatchHubOptions {
 export class WatchHub {
   readonly #catalog: Catalog;
   readonly #watchers = new Map<string, Set<Watcher>>();
+  /** Watchers of every service (the console's catalog stream); counted in the same bound. */
+  readonly #everything = new Set<Watcher>();
   /** ref key → revision of its deletion; Map order is insertion order, oldest first. */
   readonly #tombstones = new Map<string, number>();
   readonly #maxTombstones: number;
@@ -119,6 +121,15 @@ export class WatchHub {
     };
   }
 
+  /** Follows every service until the returned function is called; counted like `watch`. */
+  watchAll(watcher: Watcher): () => void {
+    if (!this.#everything.has(watcher)) this.#count++;
+    this.#everything.add(watcher);
+    return () => {
+      if (this.#everything.delete(watcher)) this.#count--;
+    };
+  }
+
   /**
    * Resolves when `ref` has changed since `index` (at once if it already has), after `ms`, when
    * `signal` aborts (client gone) or on drain. Never rejects, and leaves no watcher or timer behind.
@@ -147,8 +158,9 @@ export class WatchHub {
   /** Ends every wait and stream now, and makes later waits answer at once. Idempotent. */
   drain(): void {
     this.#draining = true;
-    const all = [...this.#watchers.values()].flatMap((set) => [...set]);
+    const all = [...this.#watchers.values()].flatMap((set) => [...set]).concat([...this.#everything]);
     this.#watchers.clear();
+    this.#everything.clear();
     this.#count = 0;
     for (const w of all) this.#call(() => { w.drained(); });
   }
@@ -165,6 +177,7 @@ export class WatchHub {
     } else {
       this.#tombstones.delete(key);
     }
+    for (const w of [...this.#everything]) this.#call(() => { w.changed(entry); });
     const set = this.#watchers.get(key);
     if (set === undefined) return;
     // Copy: a woken long-poll unsubscribes itself while we iterate.

@@ -88,6 +88,10 @@ export class EngineBook {
     });
   }
 
+  targets(): TargetStatus[] {
+    return [...this.#targets.values()];
+  }
+
   quarantined(): QuarantinedRecord[] {
     const fromSources = [...this.#sources.values()].flatMap((s) => s.quarantined());
     return [...fromSources, ...[...this.#quarantine.values()].flat()];

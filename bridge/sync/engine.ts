@@ -8,7 +8,7 @@ import { ReconcileContext } from './reconcile-context.ts';
 import { reconcile } from './reconciler.ts';
 import { SinkBackoff } from './sink-backoff.ts';
 import { SinkGate } from './sink-gate.ts';
-import type { BridgeStatus, ServiceExplain, StatusProvider } from './status.ts';
+import type { BridgeStatus, ServiceExplain, StatusProvider, TargetStatus } from './status.ts';
 import { NO_METRICS, type SyncMetrics } from './sync-metrics.ts';
 import type { Target } from './target.ts';
 import type { Weights } from './weights.ts';
@@ -135,6 +135,10 @@ export class Engine implements StatusProvider {
 
   explain(ref: ServiceRef): ServiceExplain {
     return this.#ctx.book.explain(ref);
+  }
+
+  targets(): readonly TargetStatus[] {
+    return this.#ctx.book.targets();
   }
 
   /** Sizes of the per-service bookkeeping (tests prove it shrinks back after churn). */

@@ -68,4 +68,6 @@ export interface ServiceExplain {
 export interface StatusProvider {
   summary(): BridgeStatus;
   explain(ref: ServiceRef): ServiceExplain;
+  /** Every target's last outcome (the console's "exported to" column); optional for fakes. */
+  targets?(): readonly TargetStatus[];
 }

@@ -107,7 +107,7 @@ async function realDemo(): Promise<number> {
     const deadline = Date.now() + Number(values.timeout) * 1000;
     while (!stopped()) {
       const { text, complete } = renderTable(await observer.observe());
-      const head = `Isthmus demo — resolver ${url}/v1/services   (Ctrl-C to stop)\n${new Date().toISOString().slice(11, 19)} UTC  ${complete ? 'in sync' : 'syncing…'}\n`;
+      const head = `Isthmus demo — resolver ${url}/v1/services   console ${url}/ui   (Ctrl-C to stop)\n${new Date().toISOString().slice(11, 19)} UTC  ${complete ? 'in sync' : 'syncing…'}\n`;
       if (values.once) {
         if (complete || Date.now() > deadline) {
           process.stdout.write(`${head}\n${text}\n\n${legend()}\n`);

@@ -16,7 +16,7 @@ import { DEMO_TAG, DUBBO_ROOT, NAMESPACE, TOPOLOGY, type DemoEndpoint, type Demo
 
 const SLICE_MANAGER = 'demo.isthmus.dev';
 
-function consulId(s: DemoService, e: DemoEndpoint): string {
+export function consulId(s: DemoService, e: DemoEndpoint): string {
   return `${s.name}-${e.address.replace(/\./g, '-')}-${e.port}`;
 }
 
