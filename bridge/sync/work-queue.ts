@@ -3,10 +3,8 @@
  * - a key is queued at most once however often it is added (dedupe);
  * - a key is never handed to two workers at once; an add while it is processing is remembered
  *   and the key comes back after `done`;
- * - the first add after `quietMs` without one is ready at once (propagation is the headline
- *   figure, and a lone change has nothing to wait for); later adds are debounced: the key becomes
- *   ready `quietMs` after its latest add, but never later than `maxDelayMs` after the first add of
- *   the burst, so a rollout coalesces without starving;
+ * - adds are debounced: a key becomes ready `quietMs` after its latest add, but never later than
+ *   `maxDelayMs` after the first add of the burst, so a rollout coalesces without starving;
  * - `addAfter` schedules a key (retry backoff, requeue-after) without extending a debounce.
  */
 export interface QueueOptions {
@@ -41,9 +39,6 @@ export class WorkQueue {
   /** Keys asked back with addAfter while processing → when they are due. */
   readonly #deferred = new Map<string, number>();
   readonly #waiters: ((item: QueueItem | undefined) => void)[] = [];
-  /** Key → its latest add, while younger than `quietMs` matters; pruned as it grows. */
-  readonly #lastAdd = new Map<string, number>();
-  #pruneAt = 1024;
   #closed = false;
 
   constructor(options: QueueOptions) {
@@ -71,7 +66,6 @@ export class WorkQueue {
   add(key: string): void {
     if (this.#closed) return;
     const now = this.#now();
-    const quietSince = this.#noteAdd(key, now);
     if (this.#processing.has(key)) {
       if (!this.#dirty.has(key)) this.#dirty.set(key, now);
       return;
@@ -79,9 +73,7 @@ export class WorkQueue {
     if (this.#ready.has(key)) return;
     const p = this.#pending.get(key);
     const firstAt = p?.firstAt ?? now;
-    // Leading edge: a change after a quiet spell goes at once; one right behind it waits.
-    const leading = (p === undefined || p.delayed) && quietSince >= this.#quiet;
-    const readyAt = leading ? now : Math.min(now + this.#quiet, firstAt + this.#max);
+    const readyAt = Math.min(now + this.#quiet, firstAt + this.#max);
     // A fresh add overrides a pending retry delay, as in client-go: new information is worth a try.
     this.#schedule(key, readyAt, firstAt, false);
   }
@@ -136,17 +128,6 @@ export class WorkQueue {
     this.#dirty.clear();
     this.#deferred.clear();
     for (const w of this.#waiters.splice(0)) w(undefined);
-  }
-
-  /** Records an add of `key` at `now`; returns how long the key had been quiet before it. */
-  #noteAdd(key: string, now: number): number {
-    const last = this.#lastAdd.get(key);
-    this.#lastAdd.set(key, now);
-    if (this.#lastAdd.size >= this.#pruneAt) {
-      for (const [k, at] of this.#lastAdd) if (now - at >= this.#quiet) this.#lastAdd.delete(k);
-      this.#pruneAt = Math.max(1024, 2 * this.#lastAdd.size);
-    }
-    return last === undefined ? Number.POSITIVE_INFINITY : now - last;
   }
 
   #schedule(key: string, readyAt: number, firstAt: number, delayed: boolean): void {
