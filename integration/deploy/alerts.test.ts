@@ -72,6 +72,28 @@ describe('alert rules', () => {
     expect(exprs).toContainEqual(expect.stringMatching(/> 0\.5$/));
   });
 
+  it('the PrometheusRule uses only the fields the Operator\'s CRD knows, with durations its pattern accepts', async () => {
+    // monitoring.coreos.com/v1 PrometheusRule: RuleGroup and Rule fields, and its Duration pattern.
+    const groupFields = new Set(['name', 'interval', 'limit', 'labels', 'partial_response_strategy', 'query_offset', 'rules']);
+    const ruleFields = new Set(['alert', 'record', 'expr', 'for', 'keep_firing_for', 'labels', 'annotations']);
+    const duration = /^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$/;
+    const rule = await renderPrometheusRule(helm);
+    expect(rule.apiVersion).toBe('monitoring.coreos.com/v1');
+    const problems: string[] = [];
+    for (const g of rule.spec.groups) {
+      for (const k of Object.keys(g)) if (!groupFields.has(k)) problems.push(`group ${g.name}: ${k}`);
+      for (const r of g.rules) {
+        for (const k of Object.keys(r)) if (!ruleFields.has(k)) problems.push(`${String(r['alert'])}: ${k}`);
+        const forValue = r['for'];
+        if (forValue !== undefined && !(typeof forValue === 'string' && duration.test(forValue))) problems.push(`${String(r['alert'])}: for ${JSON.stringify(forValue)}`);
+        for (const k of ['labels', 'annotations']) {
+          for (const v of Object.values((r[k] ?? {}) as Record<string, unknown>)) if (typeof v !== 'string') problems.push(`${String(r['alert'])}: ${k} value ${JSON.stringify(v)}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('promtool check rules rejects an expression that is not PromQL (the check can fail)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'isthmus-rule-'));
     const file = join(dir, 'bad.yaml');
