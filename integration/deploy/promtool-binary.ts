@@ -13,7 +13,10 @@ const promtoolSpec: GoBinarySpec = {
   tool: 'promtool',
   module: 'promtool',
   pkg: 'github.com/prometheus/prometheus/cmd/promtool',
-  version: PROMTOOL_VERSION,
+  // Without the service-discovery plugins (cloud SDKs, client-go): checking and unit-testing
+  // rules needs none of them, and they are most of the build time and of the 88 MB binary.
+  version: `${PROMTOOL_VERSION}-nosd`,
+  tags: ['remove_all_sd'],
 };
 
 export function buildPromtool(onProgress: ProgressListener = silentProgress): Promise<string> {
