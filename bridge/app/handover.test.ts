@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_TAKEOVER_MS, linger, lingerMs, MAX_LINGER_MS, onLeadershipGained, RESYNC_MARGIN_MS } from './handover.ts';
+import { DEFAULT_TAKEOVER_MS, linger, lingerMs, MAX_LINGER_MS, onLeadershipChange, onLeadershipGained, RESYNC_MARGIN_MS } from './handover.ts';
 
 describe('hand-over linger', () => {
   beforeEach(() => { vi.useFakeTimers(); });
@@ -51,6 +51,19 @@ describe('hand-over linger', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(gained).not.toHaveBeenCalled();
     stop();
+  });
+
+  it('reports losses as well as gains to a change listener (the leader-changes metric counts both)', async () => {
+    let leading = false;
+    const seen: boolean[] = [];
+    const stop = onLeadershipChange({ isLeader: () => leading }, (l) => seen.push(l), 100);
+    await vi.advanceTimersByTimeAsync(300);
+    leading = true;
+    await vi.advanceTimersByTimeAsync(300);
+    leading = false;
+    await vi.advanceTimersByTimeAsync(300);
+    stop();
+    expect(seen).toEqual([true, false]);
   });
 
   it('follows the elector\'s own change events when it has them, without polling', async () => {

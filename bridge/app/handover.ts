@@ -29,11 +29,19 @@ export function lingerMs(leader: Pick<LeaderElection, 'takeoverMs'>): number {
  * a takeover must re-check everything at once. Returns a stop function.
  */
 export function onLeadershipGained(leader: Pick<LeaderElection, 'isLeader' | 'onChange'>, onGained: () => void, intervalMs = LEADERSHIP_POLL_MS): () => void {
-  if (leader.onChange !== undefined) return leader.onChange((leading) => { if (leading) onGained(); });
+  return onLeadershipChange(leader, (leading) => { if (leading) onGained(); }, intervalMs);
+}
+
+/**
+ * Calls `onChange` with the new state whenever this replica gains or loses leadership: the
+ * elector's own listener when it has one, else a poll of `isLeader`. Returns a stop function.
+ */
+export function onLeadershipChange(leader: Pick<LeaderElection, 'isLeader' | 'onChange'>, onChange: (leading: boolean) => void, intervalMs = LEADERSHIP_POLL_MS): () => void {
+  if (leader.onChange !== undefined) return leader.onChange(onChange);
   let leading = leader.isLeader();
   const timer = setInterval(() => {
     const now = leader.isLeader();
-    if (now && !leading) onGained();
+    if (now !== leading) onChange(now);
     leading = now;
   }, intervalMs);
   timer.unref();

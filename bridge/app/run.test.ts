@@ -76,4 +76,30 @@ describe('runBridge start-up', () => {
       await run;
     }
   });
+
+  it('exposes leadership, source reachability, hold age and resolver traffic on /metrics', async () => {
+    const kinds = { memory: memoryAdapter };
+    const stop = new AbortController();
+    let url = '';
+    const config = parseConfig(CONFIG().replace('grpc: { enabled: false }', 'grpc: { enabled: true, port: 0, host: 127.0.0.1 }'), kinds, { env: {} });
+    const run = runBridge(config, kinds, { logger: SILENT, signal: stop.signal, signals: signals(), onListening: (u) => { url = u; } });
+    try {
+      await expect.poll(() => url).not.toBe('');
+      await expect.poll(async () => (await fetch(`${url}/v1/services/shop/orders`)).status).toBe(200);
+      expect((await fetch(`${url}/v1/services/shop/nothing`)).status).toBe(404);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      // Without an elector this replica is the writer.
+      expect(metrics).toMatch(/^isthmus_leader 1$/m);
+      expect(metrics).toMatch(/^isthmus_leader_changes_total 0$/m);
+      expect(metrics).toContain('isthmus_source_reachable{registry="vm"} 1');
+      expect(metrics).toMatch(/^isthmus_held_oldest_seconds 0$/m);
+      expect(metrics).toMatch(/^isthmus_resolver_requests_total\{transport="http",outcome="ok"\} [1-9]/m);
+      expect(metrics).toContain('isthmus_resolver_requests_total{transport="http",outcome="client_error"} 1');
+      expect(metrics).toContain('isthmus_resolver_requests_total{transport="grpc",outcome="ok"} 0');
+      expect(metrics).toContain('isthmus_resolver_watchers{transport="grpc"} 0');
+    } finally {
+      stop.abort();
+      await run;
+    }
+  });
 });

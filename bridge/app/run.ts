@@ -1,11 +1,11 @@
 import { Catalog } from '../catalog/index.ts';
-import { close, createHttpResolver, GrpcResolver, listen, readTlsFiles, watchLimitsFromConfig } from '../resolver/index.ts';
+import { close, createHttpResolver, GrpcResolver, listen, readTlsFiles, resolverStats, watchLimitsFromConfig } from '../resolver/index.ts';
 import type { LeaderElection } from '../ports/index.ts';
 import type { Config, Logger, SignalSource } from '../runtime/index.ts';
 import { childLogger, createHealth, createMetrics, flushLogger, installShutdown, readSecretFile, standardSteps } from '../runtime/index.ts';
 import { applySplit, Engine, Weights } from '../sync/index.ts';
 import { buildParts, closeParts, partsAbort, type AdapterKinds } from './build.ts';
-import { linger, lingerMs, onLeadershipGained } from './handover.ts';
+import { linger, lingerMs, onLeadershipChange } from './handover.ts';
 import { startMigrations } from './migrations.ts';
 
 export interface RunOptions {
@@ -72,12 +72,19 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
   catalog.start();
   engine.start();
   migrations?.report({ catalog, engine, isLeader: () => leader?.isLeader() ?? true });
-  const offLeadership = leader === undefined ? undefined : onLeadershipGained(leader, () => {
+  const offLeadership = leader === undefined ? undefined : onLeadershipChange(leader, (leading) => {
+    metrics.state.leadershipChanged();
+    if (!leading) return;
     for (const sink of parts.sinks) sink.adopt?.();
     void engine.resync().catch((err: unknown) => { log.warn({ err }, 'resync on becoming the leader failed; the periodic one retries'); });
   });
 
   metrics.trackQuarantine(() => engine.summary().quarantined);
+  metrics.state.track({
+    leader: () => leader?.isLeader() ?? true,
+    sources: () => parts.sources,
+    held: () => engine.summary().held,
+  });
   const health = createHealth(parts.sources);
   const http = createHttpResolver({
     catalog,
@@ -91,6 +98,7 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
     ...(migrations === undefined ? {} : { migrations: migrations.access }),
     registryKinds: Object.fromEntries(Object.entries(config.registries).map(([id, r]) => [id, r.kind])),
   }, { limits });
+  metrics.resolver.track('http', () => resolverStats(http));
   const url = await listen(http, config.resolver.http);
   const grpc = config.resolver.grpc.enabled
     ? new GrpcResolver({
@@ -104,6 +112,7 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
       })
     : undefined;
   if (grpc !== undefined) {
+    metrics.resolver.track('grpc', () => grpc.stats());
     const port = await grpc.listen(config.resolver.grpc);
     log.info({ port }, 'gRPC resolver listening');
     options.onGrpcListening?.(port);

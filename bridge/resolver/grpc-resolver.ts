@@ -13,6 +13,7 @@ import { nameProblem, watchLimits, type WatchLimits } from './limits.ts';
 import type { EndpointFilters } from './params.ts';
 import { SendBudget } from './send-budget.ts';
 import type { TlsFiles } from './tls.ts';
+import { RequestCounts } from './traffic.ts';
 import { WatchHub } from './watch-hub.ts';
 
 export interface GrpcResolverDeps {
@@ -39,6 +40,8 @@ export interface GrpcResolverStats {
   readonly slowConsumers: number;
   /** Watches refused at maxWatchStreams since start. */
   readonly refusedWatches: number;
+  /** Calls since start (Watch counts once, when it opens); the failed ones by class. */
+  readonly requests: Readonly<RequestCounts>;
 }
 
 type GrpcError = Partial<ServiceError> & { code: status; details: string };
@@ -94,6 +97,7 @@ export class GrpcResolver {
   readonly #answers = new GrpcAnswers();
   #slowConsumers = 0;
   #refusedWatches = 0;
+  readonly #counts = new RequestCounts();
 
   constructor(deps: GrpcResolverDeps) {
     this.#deps = deps;
@@ -139,6 +143,7 @@ export class GrpcResolver {
       bufferedBytes: this.#budget.used,
       slowConsumers: this.#slowConsumers,
       refusedWatches: this.#refusedWatches,
+      requests: this.#counts,
     };
   }
 
@@ -183,16 +188,26 @@ export class GrpcResolver {
   }
 
   #guard<T>(callback: sendUnaryData<T>, fn: () => T | GrpcError): void {
+    this.#counts.requests++;
     let out: T | GrpcError;
     try {
       out = fn();
     } catch (err) {
       this.#deps.onError?.(err);
+      this.#counts.failedGrpc(status.INTERNAL);
       callback(fail(status.INTERNAL, 'ISTHMUS_INTERNAL: internal error; the resolver log has the cause'));
       return;
     }
-    if (typeof out === 'object' && out !== null && 'code' in out && 'details' in out) callback(out);
-    else callback(null, out);
+    if (typeof out === 'object' && out !== null && 'code' in out && 'details' in out) {
+      this.#counts.failedGrpc(out.code);
+      callback(out);
+    } else callback(null, out);
+  }
+
+  /** Ends a Watch before it starts. */
+  #refuse(call: { emit(event: 'error', err: GrpcError): unknown }, err: GrpcError): void {
+    this.#counts.failedGrpc(err.code);
+    call.emit('error', err);
   }
 
   #handlers(): ResolverServiceServer {
@@ -220,20 +235,21 @@ export class GrpcResolver {
         });
       },
       watch: (call) => {
+        this.#counts.requests++;
         const denied = this.#authorized(call.metadata);
         const ref = denied ?? refOf(call.request);
         if (isError(ref)) {
-          call.emit('error', ref);
+          this.#refuse(call, ref);
           return;
         }
         if (this.#hub.draining) {
-          call.emit('error', fail(status.UNAVAILABLE, 'ISTHMUS_SHUTTING_DOWN: this resolver is shutting down; watch another replica'));
+          this.#refuse(call, fail(status.UNAVAILABLE, 'ISTHMUS_SHUTTING_DOWN: this resolver is shutting down; watch another replica'));
           return;
         }
         if (this.#hub.full) {
           this.#refusedWatches++;
           const max = this.#limits.maxWatchStreams;
-          call.emit('error', fail(status.RESOURCE_EXHAUSTED, `ISTHMUS_TOO_MANY_WATCHES: this resolver serves at most ${max} Watch streams; retry later or watch another replica`));
+          this.#refuse(call, fail(status.RESOURCE_EXHAUSTED, `ISTHMUS_TOO_MANY_WATCHES: this resolver serves at most ${max} Watch streams; retry later or watch another replica`));
           return;
         }
         const filters = filtersFromProto(call.request.filters);

@@ -13,6 +13,7 @@ import { MAX_NAME_LENGTH, watchLimits, type WatchLimits } from './limits.ts';
 import { ResponseCache, type ResponseCacheOptions } from './response-cache.ts';
 import { registerOpsRoutes, registerV1Routes } from './routes.ts';
 import type { TlsFiles } from './tls.ts';
+import { RequestCounts } from './traffic.ts';
 import { WatchHub } from './watch-hub.ts';
 import { registerWeightRoutes } from './weight-routes.ts';
 import type { Weights } from '../sync/index.ts';
@@ -100,6 +101,7 @@ const QUIET_5XX: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ISTHMUS_SHUTTING_
 interface Internals {
   readonly hub: WatchHub;
   readonly cache: ResponseCache;
+  readonly counts: RequestCounts;
 }
 
 /** What each resolver keeps beside its instance, so drain(), close() and stats need only the instance. */
@@ -110,6 +112,8 @@ export interface ResolverStats {
   /** Open long-polls plus open event streams. */
   readonly watchers: number;
   readonly cache: { readonly hits: number; readonly misses: number; readonly keys: number };
+  /** Requests since start (probes and /metrics included); the failed ones by class. */
+  readonly requests: Readonly<RequestCounts>;
 }
 
 function sendError(reply: FastifyReply, status: number, code: ErrorCode, message: string): FastifyReply {
@@ -157,25 +161,32 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
     fingerprint: () => statusFingerprint(deps),
   });
   hub.start();
-  internals.set(app, { hub, cache });
+  const counts = new RequestCounts();
+  internals.set(app, { hub, cache, counts });
+  // A second listener on the server's own event, not a fastify hook: hooks cost a promise-aware
+  // dispatch per request, this costs one call. Failures are classed where they are answered below.
+  app.server.on('request', () => { counts.requests++; });
 
   app.setErrorHandler((err: FastifyError | BridgeError, req, reply) => {
     if (err instanceof BridgeError) {
       const status = STATUS_OF[err.code] ?? 500;
+      counts.failedHttp(status);
       if (status >= 500 && !QUIET_5XX.has(err.code)) app.log.error({ err }, 'resolver request failed');
       return sendError(reply, status, err.code, err.message);
     }
     // fastify's own client errors (bad URL encoding, oversized parameter…) keep their status.
     const status = err.statusCode ?? 500;
+    counts.failedHttp(status);
     if (status >= 400 && status < 500) return sendError(reply, status, 'ISTHMUS_USAGE', err.message);
     // The cause stays in the log: an internal message can name files, hosts or registry details.
     app.log.error({ err, reqId: req.id }, 'resolver request failed');
     return sendError(reply, 500, 'ISTHMUS_INTERNAL', `internal error in request ${req.id}; the resolver log has the cause`);
   });
 
-  app.setNotFoundHandler((req, reply) =>
-    sendError(reply, 404, 'ISTHMUS_NOT_FOUND', `no resolver route ${req.method} ${req.url.split('?')[0] ?? ''}`),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    counts.failedHttp(404);
+    return sendError(reply, 404, 'ISTHMUS_NOT_FOUND', `no resolver route ${req.method} ${req.url.split('?')[0] ?? ''}`);
+  });
 
   registerOpsRoutes(app, { health: deps.health, ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }) });
 
@@ -192,6 +203,7 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
             next();
             return;
           }
+          counts.failedHttp(401);
           reply.header('www-authenticate', 'Bearer realm="isthmus"');
           sendError(reply, 401, 'ISTHMUS_UNAUTHENTICATED', 'missing or wrong bearer token');
         });
@@ -240,8 +252,8 @@ export function drain(app: FastifyInstance): void {
 
 export function resolverStats(app: FastifyInstance): ResolverStats {
   const it = internals.get(app);
-  if (it === undefined) return { watchers: 0, cache: { hits: 0, misses: 0, keys: 0 } };
-  return { watchers: it.hub.watcherCount(), cache: it.cache.stats() };
+  if (it === undefined) return { watchers: 0, cache: { hits: 0, misses: 0, keys: 0 }, requests: new RequestCounts() };
+  return { watchers: it.hub.watcherCount(), cache: it.cache.stats(), requests: it.counts };
 }
 
 /** Drains, then closes the server once in-flight requests have finished. */

@@ -2,6 +2,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { RegistryId } from '../model/index.ts';
 import type { ReconcileOutcome } from '../sync/status.ts';
 import type { SyncMetrics } from '../sync/sync-metrics.ts';
+import { registerResolverMetrics, type ResolverMetrics } from './resolver-metrics.ts';
+import { registerStateMetrics, type StateMetrics } from './state-metrics.ts';
 
 /**
  * Prometheus metrics of one bridge process. Uses its own prom-client Registry rather than the
@@ -25,6 +27,10 @@ export interface Metrics {
    * (`summary().quarantined`), so the gauge and `/v1/status` can never disagree.
    */
   trackQuarantine(read: () => readonly { readonly registry: RegistryId }[]): void;
+  /** Source reachability, leadership and hold age (state-metrics.ts). */
+  readonly state: StateMetrics;
+  /** Resolver requests and watchers per transport (resolver-metrics.ts). */
+  readonly resolver: ResolverMetrics;
 }
 
 export interface MetricsOptions {
@@ -136,6 +142,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
   return {
     sync,
+    state: registerStateMetrics(registers),
+    resolver: registerResolverMetrics(registers),
     registry,
     render: () => registry.metrics(),
     contentType: registry.contentType,

@@ -97,11 +97,12 @@ describe('helm chart', () => {
     expect(config.resolver.http).toEqual({ host: '0.0.0.0', port: 8080 });
   });
 
-  it('renders the production example: namespaced RoleBindings, secret mount, ServiceMonitor, NetworkPolicy', async () => {
+  it('renders the production example: namespaced RoleBindings, secret mount, ServiceMonitor, PrometheusRule, NetworkPolicy', async () => {
     const objects = parseObjects(await helmTemplate(helm, { ...PLAIN_RELEASE, valuesFiles: [PRODUCTION_VALUES] }));
     expect(byKind(objects, 'ClusterRoleBinding')).toEqual([]);
     expect(byKind(objects, 'RoleBinding').map((b) => b.metadata.namespace).sort()).toEqual(['isthmus-system', 'payments', 'shop']);
     expect(byKind(objects, 'ServiceMonitor')).toHaveLength(1);
+    expect(byKind(objects, 'PrometheusRule').map((r) => r.metadata.labels?.['release'])).toEqual(['kube-prometheus-stack']);
     expect(byKind(objects, 'NetworkPolicy')).toHaveLength(1);
     const pod = (byKind(objects, 'Deployment')[0] as unknown as DeploymentShape).spec.template.spec;
     expect(pod.volumes.map((v) => v.name)).toContain('secret-consul-token');

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, kubeEnv, testNamespace } from '../adapters/kubernetes-env.ts';
 import { PLAIN_RELEASE, PRODUCTION_VALUES, helmTemplate, parseObjects, type KubeObject } from './chart.ts';
 import { buildHelm } from './helm-binary.ts';
-import { createObject, ensureServiceMonitorCrd } from './kube-apply.ts';
+import { createObject, ensureOperatorCrds } from './kube-apply.ts';
 
 const env = kubeEnv();
 
@@ -20,7 +20,7 @@ describe.skipIf(env === undefined)('deploy manifests: server-side dry run on the
 
   beforeAll(async () => {
     helm = await buildHelm();
-    await ensureServiceMonitorCrd(e);
+    await ensureOperatorCrds(e);
   });
   afterAll(async () => {
     for (const ns of namespaces) await api(e, 'DELETE', `/api/v1/namespaces/${ns}`);
@@ -58,7 +58,7 @@ describe.skipIf(env === undefined)('deploy manifests: server-side dry run on the
       valuesFiles: [PRODUCTION_VALUES],
       setJson: [`config.registries.k8s.namespaces=["${shop}","${payments}"]`, `config.registries.k8s.leaderElection.namespace="${release}"`],
     }));
-    expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(['ServiceMonitor', 'NetworkPolicy', 'PodDisruptionBudget', 'Deployment']));
+    expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(['ServiceMonitor', 'PrometheusRule', 'NetworkPolicy', 'PodDisruptionBudget', 'Deployment']));
     expect(await dryRunAll(objects)).toEqual([]);
   });
 

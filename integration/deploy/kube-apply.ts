@@ -24,6 +24,7 @@ const RESOURCES: Readonly<Record<string, Resource>> = {
   'rbac.authorization.k8s.io/v1/Role': { group: '/apis/rbac.authorization.k8s.io/v1', plural: 'roles', namespaced: true },
   'rbac.authorization.k8s.io/v1/RoleBinding': { group: '/apis/rbac.authorization.k8s.io/v1', plural: 'rolebindings', namespaced: true },
   'monitoring.coreos.com/v1/ServiceMonitor': { group: '/apis/monitoring.coreos.com/v1', plural: 'servicemonitors', namespaced: true },
+  'monitoring.coreos.com/v1/PrometheusRule': { group: '/apis/monitoring.coreos.com/v1', plural: 'prometheusrules', namespaced: true },
 };
 
 /** Collection URL of an object (POST target), and the object's own URL. */
@@ -45,15 +46,23 @@ export async function deleteObject(env: KubeTestEnv, o: KubeObject): Promise<voi
   await api(env, 'DELETE', objectPaths(o).item);
 }
 
+/** The Prometheus Operator kinds the chart can render. */
+const OPERATOR_KINDS = [
+  { kind: 'ServiceMonitor', plural: 'servicemonitors', singular: 'servicemonitor' },
+  { kind: 'PrometheusRule', plural: 'prometheusrules', singular: 'prometheusrule' },
+] as const;
+
 /**
- * The Prometheus Operator's ServiceMonitor CRD, reduced to what makes the API server serve the
- * kind (its real schema is ~1000 lines): the dry run then checks the object's envelope, not the
- * operator's field rules. Created once and left in place, like a cluster that has the operator.
+ * The Prometheus Operator's ServiceMonitor and PrometheusRule CRDs, reduced to what makes the API
+ * server serve the kinds (their real schemas are ~1000 lines): the dry run then checks each
+ * object's envelope, not the operator's field rules (alerts.test.ts checks the rule fields).
+ * Created once and left in place, like a cluster that has the operator.
  */
-export async function ensureServiceMonitorCrd(env: KubeTestEnv): Promise<void> {
-  const name = 'servicemonitors.monitoring.coreos.com';
-  const existing = await api(env, 'GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`);
-  if (existing.status !== 200) {
+export async function ensureOperatorCrds(env: KubeTestEnv): Promise<void> {
+  for (const { kind, plural, singular } of OPERATOR_KINDS) {
+    const name = `${plural}.monitoring.coreos.com`;
+    const existing = await api(env, 'GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`);
+    if (existing.status === 200) continue;
     const created = await api(env, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
       apiVersion: 'apiextensions.k8s.io/v1',
       kind: 'CustomResourceDefinition',
@@ -61,7 +70,7 @@ export async function ensureServiceMonitorCrd(env: KubeTestEnv): Promise<void> {
       spec: {
         group: 'monitoring.coreos.com',
         scope: 'Namespaced',
-        names: { plural: 'servicemonitors', singular: 'servicemonitor', kind: 'ServiceMonitor', listKind: 'ServiceMonitorList' },
+        names: { plural, singular, kind, listKind: `${kind}List` },
         versions: [{
           name: 'v1',
           served: true,
@@ -72,10 +81,13 @@ export async function ensureServiceMonitorCrd(env: KubeTestEnv): Promise<void> {
     });
     if (created.status !== 201 && created.status !== 409) throw new Error(`CRD ${name}: ${created.status} ${JSON.stringify(created.body).slice(0, 300)}`);
   }
-  // Established takes a moment: wait until the kind is served.
+  // Established takes a moment: wait until every kind is served.
   const deadline = Date.now() + 30_000;
-  while ((await api(env, 'GET', '/apis/monitoring.coreos.com/v1')).status !== 200) {
-    if (Date.now() > deadline) throw new Error('ServiceMonitor CRD not served after 30 s');
+  for (;;) {
+    const group = await api(env, 'GET', '/apis/monitoring.coreos.com/v1');
+    const served = group.status === 200 ? JSON.stringify(group.body) : '';
+    if (OPERATOR_KINDS.every((k) => served.includes(`"${k.plural}"`))) return;
+    if (Date.now() > deadline) throw new Error('Prometheus Operator CRDs not served after 30 s');
     await new Promise((r) => setTimeout(r, 200));
   }
 }

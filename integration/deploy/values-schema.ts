@@ -57,6 +57,21 @@ function chartProperties(config: Json): Json {
     topologySpread: bool,
     priorityClassName: str,
     serviceMonitor: closed({ enabled: bool, interval: str, labels: map }),
+    prometheusRule: closed({
+      enabled: bool,
+      labels: map,
+      thresholds: closed({
+        noLeaderMinutes: int(1),
+        sourceUnreachableMinutes: int(1),
+        sourceNotSyncedMinutes: int(1),
+        sinkFailingMinutes: int(1),
+        holdAgeMinutes: int(1),
+        quarantineWindowMinutes: int(1),
+        propagationP99Seconds: { type: 'number', exclusiveMinimum: 0 },
+        propagationSlowMinutes: int(1),
+        resolverErrorRatio: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+      }, ['noLeaderMinutes', 'sourceUnreachableMinutes', 'sourceNotSyncedMinutes', 'sinkFailingMinutes', 'holdAgeMinutes', 'quarantineWindowMinutes', 'propagationP99Seconds', 'propagationSlowMinutes', 'resolverErrorRatio']),
+    }),
     networkPolicy: {
       ...closed({ enabled: bool, ingressFrom: list, egressTo: list }),
       description: 'Ingress to the resolver ports from exactly the ingressFrom peers (none when empty); egress limited to egressTo (+ DNS) when set.',

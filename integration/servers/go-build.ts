@@ -17,6 +17,8 @@ export interface GoBinarySpec {
   readonly pkg: string;
   readonly version: string;
   readonly ldflags?: readonly string[];
+  /** Build tags; like ldflags, not part of the cache key, so `version` must name them. */
+  readonly tags?: readonly string[];
 }
 
 export function goEnv(): NodeJS.ProcessEnv {
@@ -58,7 +60,8 @@ export async function buildGoBinary(spec: GoBinarySpec, onProgress: ProgressList
   await rm(partial, { force: true });
   // -s -w and -trimpath keep the link step (the slow, memory-hungry part) and the binary small.
   const ldflags = ['-s', '-w', ...(spec.ldflags ?? [])].join(' ');
-  await runCommand('go', ['build', '-v', '-trimpath', `-ldflags=${ldflags}`, '-o', partial, spec.pkg], {
+  const tags = spec.tags === undefined || spec.tags.length === 0 ? [] : [`-tags=${spec.tags.join(',')}`];
+  await runCommand('go', ['build', '-v', '-trimpath', ...tags, `-ldflags=${ldflags}`, '-o', partial, spec.pkg], {
     server: spec.server,
     label: `go build ${spec.tool} ${spec.version}`,
     cwd: moduleDir,
