@@ -3,8 +3,10 @@
  * - a key is queued at most once however often it is added (dedupe);
  * - a key is never handed to two workers at once; an add while it is processing is remembered
  *   and the key comes back after `done`;
- * - adds are debounced: a key becomes ready `quietMs` after its latest add, but never later than
- *   `maxDelayMs` after the first add of the burst, so a rollout coalesces without starving;
+ * - the first add after `quietMs` without one is ready at once (propagation is the headline
+ *   figure, and a lone change has nothing to wait for); later adds are debounced: the key becomes
+ *   ready `quietMs` after its latest add, but never later than `maxDelayMs` after the first add of
+ *   the burst, so a rollout coalesces without starving;
  * - `addAfter` schedules a key (retry backoff, requeue-after) without extending a debounce.
  */
 export interface QueueOptions {
@@ -17,6 +19,11 @@ export interface QueueItem {
   readonly key: string;
   /** When the first add of the burst that made this key ready happened (epoch ms). */
   readonly firstAddedAt: number;
+  /**
+   * Taken at the leading edge: the first change after a quiet spell, handed out at once. More of
+   * its burst may be right behind it, so a removal seen now may be half of one (see reconciler).
+   */
+  readonly leading: boolean;
 }
 
 interface Pending {
@@ -25,6 +32,7 @@ interface Pending {
   timer: NodeJS.Timeout;
   /** Scheduled by addAfter (a retry or a timed hold) rather than by a change. */
   delayed: boolean;
+  leading: boolean;
 }
 
 export class WorkQueue {
@@ -32,13 +40,16 @@ export class WorkQueue {
   readonly #max: number;
   readonly #now: () => number;
   readonly #pending = new Map<string, Pending>();
-  readonly #ready = new Map<string, number>();
+  readonly #ready = new Map<string, { firstAt: number; leading: boolean }>();
   readonly #processing = new Set<string>();
   /** Keys added while processing → first add time of that new burst. */
   readonly #dirty = new Map<string, number>();
   /** Keys asked back with addAfter while processing → when they are due. */
   readonly #deferred = new Map<string, number>();
   readonly #waiters: ((item: QueueItem | undefined) => void)[] = [];
+  /** Key → its latest add, while younger than `quietMs` matters; pruned as it grows. */
+  readonly #lastAdd = new Map<string, number>();
+  #pruneAt = 1024;
   #closed = false;
 
   constructor(options: QueueOptions) {
@@ -66,6 +77,7 @@ export class WorkQueue {
   add(key: string): void {
     if (this.#closed) return;
     const now = this.#now();
+    const quietSince = this.#noteAdd(key, now);
     if (this.#processing.has(key)) {
       if (!this.#dirty.has(key)) this.#dirty.set(key, now);
       return;
@@ -73,9 +85,11 @@ export class WorkQueue {
     if (this.#ready.has(key)) return;
     const p = this.#pending.get(key);
     const firstAt = p?.firstAt ?? now;
-    const readyAt = Math.min(now + this.#quiet, firstAt + this.#max);
+    // Leading edge: a change after a quiet spell goes at once; one right behind it waits.
+    const leading = (p === undefined || p.delayed) && quietSince >= this.#quiet;
+    const readyAt = leading ? now : Math.min(now + this.#quiet, firstAt + this.#max);
     // A fresh add overrides a pending retry delay, as in client-go: new information is worth a try.
-    this.#schedule(key, readyAt, firstAt, false);
+    this.#schedule(key, readyAt, firstAt, false, leading);
   }
 
   /** Queues `key` after `delayMs`, or sooner if it is already due sooner. */
@@ -130,11 +144,22 @@ export class WorkQueue {
     for (const w of this.#waiters.splice(0)) w(undefined);
   }
 
-  #schedule(key: string, readyAt: number, firstAt: number, delayed: boolean): void {
+  /** Records an add of `key` at `now`; returns how long the key had been quiet before it. */
+  #noteAdd(key: string, now: number): number {
+    const last = this.#lastAdd.get(key);
+    this.#lastAdd.set(key, now);
+    if (this.#lastAdd.size >= this.#pruneAt) {
+      for (const [k, at] of this.#lastAdd) if (now - at >= this.#quiet) this.#lastAdd.delete(k);
+      this.#pruneAt = Math.max(1024, 2 * this.#lastAdd.size);
+    }
+    return last === undefined ? Number.POSITIVE_INFINITY : now - last;
+  }
+
+  #schedule(key: string, readyAt: number, firstAt: number, delayed: boolean, leading = false): void {
     const old = this.#pending.get(key);
     if (old !== undefined) clearTimeout(old.timer);
     const timer = setTimeout(() => { this.#promote(key); }, Math.max(0, readyAt - this.#now()));
-    this.#pending.set(key, { readyAt, firstAt, timer, delayed });
+    this.#pending.set(key, { readyAt, firstAt, timer, delayed, leading });
   }
 
   #promote(key: string): void {
@@ -144,18 +169,18 @@ export class WorkQueue {
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) {
       this.#processing.add(key);
-      waiter({ key, firstAddedAt: p.firstAt });
+      waiter({ key, firstAddedAt: p.firstAt, leading: p.leading });
     } else {
-      this.#ready.set(key, p.firstAt);
+      this.#ready.set(key, { firstAt: p.firstAt, leading: p.leading });
     }
   }
 
   #take(): QueueItem | undefined {
     const next = this.#ready.entries().next();
     if (next.done === true) return undefined;
-    const [key, firstAddedAt] = next.value;
+    const [key, { firstAt, leading }] = next.value;
     this.#ready.delete(key);
     this.#processing.add(key);
-    return { key, firstAddedAt };
+    return { key, firstAddedAt: firstAt, leading };
   }
 }

@@ -122,8 +122,9 @@ export const SyncSchema = Type.Object(
       minimum: 0,
       default: 25,
       description:
-        'Debounce: reconcile a key once it has been quiet this long. 25 ms coalesces the burst of ' +
-        'events one rollout step produces while staying far below the 50 ms p50 propagation target.',
+        'Debounce: a change to a service that has been quiet this long is reconciled at once; changes ' +
+        'right behind it are coalesced and reconciled once they have been quiet this long. 25 ms ' +
+        'coalesces the burst of events one rollout step produces.',
     })),
     maxDelayMs: Type.Optional(Type.Integer({
       minimum: 1,
