@@ -45,8 +45,6 @@ export class Engine implements StatusProvider {
   readonly #o: EngineOptions;
   readonly #ctx: ReconcileContext;
   readonly #queue: WorkQueue;
-  /** The debounce; also how long a leading-edge pass defers removals (reconciler.ts). */
-  readonly #quietMs: number;
   readonly #limiter: RetryLimiter;
   readonly #metrics: SyncMetrics;
   readonly #log: EngineLogger;
@@ -62,8 +60,7 @@ export class Engine implements StatusProvider {
   constructor(options: EngineOptions) {
     this.#o = options;
     this.#ctx = new ReconcileContext(options.bridgeId, options.sources, options.sinks, options.routes, options.weights);
-    this.#quietMs = options.quietMs ?? 25;
-    this.#queue = new WorkQueue({ quietMs: this.#quietMs, maxDelayMs: options.maxDelayMs ?? 1000 });
+    this.#queue = new WorkQueue({ quietMs: options.quietMs ?? 25, maxDelayMs: options.maxDelayMs ?? 1000 });
     const retry: RetryPolicy = { baseMs: 200, maxMs: 60_000, perSecond: 50, burst: 500, ...options.retry };
     this.#limiter = new RetryLimiter(retry);
     this.#metrics = options.metrics ?? NO_METRICS;
@@ -191,7 +188,7 @@ export class Engine implements StatusProvider {
       if (item === undefined) return;
       this.#busy++;
       try {
-        await this.#process(item.key, item.firstAddedAt, item.leading);
+        await this.#process(item.key, item.firstAddedAt);
       } catch (err) {
         // A bug, not a registry answer: report it and keep the worker alive for everything else.
         this.#log.error({ key: item.key, err: describeError(err) }, 'internal error while reconciling; the key is retried with backoff');
@@ -205,7 +202,7 @@ export class Engine implements StatusProvider {
     }
   }
 
-  async #process(key: string, firstAddedAt: number, leading: boolean): Promise<void> {
+  async #process(key: string, firstAddedAt: number): Promise<void> {
     const target = this.#ctx.target(key);
     if (target === undefined || !this.#gate.isOpen(target.sink)) return; // the gate's resync re-queues it
     const backoff = this.#backoff.get(target.sink);
@@ -223,7 +220,7 @@ export class Engine implements StatusProvider {
     }
     this.#wasWriter = writer;
     try {
-      const result = await reconcile(this.#ctx.input(key, target, writer, started, leading ? this.#quietMs : undefined));
+      const result = await reconcile(this.#ctx.input(key, target, writer, started));
       if (backoff?.succeeded() === true) this.#recovered(target.sink);
       this.#limiter.forget(key);
       this.#ctx.settle(key, target, result, started);

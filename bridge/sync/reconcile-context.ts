@@ -63,7 +63,7 @@ export class ReconcileContext {
     return new Set([...this.index.keys(), ...this.#ownedOnly.keys()]);
   }
 
-  input(key: string, target: Target, write: boolean, now = Date.now(), deferRemovalsMs?: number): ReconcileInput {
+  input(key: string, target: Target, write: boolean, now = Date.now()): ReconcileInput {
     const split = this.#weights?.get(target.ref);
     const sink = this.sinks.get(target.sink);
     if (sink === undefined) throw new Error(`no sink ${target.sink}`);
@@ -78,7 +78,6 @@ export class ReconcileContext {
       now,
       write,
       ...(split === undefined ? {} : { split }),
-      ...(deferRemovalsMs === undefined ? {} : { deferRemovalsMs }),
     };
   }
 

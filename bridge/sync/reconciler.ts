@@ -22,13 +22,6 @@ export interface ReconcileInput {
   readonly write: boolean;
   /** The target service's migration split, if one is set. */
   readonly split?: Split;
-  /**
-   * Set for a pass taken at the queue's leading edge: endpoints that would disappear stay for now
-   * and the target is looked at again after this many ms, with the rest of its burst. Additions
-   * and health go out at once; the deletion guard judges a burst of removals whole, not 1 of 3,
-   * then 1 of 2.
-   */
-  readonly deferRemovalsMs?: number;
 }
 
 export interface ReconcileResult {
@@ -68,20 +61,8 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
   const before = actual?.endpoints.length ?? 0;
   const want = desired.snapshot;
   const policy = effectivePolicy(desired.routes, input.routesToSink, actual);
-  const removed = disappearing(want?.endpoints ?? [], actual?.endpoints ?? []);
-  // A whole service going is left to the guard now: nothing of it is worth writing early.
-  if (input.deferRemovalsMs !== undefined && removed.length > 0 && want !== undefined) {
-    const effective: ServiceSnapshot = { ...want, endpoints: mergeEndpoints(want.endpoints, removed) };
-    const plan = sink.plan(state, effective, hints);
-    const refused = plan.refusals ?? [];
-    const later = { requeueAfterMs: input.deferRemovalsMs };
-    if (plan.operations.length === 0) return { outcome: 'in-sync', change: 'none', desired, operations: [], refused, before, after: before, ...later };
-    if (input.write) await sink.execute(plan);
-    const change = actual === undefined ? 'create' : 'update';
-    return { outcome: input.write ? 'applied' : 'planned', change, desired, operations: plan.operations, refused, before, after: effective.endpoints.length, ...later };
-  }
   const decision = guardRemovals({
-    removed,
+    removed: disappearing(want?.endpoints ?? [], actual?.endpoints ?? []),
     actualCount: before,
     policy,
     frozen: input.frozen(policy),

@@ -39,44 +39,12 @@ describe('WorkQueue', () => {
     let got: number | undefined;
     void q.get().then(() => { got = Date.now(); });
     const start = Date.now();
-    // Two adds in one tick: the second is right behind the first, so the burst waits.
-    q.add('a');
     for (let t = 0; t < 200; t += 20) {
       q.add('a');
       await vi.advanceTimersByTimeAsync(20);
     }
     expect(got).toBeDefined();
     expect(got! - start).toBe(100);
-  });
-
-  it('takes the first change after a quiet spell at once, and coalesces what follows it', async () => {
-    const q = new WorkQueue({ quietMs: 30, maxDelayMs: 100 });
-    const got: number[] = [];
-    const start = Date.now();
-    const worker = async (): Promise<void> => {
-      for (;;) {
-        const item = await q.get();
-        if (item === undefined) return;
-        got.push(Date.now() - start);
-        q.done(item.key);
-      }
-    };
-    void worker();
-    q.add('a');
-    await vi.advanceTimersByTimeAsync(0);
-    expect(got).toEqual([0]);
-    // Changes right behind it: debounced from the last one, one more pass for all of them.
-    for (let i = 0; i < 4; i++) {
-      await vi.advanceTimersByTimeAsync(5);
-      q.add('a');
-    }
-    await vi.advanceTimersByTimeAsync(100);
-    expect(got).toEqual([0, 50]);
-    // Quiet again for longer than quietMs: the next lone change goes at once.
-    q.add('a');
-    await vi.advanceTimersByTimeAsync(0);
-    expect(got).toEqual([0, 50, 120]);
-    q.shutdown();
   });
 
   it('addAfter delays without being extended by later retries, and a fresh add wins', async () => {

@@ -3,10 +3,8 @@
  * - a key is queued at most once however often it is added (dedupe);
  * - a key is never handed to two workers at once; an add while it is processing is remembered
  *   and the key comes back after `done`;
- * - the first add after `quietMs` without one is ready at once (propagation is the headline
- *   figure, and a lone change has nothing to wait for); later adds are debounced: the key becomes
- *   ready `quietMs` after its latest add, but never later than `maxDelayMs` after the first add of
- *   the burst, so a rollout coalesces without starving;
+ * - adds are debounced: a key becomes ready `quietMs` after its latest add, but never later than
+ *   `maxDelayMs` after the first add of the burst, so a rollout coalesces without starving;
  * - `addAfter` schedules a key (retry backoff, requeue-after) without extending a debounce.
  */
 export interface QueueOptions {
@@ -19,11 +17,6 @@ export interface QueueItem {
   readonly key: string;
   /** When the first add of the burst that made this key ready happened (epoch ms). */
   readonly firstAddedAt: number;
-  /**
-   * Taken at the leading edge: the first change after a quiet spell, handed out at once. More of
-   * its burst may be right behind it, so a removal seen now may be half of one (see reconciler).
-   */
-  readonly leading: boolean;
 }
 
 interface Pending {
@@ -32,7 +25,6 @@ interface Pending {
   timer: NodeJS.Timeout;
   /** Scheduled by addAfter (a retry or a timed hold) rather than by a change. */
   delayed: boolean;
-  leading: boolean;
 }
 
 export class WorkQueue {
@@ -40,16 +32,13 @@ export class WorkQueue {
   readonly #max: number;
   readonly #now: () => number;
   readonly #pending = new Map<string, Pending>();
-  readonly #ready = new Map<string, { firstAt: number; leading: boolean }>();
+  readonly #ready = new Map<string, number>();
   readonly #processing = new Set<string>();
   /** Keys added while processing → first add time of that new burst. */
   readonly #dirty = new Map<string, number>();
   /** Keys asked back with addAfter while processing → when they are due. */
   readonly #deferred = new Map<string, number>();
   readonly #waiters: ((item: QueueItem | undefined) => void)[] = [];
-  /** Key → its latest add, while younger than `quietMs` matters; pruned as it grows. */
-  readonly #lastAdd = new Map<string, number>();
-  #pruneAt = 1024;
   #closed = false;
 
   constructor(options: QueueOptions) {
@@ -77,7 +66,6 @@ export class WorkQueue {
   add(key: string): void {
     if (this.#closed) return;
     const now = this.#now();
-    const quietSince = this.#noteAdd(key, now);
     if (this.#processing.has(key)) {
       if (!this.#dirty.has(key)) this.#dirty.set(key, now);
       return;
@@ -85,11 +73,9 @@ export class WorkQueue {
     if (this.#ready.has(key)) return;
     const p = this.#pending.get(key);
     const firstAt = p?.firstAt ?? now;
-    // Leading edge: a change after a quiet spell goes at once; one right behind it waits.
-    const leading = (p === undefined || p.delayed) && quietSince >= this.#quiet;
-    const readyAt = leading ? now : Math.min(now + this.#quiet, firstAt + this.#max);
+    const readyAt = Math.min(now + this.#quiet, firstAt + this.#max);
     // A fresh add overrides a pending retry delay, as in client-go: new information is worth a try.
-    this.#schedule(key, readyAt, firstAt, false, leading);
+    this.#schedule(key, readyAt, firstAt, false);
   }
 
   /** Queues `key` after `delayMs`, or sooner if it is already due sooner. */
@@ -144,22 +130,11 @@ export class WorkQueue {
     for (const w of this.#waiters.splice(0)) w(undefined);
   }
 
-  /** Records an add of `key` at `now`; returns how long the key had been quiet before it. */
-  #noteAdd(key: string, now: number): number {
-    const last = this.#lastAdd.get(key);
-    this.#lastAdd.set(key, now);
-    if (this.#lastAdd.size >= this.#pruneAt) {
-      for (const [k, at] of this.#lastAdd) if (now - at >= this.#quiet) this.#lastAdd.delete(k);
-      this.#pruneAt = Math.max(1024, 2 * this.#lastAdd.size);
-    }
-    return last === undefined ? Number.POSITIVE_INFINITY : now - last;
-  }
-
-  #schedule(key: string, readyAt: number, firstAt: number, delayed: boolean, leading = false): void {
+  #schedule(key: string, readyAt: number, firstAt: number, delayed: boolean): void {
     const old = this.#pending.get(key);
     if (old !== undefined) clearTimeout(old.timer);
     const timer = setTimeout(() => { this.#promote(key); }, Math.max(0, readyAt - this.#now()));
-    this.#pending.set(key, { readyAt, firstAt, timer, delayed, leading });
+    this.#pending.set(key, { readyAt, firstAt, timer, delayed });
   }
 
   #promote(key: string): void {
@@ -169,18 +144,18 @@ export class WorkQueue {
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) {
       this.#processing.add(key);
-      waiter({ key, firstAddedAt: p.firstAt, leading: p.leading });
+      waiter({ key, firstAddedAt: p.firstAt });
     } else {
-      this.#ready.set(key, { firstAt: p.firstAt, leading: p.leading });
+      this.#ready.set(key, p.firstAt);
     }
   }
 
   #take(): QueueItem | undefined {
     const next = this.#ready.entries().next();
     if (next.done === true) return undefined;
-    const [key, { firstAt, leading }] = next.value;
+    const [key, firstAddedAt] = next.value;
     this.#ready.delete(key);
     this.#processing.add(key);
-    return { key, firstAddedAt: firstAt, leading };
+    return { key, firstAddedAt };
   }
 }

@@ -122,9 +122,8 @@ export const SyncSchema = Type.Object(
       minimum: 0,
       default: 25,
       description:
-        'Debounce: a change to a service that has been quiet this long is reconciled at once; changes ' +
-        'right behind it are coalesced and reconciled once they have been quiet this long. 25 ms ' +
-        'coalesces the burst of events one rollout step produces.',
+        'Debounce: reconcile a key once it has been quiet this long. 25 ms coalesces the burst of ' +
+        'events one rollout step produces while staying far below the 50 ms p50 propagation target.',
     })),
     maxDelayMs: Type.Optional(Type.Integer({
       minimum: 1,
