@@ -97,6 +97,22 @@ describe('helm chart', () => {
     expect(config.resolver.http).toEqual({ host: '0.0.0.0', port: 8080 });
   });
 
+  it('caps the V8 heap at heapPercentOfMemoryLimit of the memory limit, unless env sets NODE_OPTIONS', async () => {
+    const nodeOptions = async (setJson: string[]): Promise<string | undefined> => {
+      const objects = parseObjects(await helmTemplate(helm, { ...PLAIN_RELEASE, setJson }));
+      const c = (byKind(objects, 'Deployment')[0] as unknown as { spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } } }).spec.template.spec.containers[0]!;
+      const found = (c.env ?? []).filter((e) => e.name === 'NODE_OPTIONS');
+      expect(found.length).toBeLessThanOrEqual(1);
+      return found[0]?.value;
+    };
+    // The default 512Mi limit is below the image's 1024 MiB cap: V8 would grow into an OOM kill.
+    expect(await nodeOptions([])).toBe('--max-semi-space-size=1 --max-old-space-size=384');
+    expect(await nodeOptions(['resources={"limits":{"memory":"2Gi"}}', 'heapPercentOfMemoryLimit=50'])).toBe('--max-semi-space-size=1 --max-old-space-size=1024');
+    // A limit we cannot read leaves the image's default; the user's own NODE_OPTIONS wins.
+    expect(await nodeOptions(['resources={"limits":{"memory":"1.5Gi"}}'])).toBeUndefined();
+    expect(await nodeOptions(['env=[{"name":"NODE_OPTIONS","value":"--max-old-space-size=700"}]'])).toBe('--max-old-space-size=700');
+  });
+
   it('renders the production example: namespaced RoleBindings, secret mount, ServiceMonitor, PrometheusRule, NetworkPolicy', async () => {
     const objects = parseObjects(await helmTemplate(helm, { ...PLAIN_RELEASE, valuesFiles: [PRODUCTION_VALUES] }));
     expect(byKind(objects, 'ClusterRoleBinding')).toEqual([]);

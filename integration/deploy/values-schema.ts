@@ -45,6 +45,10 @@ function chartProperties(config: Json): Json {
     },
     preStopSleepSeconds: int(0),
     resources: obj,
+    heapPercentOfMemoryLimit: {
+      ...int(10, 95),
+      description: 'V8 old-space cap as a share of resources.limits.memory (Mi or Gi), set through NODE_OPTIONS unless env sets NODE_OPTIONS; without such a limit the image default (1024 MiB) applies.',
+    },
     probes: obj,
     podDisruptionBudget: closed({ enabled: bool, minAvailable: { type: ['integer', 'string'] } }),
     podSecurityContext: obj,

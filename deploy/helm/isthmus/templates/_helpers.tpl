@@ -97,3 +97,20 @@ fixed in rbac.yaml and mirror adapters/kubernetes/client.ts.
 {{- end -}}
 {{- toJson $plan -}}
 {{- end -}}
+
+{{/*
+NODE_OPTIONS for the container: the V8 old-space cap at heapPercentOfMemoryLimit of the memory
+limit, when the limit is whole Mi or Gi; empty otherwise (the image's default then applies).
+*/}}
+{{- define "isthmus.nodeOptions" -}}
+{{- $limit := toString ((((.Values.resources).limits).memory) | default "") -}}
+{{- $mib := 0 -}}
+{{- if regexMatch "^[0-9]+Gi$" $limit -}}
+{{- $mib = mul (trimSuffix "Gi" $limit | atoi) 1024 -}}
+{{- else if regexMatch "^[0-9]+Mi$" $limit -}}
+{{- $mib = trimSuffix "Mi" $limit | atoi -}}
+{{- end -}}
+{{- if gt (int $mib) 0 -}}
+--max-semi-space-size=1 --max-old-space-size={{ div (mul $mib .Values.heapPercentOfMemoryLimit) 100 }}
+{{- end -}}
+{{- end -}}
