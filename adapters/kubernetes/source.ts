@@ -1,10 +1,12 @@
 import type { RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
-import type { AdapterContext, QuarantinedRecord, Source, SourceHealth } from '../../bridge/ports/index.ts';
+import type { AdapterContext, QuarantinedRecord, Source, SourceHealth, SourceNotice } from '../../bridge/ports/index.ts';
 import { SourceCache } from '../shared/source-cache.ts';
 import type { KubeClient, Resource } from './client.ts';
 import { serviceToSnapshot } from './convert.ts';
 import { K8S } from './markers.ts';
+import { MtlsPreflight } from './mtls-preflight.ts';
 import type { KubernetesOptions } from './options.ts';
+import { strictFor } from './peer-auth.ts';
 import { type ListWatchApi, Reflector } from './reflector.ts';
 import type { KEndpointSlice, KNode, KService, ObjectMeta } from './types.ts';
 
@@ -28,6 +30,9 @@ export class KubernetesSource implements Source {
   readonly #services = new Map<string, KService>();
   readonly #slicesBySvc = new Map<string, Map<string, KEndpointSlice>>();
   readonly #nodes = new Map<string, KNode>();
+  readonly #mtls: MtlsPreflight | undefined;
+  /** STRICT findings, recomputed on the next health() after a Service, slice or policy changed. */
+  #mtlsNotices: SourceNotice[] | undefined;
 
   constructor(id: RegistryId, client: KubeClient, options: KubernetesOptions, logger?: EngineLogger) {
     this.id = id;
@@ -40,6 +45,17 @@ export class KubernetesSource implements Source {
     if (options.source.watchNodes || options.source.addressMode === 'nodePort') watches.push(['nodes', undefined]);
     this.#watches = watches;
     this.#cache = new SourceCache(id, { pending: watches.map(([r, ns]) => channel(r, ns)), lastContact: 0 });
+    const istio = options.source.istio;
+    this.#mtls = istio.mtlsPreflight
+      ? new MtlsPreflight(client, {
+          rootNamespace: istio.rootNamespace,
+          namespaces: options.namespaces,
+          minBackoffMs: options.resyncBackoffMs.min,
+          maxBackoffMs: options.resyncBackoffMs.max,
+          onChange: () => { this.#mtlsNotices = undefined; },
+          logger,
+        })
+      : undefined;
   }
 
   start(signal: AbortSignal): Promise<void> {
@@ -59,6 +75,7 @@ export class KubernetesSource implements Source {
     }
     // Started only once all exist: the first to sync must not find itself the only one.
     for (const r of this.#reflectors) r.start(signal);
+    this.#mtls?.start(signal);
     return Promise.resolve();
   }
 
@@ -67,7 +84,41 @@ export class KubernetesSource implements Source {
   }
 
   health(): SourceHealth {
-    return this.#cache.health();
+    const health = this.#cache.health();
+    if (this.#mtls === undefined) return health;
+    this.#mtlsNotices ??= this.#findMtls(this.#mtls);
+    return this.#mtlsNotices.length === 0 ? health : { ...health, notices: [...(health.notices ?? []), ...this.#mtlsNotices] };
+  }
+
+  /** One finding per exported Service whose pods refuse plaintext on an exported port. */
+  #findMtls(mtls: MtlsPreflight): SourceNotice[] {
+    const pas = mtls.policies();
+    const notices = mtls.notices();
+    if (pas.length === 0) return notices;
+    for (const [key, svc] of this.#services) {
+      const slash = key.indexOf('/');
+      const ref = { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+      // Only what we export: filtered-out, ExternalName and our own imported Services are absent.
+      if (this.#cache.get(ref) === undefined) continue;
+      const finding = strictFor({ ...ref, selector: svc.spec?.selector ?? {}, targetPorts: this.#targetPorts(key, svc) }, pas, this.#o.source.istio.rootNamespace);
+      if (finding !== undefined) notices.push({ code: 'mtls-strict', ref, reason: finding.reason });
+    }
+    return notices;
+  }
+
+  /** The container ports behind the Service's ports; a named targetPort is resolved by the slices. */
+  #targetPorts(key: string, svc: KService): number[] {
+    const slices = [...(this.#slicesBySvc.get(key)?.values() ?? [])];
+    const out = new Set<number>();
+    for (const p of svc.spec?.ports ?? []) {
+      if (typeof p.targetPort === 'number') out.add(p.targetPort);
+      else if (p.targetPort === undefined || p.targetPort === '') out.add(p.port);
+      else {
+        // Slices carry the resolved number under the Service port's name.
+        for (const s of slices) for (const sp of s.ports ?? []) if ((sp.name ?? '') === (p.name ?? '') && sp.port !== undefined) out.add(sp.port);
+      }
+    }
+    return [...out].sort((a, b) => a - b);
   }
 
   keys(): Iterable<ServiceRef> {
@@ -139,6 +190,7 @@ export class KubernetesSource implements Source {
   }
 
   #recompute(key: string): void {
+    this.#mtlsNotices = undefined;
     const service = this.#services.get(key);
     const result = service === undefined
       ? { problems: [] }
