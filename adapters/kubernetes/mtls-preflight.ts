@@ -61,8 +61,10 @@ export class MtlsPreflight {
     return this.#reflectors.flatMap((r) => [...r.items()]);
   }
 
+  /** At most one notice, however many scopes fail: a missing CRD fails them all alike. */
   notices(): SourceNotice[] {
-    return [...this.#unreadable.values()].map((reason) => ({ code: 'mtls-unreadable', reason: `PeerAuthentication not readable: ${reason}` }));
+    if (this.#unreadable.size === 0) return [];
+    return [{ code: 'mtls-unreadable', reason: `PeerAuthentication not readable: ${[...new Set(this.#unreadable.values())].sort().join('; ')}` }];
   }
 
   async #list(ns: string | undefined, scope: string): Promise<ListResult<KPeerAuthentication>> {

@@ -2,8 +2,10 @@
 // Service exported by a real engine run, PeerAuthentications created, changed and deleted, and
 // the finding read where an operator reads it (the status summary, `isthmus status`'s text, the
 // metric). The root namespace is a test namespace so a mesh-wide policy touches no other test.
+import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { KubernetesSource } from '../../adapters/kubernetes/index.ts';
 import { MemoryRegistry, MemorySink } from '../../adapters/memory/index.ts';
 import { formatStatus } from '../../bridge/cli/format-status.ts';
@@ -11,12 +13,29 @@ import { DEFAULT_POLICY, type Route } from '../../bridge/model/index.ts';
 import { registerStateMetrics } from '../../bridge/runtime/state-metrics.ts';
 import { Engine } from '../../bridge/sync/index.ts';
 import { installIstioCrds } from '../istio/install.ts';
-import { api, cleanupNamespace, kubeEnv, must, testNamespace } from './kubernetes-env.ts';
+import { api, cleanupNamespace, kubeEnv, type KubeTestEnv, must, testNamespace, unique } from './kubernetes-env.ts';
 import { client, k8sOptions } from './kubernetes-harness.ts';
 
 const env = kubeEnv();
 const WAIT = { timeout: 15_000, interval: 50 };
 const PAS = 'security.istio.io/v1';
+const RBAC = '/apis/rbac.authorization.k8s.io/v1';
+
+/** Creates the cluster-scoped roles and bindings of a deploy/rbac file for one ServiceAccount, renamed per run. */
+async function grant(e: KubeTestEnv, file: string, sa: { namespace: string; name: string }, suffix: string): Promise<string[]> {
+  const paths: string[] = [];
+  for (const d of parseAllDocuments(readFileSync(new URL(`../../deploy/rbac/${file}`, import.meta.url), 'utf8'))) {
+    const doc = d.toJSON() as { kind: string; metadata: { name: string }; roleRef?: { name: string }; subjects?: object[] };
+    if (doc.kind !== 'ClusterRole' && doc.kind !== 'ClusterRoleBinding') continue;
+    doc.metadata.name = `${doc.metadata.name}-${suffix}`;
+    if (doc.roleRef !== undefined) doc.roleRef.name = `${doc.roleRef.name}-${suffix}`;
+    doc.subjects = (doc.subjects ?? []).map((x) => ({ ...x, ...sa }));
+    const path = `${RBAC}/${doc.kind === 'ClusterRole' ? 'clusterroles' : 'clusterrolebindings'}`;
+    await must(e, 'POST', path, doc);
+    paths.push(`${path}/${doc.metadata.name}`);
+  }
+  return paths;
+}
 
 describe.skipIf(env === undefined)('STRICT mTLS preflight on exported Services', () => {
   const e = env!;
@@ -24,6 +43,7 @@ describe.skipIf(env === undefined)('STRICT mTLS preflight on exported Services',
   let root = '';
   const abort = new AbortController();
   let engine: Engine | undefined;
+  const granted: string[] = [];
   beforeAll(async () => {
     await installIstioCrds(e);
     ns = await testNamespace(e, 'mtls');
@@ -32,6 +52,7 @@ describe.skipIf(env === undefined)('STRICT mTLS preflight on exported Services',
   afterAll(async () => {
     abort.abort();
     await engine?.stop();
+    for (const path of granted.reverse()) await api(e, 'DELETE', path);
     for (const n of [ns, root]) {
       await api(e, 'DELETE', `/apis/${PAS}/namespaces/${n}/peerauthentications`);
       await cleanupNamespace(e, n);
@@ -113,5 +134,42 @@ describe.skipIf(env === undefined)('STRICT mTLS preflight on exported Services',
     // Mesh-wide from the configured root namespace; the unexported Service is never reported.
     await putPa(root, 'default', { mtls: { mode: 'STRICT' } });
     await vi.waitFor(() => { expect(reasons()).toEqual([`STRICT mTLS (PeerAuthentication ${root}/default) refuses plaintext from VM callers on ${ns}/orders`]); }, WAIT);
+  });
+
+  it('says once that PeerAuthentications are not readable, keeps exporting, and picks them up once granted', async () => {
+    const sa = { namespace: ns, name: unique('bridge') };
+    await must(e, 'POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name: sa.name } });
+    const reply = await must(e, 'POST', `/api/v1/namespaces/${ns}/serviceaccounts/${sa.name}/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } });
+    const token = (reply['status'] as { token: string }).token;
+    const suffix = unique('m');
+    granted.push(...await grant(e, 'clusterrole.yaml', sa, suffix), ...await grant(e, 'clusterrolebinding.yaml', sa, suffix));
+    await must(e, 'POST', `/api/v1/namespaces/${ns}/services`, { metadata: { name: 'pay', annotations: { 'isthmus.dev/export': 'true' } }, spec: { selector: { app: 'pay' }, ports: [{ name: 'http', port: 8080 }] } });
+    await putPa(ns, 'strict-pay', { selector: { matchLabels: { app: 'pay' } }, mtls: { mode: 'STRICT' } });
+
+    const source = new KubernetesSource('k8s-rbac', client(e, e.server, token), k8sOptions({
+      namespaces: [ns],
+      source: { services: ['pay'], annotations: { 'isthmus.dev/export': 'true' }, istio: { mtlsPreflight: true, rootNamespace: root } },
+      resyncBackoffMs: { min: 50, max: 300 },
+    }));
+    const local = new AbortController();
+    await source.start(local.signal);
+    try {
+      await vi.waitFor(() => {
+        expect(source.hasSynced()).toBe(true);
+        expect(source.get({ namespace: ns, name: 'pay' })).toBeDefined();
+        expect(source.health().notices).toEqual([{
+          code: 'mtls-unreadable',
+          reason: `PeerAuthentication not readable: RBAC: cannot list peerauthentications.security.istio.io in namespace ${ns}; RBAC: cannot list peerauthentications.security.istio.io in namespace ${root}`.split('; ').sort().join('; '),
+        }]);
+      }, WAIT);
+      expect(source.health().reachable).toBe(true);
+
+      granted.push(...await grant(e, 'optional-istio-mtls.yaml', sa, suffix));
+      await vi.waitFor(() => {
+        expect(source.health().notices?.map((n) => n.reason)).toEqual([`STRICT mTLS (PeerAuthentication ${ns}/strict-pay) refuses plaintext from VM callers on ${ns}/pay`]);
+      }, WAIT);
+    } finally {
+      local.abort();
+    }
   });
 });
