@@ -6,7 +6,7 @@ import { serviceToSnapshot } from './convert.ts';
 import { K8S } from './markers.ts';
 import { MtlsPreflight } from './mtls-preflight.ts';
 import type { KubernetesOptions } from './options.ts';
-import { strictFor } from './peer-auth.ts';
+import { type KPeerAuthentication, strictFor } from './peer-auth.ts';
 import { type ListWatchApi, Reflector } from './reflector.ts';
 import type { KEndpointSlice, KNode, KService, ObjectMeta } from './types.ts';
 
@@ -31,8 +31,15 @@ export class KubernetesSource implements Source {
   readonly #slicesBySvc = new Map<string, Map<string, KEndpointSlice>>();
   readonly #nodes = new Map<string, KNode>();
   readonly #mtls: MtlsPreflight | undefined;
-  /** STRICT findings, recomputed on the next health() after a Service, slice or policy changed. */
-  #mtlsNotices: SourceNotice[] | undefined;
+  /**
+   * STRICT findings per exported Service, judged again when the Service or its slices change;
+   * a policy change (rare, but a list delivers many at once) marks all of them for the next
+   * health(), so the engine's frequent health() calls cost one lookup when nothing changed.
+   */
+  readonly #strict = new Map<string, SourceNotice>();
+  #policies: readonly KPeerAuthentication[] = [];
+  #policiesChanged = true;
+  #notices: SourceNotice[] | undefined;
 
   constructor(id: RegistryId, client: KubeClient, options: KubernetesOptions, logger?: EngineLogger) {
     this.id = id;
@@ -52,7 +59,7 @@ export class KubernetesSource implements Source {
           namespaces: options.namespaces,
           minBackoffMs: options.resyncBackoffMs.min,
           maxBackoffMs: options.resyncBackoffMs.max,
-          onChange: () => { this.#mtlsNotices = undefined; },
+          onChange: () => { this.#policiesChanged = true; },
           logger,
         })
       : undefined;
@@ -86,24 +93,31 @@ export class KubernetesSource implements Source {
   health(): SourceHealth {
     const health = this.#cache.health();
     if (this.#mtls === undefined) return health;
-    this.#mtlsNotices ??= this.#findMtls(this.#mtls);
-    return this.#mtlsNotices.length === 0 ? health : { ...health, notices: [...(health.notices ?? []), ...this.#mtlsNotices] };
+    if (this.#policiesChanged) {
+      this.#policiesChanged = false;
+      this.#policies = this.#mtls.policies();
+      this.#notices = undefined;
+      for (const key of [...this.#strict.keys(), ...this.#services.keys()]) this.#judgeMtls(key);
+    }
+    this.#notices ??= [...this.#mtls.notices(), ...[...this.#strict.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, n]) => n)];
+    return this.#notices.length === 0 ? health : { ...health, notices: [...(health.notices ?? []), ...this.#notices] };
   }
 
-  /** One finding per exported Service whose pods refuse plaintext on an exported port. */
-  #findMtls(mtls: MtlsPreflight): SourceNotice[] {
-    const pas = mtls.policies();
-    const notices = mtls.notices();
-    if (pas.length === 0) return notices;
-    for (const [key, svc] of this.#services) {
-      const slash = key.indexOf('/');
-      const ref = { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
-      // Only what we export: filtered-out, ExternalName and our own imported Services are absent.
-      if (this.#cache.get(ref) === undefined) continue;
-      const finding = strictFor({ ...ref, selector: svc.spec?.selector ?? {}, targetPorts: this.#targetPorts(key, svc) }, pas, this.#o.source.istio.rootNamespace);
-      if (finding !== undefined) notices.push({ code: 'mtls-strict', ref, reason: finding.reason });
+  /** Whether an exported Service's pods refuse plaintext on an exported port; updates #strict. */
+  #judgeMtls(key: string): void {
+    const svc = this.#services.get(key);
+    const ref = refOf(key);
+    // Only what we export: filtered-out, ExternalName and our own imported Services have no snapshot.
+    const finding = svc === undefined || this.#policies.length === 0 || this.#cache.get(ref) === undefined
+      ? undefined
+      : strictFor({ ...ref, selector: svc.spec?.selector ?? {}, targetPorts: this.#targetPorts(key, svc) }, this.#policies, this.#o.source.istio.rootNamespace);
+    if (finding === undefined) {
+      if (this.#strict.delete(key)) this.#notices = undefined;
+      return;
     }
-    return notices;
+    if (this.#strict.get(key)?.reason === finding.reason) return;
+    this.#strict.set(key, { code: 'mtls-strict', ref, reason: finding.reason });
+    this.#notices = undefined;
   }
 
   /** The container ports behind the Service's ports; a named targetPort is resolved by the slices. */
@@ -190,7 +204,6 @@ export class KubernetesSource implements Source {
   }
 
   #recompute(key: string): void {
-    this.#mtlsNotices = undefined;
     const service = this.#services.get(key);
     const result = service === undefined
       ? { problems: [] }
@@ -201,11 +214,16 @@ export class KubernetesSource implements Source {
           options: this.#o.source,
           node: (name) => this.#nodes.get(name),
         });
-    const slash = key.indexOf('/');
-    const ref = { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+    const ref = refOf(key);
     const snap = 'snapshot' in result ? result.snapshot : undefined;
     this.#cache.replace(key, { snapshots: snap === undefined ? [] : [snap], quarantined: result.problems.map((p) => ({ ...p, ref })) });
+    if (this.#mtls !== undefined && !this.#policiesChanged) this.#judgeMtls(key);
   }
+}
+
+function refOf(key: string): ServiceRef {
+  const slash = key.indexOf('/');
+  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
 function channel(resource: Resource, ns: string | undefined): string {

@@ -134,6 +134,11 @@ describe.skipIf(env === undefined)('STRICT mTLS preflight on exported Services',
     // Mesh-wide from the configured root namespace; the unexported Service is never reported.
     await putPa(root, 'default', { mtls: { mode: 'STRICT' } });
     await vi.waitFor(() => { expect(reasons()).toEqual([`STRICT mTLS (PeerAuthentication ${root}/default) refuses plaintext from VM callers on ${ns}/orders`]); }, WAIT);
+
+    // The Service stops being exported (a Service change, policies unchanged): nothing to report.
+    const unexport = await api(e, 'PATCH', `/api/v1/namespaces/${ns}/services/orders`, { metadata: { annotations: { 'isthmus.dev/export': null } } }, e.token, 'application/merge-patch+json');
+    expect(unexport.status).toBe(200);
+    await vi.waitFor(() => { expect(reasons()).toEqual([]); }, WAIT);
   });
 
   it('says once that PeerAuthentications are not readable, keeps exporting, and picks them up once granted', async () => {
