@@ -33,6 +33,8 @@ describe('strictFor', () => {
     expect(strictFor(ORDERS, [pa('mesh', 'default', 'STRICT')], 'mesh')?.policy).toBe('mesh/default');
     // A selector in the root namespace picks workloads of the root namespace, not the mesh.
     expect(strictFor(ORDERS, [pa(ROOT, 'sel', 'STRICT', { labels: { app: 'orders' } })], ROOT)).toBeUndefined();
+    // ...nor, as Istio ignores them, the root namespace's own workloads.
+    expect(strictFor({ ...ORDERS, namespace: ROOT }, [pa(ROOT, 'sel', 'STRICT', { labels: { app: 'orders' } })], ROOT)).toBeUndefined();
   });
 
   it('lets the most specific level win: workload > namespace > mesh', () => {

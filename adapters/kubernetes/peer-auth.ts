@@ -101,7 +101,8 @@ export function strictFor(w: ExportedWorkload, pas: readonly KPeerAuthentication
   const inNs = pas.filter((pa) => pa.metadata?.namespace === w.namespace);
   const namespace = oldest(inNs.filter((pa) => !hasSelector(pa)));
   const mesh = oldest(pas.filter((pa) => pa.metadata?.namespace === rootNamespace && !hasSelector(pa)));
-  const selecting = inNs.filter(hasSelector);
+  // Istio ignores selector policies in the root namespace, even for that namespace's own pods.
+  const selecting = w.namespace === rootNamespace ? [] : inNs.filter(hasSelector);
   const sure = oldest(selecting.filter((pa) => matches(pa, w.selector) === 'yes'));
   const maybe = oldest(selecting.filter((pa) => matches(pa, w.selector) !== 'no'));
   const certain = resolve(sure, namespace, mesh, w.targetPorts);
