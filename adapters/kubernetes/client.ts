@@ -185,7 +185,8 @@ export class KubeClient {
 }
 
 function pathOf(resource: Resource | CustomResource, ns: string | undefined): string {
-  return typeof resource === 'string' ? PATHS[resource](ns) : `/apis/${resource.group}/${resource.version}/${resource.plural}`;
+  if (typeof resource === 'string') return PATHS[resource](ns);
+  return ns === undefined ? `/apis/${resource.group}/${resource.version}/${resource.plural}` : custom(resource, ns);
 }
 
 function describe(meta: ObjectMeta | undefined): string {

@@ -21,6 +21,13 @@ const SourceOptions = Type.Object(
     }),
     nodeAddressType: Type.Union([Type.Literal('InternalIP'), Type.Literal('ExternalIP')], { default: 'InternalIP', description: 'Node address used by the nodePort mode.' }),
     watchNodes: Type.Boolean({ default: false, description: 'Watch Nodes (needs list/watch on nodes). Required for the nodePort mode; turned on automatically when addressMode is nodePort.' }),
+    istio: Type.Object(
+      {
+        mtlsPreflight: Type.Boolean({ default: false, description: 'Read PeerAuthentications (security.istio.io) and report exported Services whose pods run STRICT mTLS, which refuses the plaintext calls of VM callers without a sidecar: in status, `isthmus status` and `isthmus_export_mtls_strict`. Advisory only: nothing is held back. Needs get/list/watch on peerauthentications; off (default): no Istio object is read.' }),
+        rootNamespace: Type.String({ default: 'istio-system', description: 'Istio root namespace: a PeerAuthentication there without selector is mesh-wide (meshConfig.rootNamespace).' }),
+      },
+      { additionalProperties: false, default: {}, description: 'Istio checks on the export side (README "Istio mode").' },
+    ),
     gateway: Type.Optional(
       Type.Object(
         {

@@ -1,10 +1,12 @@
 import type { RegistryId, ServiceRef, ServiceSnapshot } from '../../bridge/model/index.ts';
-import type { AdapterContext, QuarantinedRecord, Source, SourceHealth } from '../../bridge/ports/index.ts';
+import type { AdapterContext, QuarantinedRecord, Source, SourceHealth, SourceNotice } from '../../bridge/ports/index.ts';
 import { SourceCache } from '../shared/source-cache.ts';
 import type { KubeClient, Resource } from './client.ts';
 import { serviceToSnapshot } from './convert.ts';
 import { K8S } from './markers.ts';
+import { MtlsPreflight } from './mtls-preflight.ts';
 import type { KubernetesOptions } from './options.ts';
+import { type KPeerAuthentication, strictFor } from './peer-auth.ts';
 import { type ListWatchApi, Reflector } from './reflector.ts';
 import type { KEndpointSlice, KNode, KService, ObjectMeta } from './types.ts';
 
@@ -28,6 +30,16 @@ export class KubernetesSource implements Source {
   readonly #services = new Map<string, KService>();
   readonly #slicesBySvc = new Map<string, Map<string, KEndpointSlice>>();
   readonly #nodes = new Map<string, KNode>();
+  readonly #mtls: MtlsPreflight | undefined;
+  /**
+   * STRICT findings per exported Service, judged again when the Service or its slices change;
+   * a policy change (rare, but a list delivers many at once) marks all of them for the next
+   * health(), so the engine's frequent health() calls cost one lookup when nothing changed.
+   */
+  readonly #strict = new Map<string, SourceNotice>();
+  #policies: readonly KPeerAuthentication[] = [];
+  #policiesChanged = true;
+  #notices: SourceNotice[] | undefined;
 
   constructor(id: RegistryId, client: KubeClient, options: KubernetesOptions, logger?: EngineLogger) {
     this.id = id;
@@ -40,6 +52,17 @@ export class KubernetesSource implements Source {
     if (options.source.watchNodes || options.source.addressMode === 'nodePort') watches.push(['nodes', undefined]);
     this.#watches = watches;
     this.#cache = new SourceCache(id, { pending: watches.map(([r, ns]) => channel(r, ns)), lastContact: 0 });
+    const istio = options.source.istio;
+    this.#mtls = istio.mtlsPreflight
+      ? new MtlsPreflight(client, {
+          rootNamespace: istio.rootNamespace,
+          namespaces: options.namespaces,
+          minBackoffMs: options.resyncBackoffMs.min,
+          maxBackoffMs: options.resyncBackoffMs.max,
+          onChange: () => { this.#policiesChanged = true; },
+          logger,
+        })
+      : undefined;
   }
 
   start(signal: AbortSignal): Promise<void> {
@@ -59,6 +82,7 @@ export class KubernetesSource implements Source {
     }
     // Started only once all exist: the first to sync must not find itself the only one.
     for (const r of this.#reflectors) r.start(signal);
+    this.#mtls?.start(signal);
     return Promise.resolve();
   }
 
@@ -67,7 +91,48 @@ export class KubernetesSource implements Source {
   }
 
   health(): SourceHealth {
-    return this.#cache.health();
+    const health = this.#cache.health();
+    if (this.#mtls === undefined) return health;
+    if (this.#policiesChanged) {
+      this.#policiesChanged = false;
+      this.#policies = this.#mtls.policies();
+      this.#notices = undefined;
+      for (const key of [...this.#strict.keys(), ...this.#services.keys()]) this.#judgeMtls(key);
+    }
+    this.#notices ??= [...this.#mtls.notices(), ...[...this.#strict.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, n]) => n)];
+    return this.#notices.length === 0 ? health : { ...health, notices: [...(health.notices ?? []), ...this.#notices] };
+  }
+
+  /** Whether an exported Service's pods refuse plaintext on an exported port; updates #strict. */
+  #judgeMtls(key: string): void {
+    const svc = this.#services.get(key);
+    const ref = refOf(key);
+    // Only what we export: filtered-out, ExternalName and our own imported Services have no snapshot.
+    const finding = svc === undefined || this.#policies.length === 0 || this.#cache.get(ref) === undefined
+      ? undefined
+      : strictFor({ ...ref, selector: svc.spec?.selector ?? {}, targetPorts: this.#targetPorts(key, svc) }, this.#policies, this.#o.source.istio.rootNamespace);
+    if (finding === undefined) {
+      if (this.#strict.delete(key)) this.#notices = undefined;
+      return;
+    }
+    if (this.#strict.get(key)?.reason === finding.reason) return;
+    this.#strict.set(key, { code: 'mtls-strict', ref, reason: finding.reason });
+    this.#notices = undefined;
+  }
+
+  /** The container ports behind the Service's ports; a named targetPort is resolved by the slices. */
+  #targetPorts(key: string, svc: KService): number[] {
+    const slices = [...(this.#slicesBySvc.get(key)?.values() ?? [])];
+    const out = new Set<number>();
+    for (const p of svc.spec?.ports ?? []) {
+      if (typeof p.targetPort === 'number') out.add(p.targetPort);
+      else if (p.targetPort === undefined || p.targetPort === '') out.add(p.port);
+      else {
+        // Slices carry the resolved number under the Service port's name.
+        for (const s of slices) for (const sp of s.ports ?? []) if ((sp.name ?? '') === (p.name ?? '') && sp.port !== undefined) out.add(sp.port);
+      }
+    }
+    return [...out].sort((a, b) => a - b);
   }
 
   keys(): Iterable<ServiceRef> {
@@ -149,11 +214,16 @@ export class KubernetesSource implements Source {
           options: this.#o.source,
           node: (name) => this.#nodes.get(name),
         });
-    const slash = key.indexOf('/');
-    const ref = { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+    const ref = refOf(key);
     const snap = 'snapshot' in result ? result.snapshot : undefined;
     this.#cache.replace(key, { snapshots: snap === undefined ? [] : [snap], quarantined: result.problems.map((p) => ({ ...p, ref })) });
+    if (this.#mtls !== undefined && !this.#policiesChanged) this.#judgeMtls(key);
   }
+}
+
+function refOf(key: string): ServiceRef {
+  const slash = key.indexOf('/');
+  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
 function channel(resource: Resource, ns: string | undefined): string {

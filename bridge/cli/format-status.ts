@@ -24,6 +24,10 @@ export function formatStatus(s: BridgeStatus, now: number): string {
   );
   out += `\nROUTES\n`;
   out += s.routes.length === 0 ? 'none\n' : table(['ROUTE', 'FROM', 'TO'], s.routes.map((r) => [r.id, r.from.join(', '), r.to]));
+  const notices = s.sources.flatMap((src) => (src.health.notices ?? []).map((n) => ({ registry: src.id, ...n })));
+  out += section('NOTICES', notices, () =>
+    table(['REGISTRY', 'SERVICE', 'REASON'], notices.map((n) => [n.registry, n.ref === undefined ? '-' : refKey(n.ref), n.reason])),
+  );
   out += section('HELD CHANGES', s.held, () => heldTable(s.held, now));
   out += section('QUARANTINED RECORDS', s.quarantined, () => quarantineTable(s.quarantined, now));
   out += section('ERRORS', s.errors, () =>

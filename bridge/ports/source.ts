@@ -10,6 +10,17 @@ export interface QuarantinedRecord {
   readonly since: number;
 }
 
+/**
+ * Something about a source's records that a person should know but that changes no sync
+ * decision (an exported address VM callers cannot use, an optional read that is refused).
+ */
+export interface SourceNotice {
+  /** Stable kind, for metrics and filtering: `mtls-strict`, `mtls-unreadable`. */
+  readonly code: string;
+  readonly ref?: ServiceRef;
+  readonly reason: string;
+}
+
 export interface SourceHealth {
   /** False while the registry cannot be listed or watched; the engine then freezes deletes. */
   readonly reachable: boolean;
@@ -22,6 +33,8 @@ export interface SourceHealth {
    * this source's endpoints, as for an outage, and status shows this reason. Updates still flow.
    */
   readonly holdRemovals?: string;
+  /** Advisory findings, shown by status; absent or empty when there is nothing to say. */
+  readonly notices?: readonly SourceNotice[];
 }
 
 /**

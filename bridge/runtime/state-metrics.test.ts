@@ -55,3 +55,17 @@ describe('isthmus_held_oldest_seconds', () => {
     expect(await render()).toMatch(/^isthmus_held_oldest_seconds 0$/m);
   });
 });
+
+describe('isthmus_export_mtls_strict', () => {
+  it('counts STRICT findings per source and ignores other notices', async () => {
+    const strict = { code: 'mtls-strict', reason: 'STRICT mTLS (PeerAuthentication shop/a) refuses plaintext from VM callers on shop/a' };
+    let notices = [strict, { ...strict, reason: 'b' }, { code: 'mtls-unreadable', reason: 'PeerAuthentication not readable: x' }];
+    const sources = [{ id: 'k8s', health: () => ({ reachable: true, notices }) }, source('consul', true)];
+    const { render } = setup({ leader: () => true, sources: () => sources, held: () => [] });
+    const text = await render();
+    expect(text).toContain('isthmus_export_mtls_strict{registry="k8s"} 2');
+    expect(text).toContain('isthmus_export_mtls_strict{registry="consul"} 0');
+    notices = [];
+    expect(await render()).toContain('isthmus_export_mtls_strict{registry="k8s"} 0');
+  });
+});

@@ -8,7 +8,7 @@ import type { RegistryId } from '../model/index.ts';
 export interface StateReaders {
   /** Whether this replica writes: the elector's view, or always true without election. */
   readonly leader: () => boolean;
-  readonly sources: () => Iterable<{ readonly id: RegistryId; health(): { readonly reachable: boolean } }>;
+  readonly sources: () => Iterable<{ readonly id: RegistryId; health(): { readonly reachable: boolean; readonly notices?: readonly { readonly code: string }[] } }>;
   /** The deletion guard's holds, as `/v1/status` lists them. */
   readonly held: () => Iterable<{ readonly since: number }>;
 }
@@ -22,7 +22,7 @@ export interface StateMetrics {
 /**
  * Bridge state read at scrape time from what `/v1/status` also reads, so the gauges and the
  * status API never disagree and nothing is kept up to date between scrapes:
- * `isthmus_source_reachable{registry}`, `isthmus_leader`, `isthmus_held_oldest_seconds`; and
+ * `isthmus_source_reachable{registry}`, `isthmus_export_mtls_strict{registry}`, `isthmus_leader`, `isthmus_held_oldest_seconds`; and
  * `isthmus_leader_changes_total`, which is counted as changes happen (a flap between two scrapes
  * would leave the gauge unchanged).
  */
@@ -37,6 +37,18 @@ export function registerStateMetrics(registers: Registry[], now: () => number = 
     collect() {
       if (read === undefined) return;
       for (const s of read.sources()) this.set({ registry: s.id }, s.health().reachable ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'isthmus_export_mtls_strict',
+    help: 'Exported services whose pods run STRICT mTLS (a PeerAuthentication), which refuses VM callers without a sidecar; `isthmus status` names them. Only sources with the mTLS preflight on.',
+    labelNames: ['registry'] as const,
+    registers,
+    collect() {
+      if (read === undefined) return;
+      // Per registry, not per service: the names are in status, and a label per service would
+      // grow the series with the cluster.
+      for (const s of read.sources()) this.set({ registry: s.id }, (s.health().notices ?? []).filter((n) => n.code === 'mtls-strict').length);
     },
   });
   new Gauge({

@@ -181,6 +181,16 @@ describe('helm chart', () => {
     expect(istioRoles(scoped)).toEqual(['ClusterRole/', 'RoleBinding/shop']);
   });
 
+  it('grants PeerAuthentication reads only with the mTLS preflight, in the bridge role\'s scope plus the root namespace', async () => {
+    const mtlsRoles = (objects: KubeObject[]) => objects.filter((o) => o.metadata.name.endsWith('-istio-mtls')).map((o) => `${o.kind}/${o.metadata.namespace ?? ''}`).sort();
+    expect(mtlsRoles(parseObjects(await helmTemplate(helm, PLAIN_RELEASE)))).toEqual([]);
+    expect(mtlsRoles(parseObjects(await helmTemplate(helm, { ...PLAIN_RELEASE, setJson: ['config.registries.k8s.sink={"istio":{"enabled":true}}'] })))).toEqual([]);
+    const on = parseObjects(await helmTemplate(helm, { ...PLAIN_RELEASE, setJson: ['config.registries.k8s.source={"istio":{"mtlsPreflight":true}}'] }));
+    expect(mtlsRoles(on)).toEqual(['ClusterRole/', 'ClusterRoleBinding/']);
+    const scoped = parseObjects(await helmTemplate(helm, { ...PLAIN_RELEASE, setJson: ['config.registries.k8s.source={"istio":{"mtlsPreflight":true,"rootNamespace":"mesh-root"}}', 'config.registries.k8s.namespaces=["shop"]'] }));
+    expect(mtlsRoles(scoped)).toEqual(['ClusterRole/', 'RoleBinding/mesh-root', 'RoleBinding/shop']);
+  });
+
   it('refuses two replicas without leader election', async () => {
     const render = helmTemplate(helm, { ...PLAIN_RELEASE, setJson: ['config.registries.k8s.leaderElection.enabled=false'] });
     await expect(render).rejects.toThrow(/needs leader election/);
@@ -189,7 +199,7 @@ describe('helm chart', () => {
   it('grants exactly the rules of deploy/rbac (one source of truth, checked here)', async () => {
     const objects = parseObjects(await helmTemplate(helm, {
       ...PLAIN_RELEASE,
-      setJson: ['config.registries.k8s.sink={"createNamespaces":true,"istio":{"enabled":true}}', 'config.registries.k8s.source={"addressMode":"nodePort"}'],
+      setJson: ['config.registries.k8s.sink={"createNamespaces":true,"istio":{"enabled":true}}', 'config.registries.k8s.source={"addressMode":"nodePort","istio":{"mtlsPreflight":true}}'],
     }));
     const dir = new URL('../../deploy/rbac/', import.meta.url);
     const shipped = (await readdir(dir)).filter((f) => f.endsWith('.yaml')).flatMap((f) => parseObjects(read(new URL(f, dir))));

@@ -20,6 +20,8 @@ Without a service, prints the summary:
   SOURCES        per registry: initial list done (SYNCED), reachable now, services, last error
   ROUTES         every route (one per target) with its sources and target
   queue depth    keys waiting to be reconciled
+  NOTICES        advisory findings per source, e.g. an exported service whose pods run
+                 STRICT mTLS (PeerAuthentication) and so refuse plaintext VM callers
   HELD CHANGES   removals the deletion guard holds back, with the reason and when they release
   QUARANTINED    source records refused as invalid (bad address, unmappable name…), with why
   ERRORS         targets whose last reconcile failed, with the error
