@@ -1,30 +1,17 @@
 import { constants } from 'node:http2';
-import { credentials, makeGenericClientConstructor, Metadata, status, type CallOptions, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Catalog } from '../catalog/index.ts';
-import {
-  ResolverServiceService,
-  type ResolveRequest,
-  type ResolveResponse,
-  type WatchRequest,
-  type WatchResponse,
-} from '../../proto/gen/isthmus/v1/resolver.ts';
+import type { WatchResponse } from '../../proto/gen/isthmus/v1/resolver.ts';
 import { GrpcResolver } from './grpc-resolver.ts';
 import type { WatchLimits } from './limits.ts';
+import { ResolverClientCtor, type ResolverClient } from './testing/grpc-client.ts';
 import { endpoint, FakeSource } from './testing/fixtures.ts';
 import { openStalledWatches, type StalledWatches } from './testing/stalled-grpc.ts';
 
 // Issue 15, findings 7 and 8: gRPC names are capped like HTTP's, Watch streams are counted, and
 // a stream whose client stops reading holds one state at most and is reset once it stalls.
 
-interface ResolverClient extends Client {
-  resolve(req: ResolveRequest, md: Metadata, options: CallOptions, cb: (err: ServiceError | null, res?: ResolveResponse) => void): unknown;
-  watch(req: WatchRequest, md: Metadata, options: CallOptions): ClientReadableStream<WatchResponse>;
-}
-const ResolverClientCtor = makeGenericClientConstructor(ResolverServiceService, 'isthmus.v1.ResolverService') as unknown as new (
-  address: string,
-  creds: ReturnType<typeof credentials.createInsecure>,
-) => ResolverClient;
 
 const BIG = { namespace: 'shop', name: 'big' };
 const opened: { close(): void }[] = [];

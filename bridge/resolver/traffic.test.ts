@@ -1,10 +1,10 @@
-import { credentials, makeGenericClientConstructor, Metadata, status, type CallOptions, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Catalog } from '../catalog/index.ts';
-import { ResolverServiceService, type ResolveRequest, type ResolveResponse, type WatchRequest, type WatchResponse } from '../../proto/gen/isthmus/v1/resolver.ts';
 import { GrpcResolver } from './grpc-resolver.ts';
 import { close, createHttpResolver, drain, listen, resolverStats } from './http-resolver.ts';
+import { ResolverClientCtor, type ResolverClient } from './testing/grpc-client.ts';
 import { endpoint, fakeStatus, FakeSource } from './testing/fixtures.ts';
 import { RequestCounts } from './traffic.ts';
 
@@ -56,14 +56,6 @@ describe('HTTP resolver request counts', () => {
   });
 });
 
-interface ResolverClient extends Client {
-  resolve(req: ResolveRequest, md: Metadata, options: CallOptions, cb: (err: ServiceError | null, res?: ResolveResponse) => void): unknown;
-  watch(req: WatchRequest, md: Metadata, options: CallOptions): ClientReadableStream<WatchResponse>;
-}
-const ResolverClientCtor = makeGenericClientConstructor(ResolverServiceService, 'isthmus.v1.ResolverService') as unknown as new (
-  address: string,
-  creds: ReturnType<typeof credentials.createInsecure>,
-) => ResolverClient;
 
 describe('gRPC resolver request counts', () => {
   let resolver: GrpcResolver | undefined;
