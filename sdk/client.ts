@@ -29,10 +29,10 @@ export class IsthmusClient {
    * Follows a service and hands out endpoints by weighted round-robin. `next()` is undefined
    * until the first state arrives and while nothing is ready.
    */
-  picker(service: ServiceName, prefer: Preference = {}): { next(): ResolvedEndpoint | undefined; close(): void } {
+  picker(service: ServiceName, prefer: Preference = {}, options: { mesh?: boolean } = {}): { next(): ResolvedEndpoint | undefined; close(): void } {
     let sequence: ResolvedEndpoint[] = [];
     let at = 0;
-    const stop = this.#transport.watch(service, { healthy: true }, {
+    const stop = this.#transport.watch(service, { healthy: true, ...(options.mesh === true ? { mesh: true } : {}) }, {
       onUpdate: ({ service: state }) => {
         sequence = weightedSequence(usable(state?.endpoints ?? [], prefer));
         at = 0;

@@ -12,6 +12,11 @@ export interface ResolverOptions {
   readonly portName?: string;
   /** Length of the weighted round-robin sequence; 100 gives 1-point resolution of a split. */
   readonly slots?: number;
+  /**
+   * For channels in a mesh (an Istio sidecar beside the caller): dial the Kubernetes Service's
+   * DNS name instead of instances, so the sidecar routes and splits the calls (Filters.mesh).
+   */
+  readonly mesh?: boolean;
 }
 
 /** Channel options that override the registered preference for one channel. */
@@ -60,7 +65,7 @@ export function registerIsthmusResolver(options: ResolverOptions): void {
       const origin = stringOption(channelOptions, CHANNEL_OPTION.origin) ?? options.prefer?.origin;
       const prefer: Preference = { ...(zone === undefined ? {} : { zone }), ...(origin === undefined ? {} : { origin }) };
       const portName = stringOption(channelOptions, CHANNEL_OPTION.port) ?? options.portName;
-      this.#stop = transport.watch(service, { healthy: true }, {
+      this.#stop = transport.watch(service, { healthy: true, ...(options.mesh === true ? { mesh: true } : {}) }, {
         onUpdate: ({ service: state }) => {
           this.#push(endpointsFor(state, prefer, portName, slots), state === undefined ? 'service not in the catalog' : `revision ${state.revision}`);
         },

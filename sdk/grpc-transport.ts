@@ -53,8 +53,8 @@ export function serviceFromProto(s: Service): ResolvedService {
   };
 }
 
-function protoFilters(f: Filters | undefined): { healthy: boolean; origin: string; zone: string } {
-  return { healthy: f?.healthy ?? false, origin: f?.origin ?? '', zone: f?.zone ?? '' };
+function protoFilters(f: Filters | undefined): { healthy: boolean; origin: string; zone: string; mesh: boolean } {
+  return { healthy: f?.healthy ?? false, origin: f?.origin ?? '', zone: f?.zone ?? '', mesh: f?.mesh ?? false };
 }
 
 function wrap(err: ServiceError): IsthmusError {

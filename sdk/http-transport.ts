@@ -59,6 +59,7 @@ function query(filters: Filters | undefined, extra: Record<string, string> = {})
   if (filters?.healthy === true) q.set('healthy', 'true');
   if (filters?.origin !== undefined) q.set('origin', filters.origin);
   if (filters?.zone !== undefined) q.set('zone', filters.zone);
+  if (filters?.mesh === true) q.set('mesh', 'true');
   return q.size === 0 ? '' : `?${q.toString()}`;
 }
 

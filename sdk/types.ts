@@ -11,6 +11,12 @@ export interface Filters {
   /** Only endpoints registered in this registry id. */
   readonly origin?: string;
   readonly zone?: string;
+  /**
+   * Mesh mode, for callers with a sidecar (Istio): one endpoint, the Kubernetes Service's DNS
+   * name (`<svc>.<ns>.svc.cluster.local`) with its ports, so calls go through the mesh and its
+   * traffic split. A service with no Kubernetes Service keeps its instance addresses.
+   */
+  readonly mesh?: boolean;
 }
 
 export interface ResolvedEndpoint {

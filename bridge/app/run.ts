@@ -6,6 +6,7 @@ import { childLogger, createHealth, createMetrics, flushLogger, installShutdown,
 import { applySplit, Engine, Weights } from '../sync/index.ts';
 import { buildParts, closeParts, partsAbort, type AdapterKinds } from './build.ts';
 import { linger, lingerMs, onLeadershipChange } from './handover.ts';
+import { meshNamingOf } from './mesh-naming.ts';
 import { startMigrations } from './migrations.ts';
 
 export interface RunOptions {
@@ -86,6 +87,7 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
     held: () => engine.summary().held,
   });
   const health = createHealth(parts.sources);
+  const mesh = meshNamingOf(config, parts.sources);
   const http = createHttpResolver({
     catalog,
     status: engine,
@@ -97,6 +99,7 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
     weights,
     ...(migrations === undefined ? {} : { migrations: migrations.access }),
     registryKinds: Object.fromEntries(Object.entries(config.registries).map(([id, r]) => [id, r.kind])),
+    mesh,
   }, { limits });
   metrics.resolver.track('http', () => resolverStats(http));
   const url = await listen(http, config.resolver.http);
@@ -107,6 +110,7 @@ export async function runBridge(config: Config, kinds: AdapterKinds, options: Ru
         ...auth,
         ...tls,
         limits,
+        mesh,
         onSlowConsumer: (ref) => { log.warn({ service: `${ref.namespace}/${ref.name}` }, 'gRPC Watch client stopped reading; stream reset (slow consumer)'); },
         onError: (err) => { log.error({ err }, 'gRPC resolver watcher failed'); },
       })

@@ -8,12 +8,14 @@ import type {
 } from '../../proto/gen/isthmus/v1/resolver.ts';
 import type { Split } from '../sync/index.ts';
 import type { EndpointFilters } from './params.ts';
-import { filterEntry, summarize } from './view.ts';
+import type { MeshNaming } from './mesh.ts';
+import { summarize, viewEntry } from './view.ts';
 
 /** Proto3 has no "unset" for strings: empty means "no filter", as an absent query parameter does. */
 export function filtersFromProto(f: ProtoFilters | undefined): EndpointFilters {
   return {
     healthy: f?.healthy ?? false,
+    mesh: f?.mesh ?? false,
     ...(f === undefined || f.origin === '' ? {} : { origin: f.origin }),
     ...(f === undefined || f.zone === '' ? {} : { zone: f.zone }),
   };
@@ -36,8 +38,8 @@ function endpointToProto(ep: ModelEndpoint): Endpoint {
 }
 
 /** The same answer as `GET /v1/services/:ns/:name` with the same filters, as a proto message. */
-export function serviceToProto(entry: CatalogEntry, filters: EndpointFilters, split: Split | undefined): Service {
-  const view = filterEntry(entry, filters);
+export function serviceToProto(entry: CatalogEntry, filters: EndpointFilters, split: Split | undefined, mesh?: MeshNaming): Service {
+  const view = viewEntry(entry, filters, mesh);
   return {
     namespace: view.ref.namespace,
     name: view.ref.name,

@@ -1,3 +1,4 @@
+import type { MeshNaming } from './mesh.ts';
 import { Server, ServerCredentials, status, type Metadata, type ServiceError, type sendUnaryData } from '@grpc/grpc-js';
 import type { Catalog } from '../catalog/index.ts';
 import { BridgeError } from '../errors/index.ts';
@@ -28,6 +29,8 @@ export interface GrpcResolverDeps {
   readonly onError?: (err: unknown) => void;
   /** A Watch stream was reset because its client stopped taking what it was sent. */
   readonly onSlowConsumer?: (ref: ServiceRef) => void;
+  /** Mesh names for `filters.mesh` (mesh.ts). */
+  readonly mesh?: MeshNaming;
 }
 
 /** Gauges and counters for metrics and tests. */
@@ -67,7 +70,7 @@ function pressureMs(slowConsumerMs: number): number {
 
 /** Names are free text (no separator is safe), so the key is JSON. */
 function answerKey(ref: ServiceRef, f: EndpointFilters): string {
-  return JSON.stringify([ref.namespace, ref.name, f.healthy, f.origin ?? null, f.zone ?? null]);
+  return JSON.stringify([ref.namespace, ref.name, f.healthy, f.origin ?? null, f.zone ?? null, f.mesh]);
 }
 
 function isError(x: ServiceRef | GrpcError): x is GrpcError {
@@ -177,14 +180,14 @@ export class GrpcResolver {
     const entry = this.#deps.catalog.get(ref);
     if (entry === undefined) return undefined;
     const split = this.#deps.splits?.get(ref);
-    return this.#answers.resolve(answerKey(ref, filters), entry.revision, split, () => serviceToProto(entry, filters, split));
+    return this.#answers.resolve(answerKey(ref, filters), entry.revision, split, () => serviceToProto(entry, filters, split, this.#deps.mesh));
   }
 
   #watchMessage(ref: ServiceRef, filters: EndpointFilters, key: string, index: number): WatchResponse {
     const entry = this.#deps.catalog.get(ref);
     if (entry === undefined) return this.#answers.deleted(index);
     const split = this.#deps.splits?.get(ref);
-    return this.#answers.watch(key, entry.revision, split, () => serviceToProto(entry, filters, split));
+    return this.#answers.watch(key, entry.revision, split, () => serviceToProto(entry, filters, split, this.#deps.mesh));
   }
 
   #guard<T>(callback: sendUnaryData<T>, fn: () => T | GrpcError): void {

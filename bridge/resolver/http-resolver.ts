@@ -1,3 +1,4 @@
+import type { MeshNaming } from './mesh.ts';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Catalog } from '../catalog/index.ts';
@@ -46,6 +47,8 @@ export interface HttpResolverDeps {
   readonly migrations?: MigrationAccess;
   /** Registry id → kind, so the console can tell pods (kubernetes) from VM registries. */
   readonly registryKinds?: Readonly<Record<string, string>>;
+  /** Mesh names for `?mesh=true` (mesh.ts). */
+  readonly mesh?: MeshNaming;
 }
 
 /** Knobs with production defaults; tests shorten them. */
@@ -212,6 +215,7 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
       const migrations = deps.migrations;
       registerV1Routes(v1, {
         catalog, status: deps.status, hub, cache, timing, statusFeed, maxWatchStreams: limits.maxWatchStreams,
+        ...(deps.mesh === undefined ? {} : { mesh: deps.mesh }),
         ...(weights === undefined ? {} : { weights }),
         ...(migrations === undefined ? {} : { migration: (ref) => migrations.report(ref) }),
       });

@@ -16,3 +16,4 @@ export type { ServiceList, ServiceSummary } from './view.ts';
 export { GrpcResolver, type GrpcResolverDeps, type GrpcResolverStats } from './grpc-resolver.ts';
 export { DEFAULT_WATCH_LIMITS, MAX_NAME_LENGTH, watchLimitsFromConfig, type WatchLimits, type WatchLimitsConfig } from './limits.ts';
 export { readTlsFiles, type TlsFiles } from './tls.ts';
+export { meshNaming, meshEntry, MESH_METADATA_KEY, type MeshNaming, type MeshTarget } from './mesh.ts';

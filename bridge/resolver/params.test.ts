@@ -49,8 +49,8 @@ describe('filters and flags', () => {
   });
 
   it('builds filters, leaving absent ones out', () => {
-    expect(parseFilters({})).toEqual({ healthy: false });
-    expect(parseFilters({ healthy: 'true', origin: 'nacos', zone: 'a', other: 'x' })).toEqual({ healthy: true, origin: 'nacos', zone: 'a' });
+    expect(parseFilters({})).toEqual({ healthy: false, mesh: false });
+    expect(parseFilters({ healthy: 'true', origin: 'nacos', zone: 'a', other: 'x' })).toEqual({ healthy: true, mesh: false, origin: 'nacos', zone: 'a' });
     expect(() => parseFilters({ origin: ['a', 'b'] })).toThrow(/given 2 times/);
   });
 

@@ -9,6 +9,8 @@ export interface EndpointFilters {
   readonly healthy: boolean;
   readonly origin?: string;
   readonly zone?: string;
+  /** Mesh mode (mesh.ts): the Kubernetes Service's DNS name instead of the instances. */
+  readonly mesh: boolean;
 }
 
 /** A blocking query: answer once the service's index passes `index`, or after `waitMs`. */
@@ -67,8 +69,10 @@ export function parseFilters(query: Query): EndpointFilters {
   const healthy = single(query, 'healthy');
   const origin = nonEmpty(query, 'origin');
   const zone = nonEmpty(query, 'zone');
+  const mesh = single(query, 'mesh');
   return {
     healthy: healthy === undefined ? false : parseBool(healthy, 'healthy'),
+    mesh: mesh === undefined ? false : parseBool(mesh, 'mesh'),
     ...(origin === undefined ? {} : { origin }),
     ...(zone === undefined ? {} : { zone }),
   };

@@ -10,6 +10,7 @@
  * | GET /v1/services/:ns/:name             | the catalog entry `{ ref, revision, ports, endpoints[], registries, metadata }`; header X-Isthmus-Index = entry revision; 404 ISTHMUS_NOT_FOUND when absent |
  * |   `?healthy=true`                      | only endpoints whose `ready` is true                                    |
  * |   `?origin=<registry>` `?zone=<zone>`  | only endpoints from that registry / in that zone (filters narrow endpoints only) |
+ * |   `?mesh=true`                         | mesh mode (mesh.ts): one endpoint, the Kubernetes Service's DNS name `<svc>.<ns>.svc.<domain>` with the Service's ports, ready while any (filtered) instance is; metadata `isthmus.dev/mesh-host: "true"`. A service no Kubernetes registry lists or gets from a route keeps its instances |
  * |   `?index=N&wait=30s`                  | long-poll: blocks until the index passes N or wait elapses (default 30s, max 5m; `500ms`, `10s`, `2m`), then answers as above; a deleted service answers 404 with the deletion's index. index absent or 0 = immediate; an index ahead of the catalog (bridge restarted) = immediate |
  * | GET /v1/services/:ns/:name/events      | server-sent events: `event: snapshot` (id = index, data = entry JSON, same filters) now and after every change, bursts coalesced; `event: deleted` while absent; `: heartbeat` every 15s; honours Last-Event-ID |
  * | GET /v1/events                         | server-sent events for the whole catalog (the console's feed, catalog-events.ts): `event: catalog` (id = catalog revision, data = `{ revision, services: [{ namespace, name, revision, registries, origins: [{ registry, total, ready, draining }] }] }`) now and after changes, bursts coalesced; `event: status` (no id; data = the /v1/status summary plus `exports` (every target's last outcome and time) and `kinds` (registry id → kind)) now and within ~1 s of a change; `: heartbeat` every 15s; a Last-Event-ID equal to the catalog revision skips the first `catalog` event. Counted against maxWatchStreams; ends on drain |
@@ -35,7 +36,8 @@ import { openEventStream, type EventStreamTiming } from './event-stream.ts';
 import type { StatusFeed } from './status-feed.ts';
 import { parseFilters, parseLastEventId, parseWatch, usage, type EndpointFilters, type Query } from './params.ts';
 import type { ResponseCache } from './response-cache.ts';
-import { filterEntry, summarize } from './view.ts';
+import type { MeshNaming } from './mesh.ts';
+import { summarize, viewEntry } from './view.ts';
 import type { Weights } from '../sync/index.ts';
 import type { MigrationReport } from '../ports/index.ts';
 import type { WatchHub } from './watch-hub.ts';
@@ -57,6 +59,8 @@ export interface RouteContext {
   readonly migration?: (ref: ServiceRef) => MigrationReport;
   /** The hub's bound, named in the refusal. */
   readonly maxWatchStreams: number;
+  /** Names for `?mesh=true` (mesh.ts); absent: mesh mode answers instances. */
+  readonly mesh?: MeshNaming;
 }
 
 interface RefRoute {
@@ -102,11 +106,11 @@ function hangUpSignal(reply: FastifyReply): AbortSignal {
 export function registerV1Routes(app: FastifyInstance, ctx: RouteContext): void {
   const { catalog, hub, cache, status } = ctx;
 
-  const entryKey = (entry: CatalogEntry, f: EndpointFilters): unknown[] => ['service', entry.ref.namespace, entry.ref.name, f.healthy, f.origin ?? null, f.zone ?? null];
+  const entryKey = (entry: CatalogEntry, f: EndpointFilters): unknown[] => ['service', entry.ref.namespace, entry.ref.name, f.healthy, f.origin ?? null, f.zone ?? null, f.mesh];
   const entryBody = (entry: CatalogEntry, f: EndpointFilters): string =>
-    cache.body(entryKey(entry, f), entry.revision, () => JSON.stringify(filterEntry(entry, f)));
+    cache.body(entryKey(entry, f), entry.revision, () => JSON.stringify(viewEntry(entry, f, ctx.mesh)));
   const entryBytes = (entry: CatalogEntry, f: EndpointFilters): Buffer =>
-    cache.bytes(entryKey(entry, f), entry.revision, () => JSON.stringify(filterEntry(entry, f)));
+    cache.bytes(entryKey(entry, f), entry.revision, () => JSON.stringify(viewEntry(entry, f, ctx.mesh)));
 
   const answerService = (reply: FastifyReply, ref: ServiceRef, f: EndpointFilters): FastifyReply => {
     const entry = catalog.get(ref);

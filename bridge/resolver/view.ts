@@ -1,5 +1,6 @@
 import type { CatalogEntry } from '../catalog/index.ts';
 import type { RegistryId } from '../model/index.ts';
+import { meshEntry, type MeshNaming } from './mesh.ts';
 import type { EndpointFilters } from './params.ts';
 
 /** One line of `GET /v1/services`: counts only, so the list stays small at 10k services. */
@@ -33,6 +34,19 @@ export function summarize(entry: CatalogEntry): ServiceSummary {
 
 function isUnfiltered(f: EndpointFilters): boolean {
   return !f.healthy && f.origin === undefined && f.zone === undefined;
+}
+
+/**
+ * The entry as a caller asked to see it: filtered, then, in mesh mode, the instances left become
+ * the one mesh name (none left: no endpoint). A service no Kubernetes registry has or gets keeps
+ * its instances, which a meshed caller still reaches (Istio's passthrough), unrouted.
+ */
+export function viewEntry(entry: CatalogEntry, f: EndpointFilters, mesh: MeshNaming | undefined): CatalogEntry {
+  const filtered = filterEntry(entry, f);
+  if (!f.mesh || mesh === undefined) return filtered;
+  const target = mesh(entry);
+  if (target === undefined) return filtered;
+  return filtered.endpoints.length === 0 ? { ...filtered, ports: target.ports } : meshEntry(filtered, target);
 }
 
 /**

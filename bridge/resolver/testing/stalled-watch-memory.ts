@@ -64,7 +64,7 @@ async function serve(endpoints: number, unbounded: boolean, bufferedMb: number |
   const resolver = new GrpcResolver({ catalog, limits });
   const port = await resolver.listen({ host: '127.0.0.1', port: 0 });
   const entry = catalog.get(REF);
-  const service = entry === undefined ? undefined : serviceToProto(entry, { healthy: false }, undefined);
+  const service = entry === undefined ? undefined : serviceToProto(entry, { healthy: false, mesh: false }, undefined);
   const stateBytes = WatchResponse.encode({ index: 1, deleted: false, service }).finish().length;
   const send = (m: FromChild): void => { process.send?.(m); };
   send({ kind: 'ready', port, stateBytes, sample: sample(resolver) });

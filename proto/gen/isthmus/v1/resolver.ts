@@ -46,6 +46,12 @@ export interface EndpointFilters {
   origin: string;
   /** Only endpoints in this zone; empty = any. */
   zone: string;
+  /**
+   * Mesh mode: one endpoint, the Kubernetes Service's DNS name (<svc>.<ns>.svc.<domain>) with the
+   * Service's ports, ready while any instance left by the other filters is, so a meshed caller is
+   * routed by its sidecar. A service no Kubernetes registry has or gets keeps its instances.
+   */
+  mesh: boolean;
 }
 
 export interface ResolveRequest {
@@ -444,7 +450,7 @@ export const ListServicesResponse: MessageFns<ListServicesResponse> = {
 };
 
 function createBaseEndpointFilters(): EndpointFilters {
-  return { healthy: false, origin: "", zone: "" };
+  return { healthy: false, origin: "", zone: "", mesh: false };
 }
 
 export const EndpointFilters: MessageFns<EndpointFilters> = {
@@ -457,6 +463,9 @@ export const EndpointFilters: MessageFns<EndpointFilters> = {
     }
     if (message.zone !== "") {
       writer.uint32(26).string(message.zone);
+    }
+    if (message.mesh !== false) {
+      writer.uint32(32).bool(message.mesh);
     }
     return writer;
   },
@@ -498,6 +507,14 @@ export const EndpointFilters: MessageFns<EndpointFilters> = {
             message.zone = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.mesh = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -515,6 +532,7 @@ export const EndpointFilters: MessageFns<EndpointFilters> = {
       healthy: isSet(object.healthy) ? globalThis.Boolean(object.healthy) : false,
       origin: isSet(object.origin) ? globalThis.String(object.origin) : "",
       zone: isSet(object.zone) ? globalThis.String(object.zone) : "",
+      mesh: isSet(object.mesh) ? globalThis.Boolean(object.mesh) : false,
     };
   },
 
@@ -529,6 +547,9 @@ export const EndpointFilters: MessageFns<EndpointFilters> = {
     if (message.zone !== "") {
       obj.zone = message.zone;
     }
+    if (message.mesh !== false) {
+      obj.mesh = message.mesh;
+    }
     return obj;
   },
 
@@ -540,6 +561,7 @@ export const EndpointFilters: MessageFns<EndpointFilters> = {
     message.healthy = object.healthy ?? false;
     message.origin = object.origin ?? "";
     message.zone = object.zone ?? "";
+    message.mesh = object.mesh ?? false;
     return message;
   },
 };
