@@ -72,9 +72,10 @@ function chartProperties(config: Json): Json {
         holdAgeMinutes: int(1),
         quarantineWindowMinutes: int(1),
         propagationP99Seconds: { type: 'number', exclusiveMinimum: 0 },
+        mtlsStrictMinutes: int(1),
         propagationSlowMinutes: int(1),
         resolverErrorRatio: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-      }, ['noLeaderMinutes', 'sourceUnreachableMinutes', 'sourceNotSyncedMinutes', 'sinkFailingMinutes', 'holdAgeMinutes', 'quarantineWindowMinutes', 'propagationP99Seconds', 'propagationSlowMinutes', 'resolverErrorRatio']),
+      }, ['noLeaderMinutes', 'sourceUnreachableMinutes', 'sourceNotSyncedMinutes', 'sinkFailingMinutes', 'holdAgeMinutes', 'quarantineWindowMinutes', 'mtlsStrictMinutes', 'propagationP99Seconds', 'propagationSlowMinutes', 'resolverErrorRatio']),
     }),
     networkPolicy: {
       ...closed({ enabled: bool, ingressFrom: list, egressTo: list }),
