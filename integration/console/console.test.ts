@@ -19,6 +19,8 @@ import { ensureCrd, removeCrd } from '../demo/crd.ts';
 import { consulId, Natives } from '../demo/natives.ts';
 import { DEMO_TAG, NAMESPACE, TOPOLOGY } from '../demo/topology.ts';
 import type {} from '../servers/provided-context.ts';
+import { kubeEnv } from '../adapters/kubernetes-env.ts';
+import { installIstioCrds } from '../istio/install.ts';
 import { chromiumMissing, launchBrowser, type Browser } from './browser.ts';
 
 const servers = inject('isthmusServers');
@@ -34,6 +36,11 @@ const BAD_ID = 'orders-bad-address';
 const THIRD_ID = 'orders-console-third';
 const XSS = '<img src=x onerror="window.pwned=1">';
 const SERVICES = [...new Set(TOPOLOGY.map((s) => s.name))].sort();
+// A namespace-wide STRICT policy: every exported pod Service gets an mTLS notice (a real finding
+// of the source's preflight), which the bridge and service pages must show.
+const STRICT = 'console-strict';
+const PEER_AUTHS = `/apis/security.istio.io/v1/namespaces/${NAMESPACE}/peerauthentications`;
+const POD_SERVICE = TOPOLOGY.find((s) => s.home === 'kubernetes')!;
 
 interface Listed { namespace: string; name: string; endpoints: number; ready: number }
 interface Entry { endpoints: { ready: boolean; origin: { registry: string } }[] }
@@ -69,8 +76,12 @@ describe.skipIf(!serversReady || missing !== undefined)('console /ui in headless
     const config = demoConfig(conn, { bridgeId: 'console-test', resolverPort: port, logLevel: 'error' });
     // Auth on (the login flow is part of the test); no gRPC port to collide with anything.
     config['resolver'] = { http: { host: '127.0.0.1', port }, grpc: { enabled: false }, auth: { tokenFile } };
+    const k8s = (config['registries'] as Record<string, { source: Record<string, unknown> }>)['k8s']!;
+    k8s.source = { ...k8s.source, istio: { mtlsPreflight: true } };
+    await installIstioCrds(kubeEnv()!);
     writeFileSync(configPath, JSON.stringify(config, null, 2));
     await natives.put();
+    await natives.kube.must('POST', PEER_AUTHS, { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: STRICT }, spec: { mtls: { mode: 'STRICT' } } }, [409]);
     // The split test writes a ServiceMigration through the resolver, as `isthmus weight` does.
     crdInstalled = await ensureCrd(natives.kube);
     bridge = new BridgeProcess(configPath, port);
@@ -93,6 +104,7 @@ describe.skipIf(!serversReady || missing !== undefined)('console /ui in headless
     await browser?.close();
     for (const id of [BAD_ID, THIRD_ID]) await fetch(`${conn.consul.httpUrl}/v1/agent/service/deregister/${id}`, { method: 'PUT' }).catch(() => undefined);
     await natives.kube.must('DELETE', `/apis/${MIGRATION_GROUP}/${MIGRATION_VERSION}/namespaces/${NAMESPACE}/${MIGRATION_PLURAL}/orders`, undefined, [404]).catch(() => undefined);
+    await natives.kube.must('DELETE', `${PEER_AUTHS}/${STRICT}`, undefined, [404]).catch(() => undefined);
     const code = await bridge?.stop(30_000);
     if (code !== undefined && code !== 0) console.warn(`console test: the bridge exited with ${String(code)}`);
     const config = loadConfig(configPath, ADAPTER_KINDS);
@@ -223,6 +235,13 @@ describe.skipIf(!serversReady || missing !== undefined)('console /ui in headless
     expect(sources).not.toContain('unreachable');
     expect(await page.locator('[data-testid=role]').innerText()).toContain('leader');
     expect(await page.locator('[data-testid=all-held] tbody tr:not(.empty)').count()).toBeGreaterThan(0);
+    // The preflight's finding, with the policy named, as /v1/status has it.
+    const reason = `STRICT mTLS (PeerAuthentication ${NAMESPACE}/${STRICT}) refuses plaintext from VM callers on ${NAMESPACE}/${POD_SERVICE.name}`;
+    await page.waitForFunction(`document.querySelector('[data-testid=notices]')?.innerText.includes(${JSON.stringify(reason)})`, undefined, { timeout: 30_000 });
+    expect(await page.locator('[data-testid=notices]').innerText()).toContain('mtls-strict');
     await page.screenshot({ path: join(shots, 'console-bridge.png'), fullPage: true });
+    // And on the service's own page.
+    await page.goto(`${url}/ui#/service/${NAMESPACE}/${POD_SERVICE.name}`);
+    await page.waitForFunction(`document.querySelector('[data-testid=service-notices]')?.innerText.includes(${JSON.stringify(reason)})`, undefined, { timeout: 30_000 });
   });
 });

@@ -44,6 +44,11 @@ function sinkRows(status) {
 
 const link = (ref) => h('a', { href: serviceHref(ref.namespace, ref.name) }, `${ref.namespace}/${ref.name}`);
 
+/** Advisory findings of every source (e.g. exports STRICT mTLS refuses): nothing is held for them. */
+function noticeRows(status) {
+  return status.sources.flatMap((s) => (s.health.notices ?? []).map((n) => [s.id, n.ref === undefined ? '' : link(n.ref), n.code, n.reason]));
+}
+
 export function renderBridge(main, state) {
   const status = state.status;
   main.setAttribute('data-view', 'bridge');
@@ -58,6 +63,8 @@ export function renderBridge(main, state) {
     h('h2', null, 'Sinks'),
     table(['registry', 'kind', 'targets', 'outcomes', 'errors', 'held', 'last pass'], sinkRows(status), { empty: 'no route writes anywhere', testid: 'sinks' }),
     h('p', { class: 'muted' }, 'A sink\'s reachability shows as errors on its targets; the periodic resync time is not reported by the status API.'),
+    h('h2', null, 'Notices'),
+    table(['registry', 'service', 'notice', 'reason'], noticeRows(status), { empty: 'no notice', testid: 'notices' }),
     h('h2', null, 'Routes'),
     table(['route', 'from', 'to'], status.routes.map((r) => [r.id, r.from.join(', '), r.to]), { testid: 'routes' }),
     h('h2', null, 'Held deletions'),

@@ -39,6 +39,14 @@ function quarantineTable(explain) {
     { empty: 'no record quarantined', testid: 'quarantined' });
 }
 
+/** Source notices about this service (advisory: e.g. STRICT mTLS refusing VM callers). */
+function noticesTable(status, ns, name) {
+  const rows = (status?.sources ?? []).flatMap((s) => (s.health.notices ?? [])
+    .filter((n) => n.ref !== undefined && n.ref.namespace === ns && n.ref.name === name)
+    .map((n) => [s.id, n.code, n.reason]));
+  return table(['registry', 'notice', 'reason'], rows, { empty: 'no notice', testid: 'service-notices' });
+}
+
 function sinksTable(explain) {
   const kind = (o) => (o === 'error' ? 'bad' : o === 'held' ? 'warn' : o === 'planned' ? 'info' : 'ok');
   return table(['sink', 'target', 'routes', 'outcome', 'endpoints', 'when', 'error'],
@@ -79,6 +87,7 @@ function draw(main, state, key) {
     h('h2', null, 'Held deletions'), heldTable(explain),
     h('h2', null, 'Quarantined records'), quarantineTable(explain),
     h('h2', null, 'What each sink did'), sinksTable(explain),
+    h('h2', null, 'Notices'), noticesTable(state.status, explain.ref.namespace, explain.ref.name),
     h('h2', null, 'Migration split'), migrationSection(migration));
 }
 
