@@ -26,7 +26,7 @@ Each route cleans up what it created.
 Render the JSON into README.md: npm run bench -- table <results.json>
 The bridge gets the image's NODE_OPTIONS (--max-semi-space-size=1 --max-old-space-size=1024) unless NODE_OPTIONS is set
 (NODE_OPTIONS= measures V8's defaults); BENCH_BRIDGE_FLAGS passes node flags NODE_OPTIONS refuses
-(e.g. --trace-gc).
+(e.g. --trace-gc); BENCH_SYNC merges JSON into the config's sync section (e.g. '{"quietMs":10}').
 `;
 
 export async function scaleMain(args: readonly string[]): Promise<number> {

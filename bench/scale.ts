@@ -72,7 +72,7 @@ export async function benchScale(name: RouteName, o: ScaleBenchOptions): Promise
     await route.populate();
     const resolverPort = await freePort('127.0.0.1');
     const resolverUrl = `http://127.0.0.1:${resolverPort}`;
-    const config = route.config(resolverPort);
+    const config = withSyncOverrides(route.config(resolverPort));
 
     // Initial sync: bridge start until every service is in the target.
     phase(route);
@@ -198,4 +198,12 @@ async function memoryMetrics(resolverUrl: string): Promise<Record<string, number
     return m === null ? Number.NaN : round(Number(m[1]) / 2 ** 20, 1);
   };
   return { rss: pick('process_resident_memory_bytes'), heapUsed: pick('nodejs_heap_size_used_bytes'), heapTotal: pick('nodejs_heap_size_total_bytes'), external: pick('nodejs_external_memory_bytes') };
+}
+
+/** BENCH_SYNC: JSON merged into the config's `sync` (`{"quietMs":10}`), for A/B runs of engine tuning. */
+function withSyncOverrides(config: Record<string, unknown>): Record<string, unknown> {
+  const text = process.env['BENCH_SYNC'];
+  if (text === undefined || text === '') return config;
+  const extra = JSON.parse(text) as Record<string, unknown>;
+  return { ...config, sync: { ...(config['sync'] as Record<string, unknown> | undefined), ...extra } };
 }
