@@ -25,6 +25,8 @@ const env = kubeEnv();
 const plan = { octet: randomInt(1, 255) };
 const VM_IP = vmAddress(plan, 1);
 const POD_IP = podAddress(plan, 1);
+/** The instance of a VM-only service (no Kubernetes Service): our ServiceEntry carries its host. */
+const LEGACY_IP = vmAddress(plan, 2);
 const SERVICE_PORT = 7070;
 const CALLS = 1_000;
 /** Allowed distance of the observed VM share from the declared one, in percentage points. */
@@ -76,6 +78,7 @@ describe.skipIf(env === undefined)('the Istio mode as a real istiod sees it', ()
   const e = env!;
   const run = runId();
   const svc = `who-${run}`;
+  const legacy = `legacy-${run}`;
   let ns = '';
   let host = '';
   let consul = '';
@@ -85,7 +88,7 @@ describe.skipIf(env === undefined)('the Istio mode as a real istiod sees it', ()
   let configPath = '';
   let tokenFile = '';
   const servers: grpc.Server[] = [];
-  const ports = { vm: 0, pod: 0 };
+  const ports = { vm: 0, pod: 0, legacy: 0 };
   const added: string[] = [];
 
   /** Our VirtualService's HTTP route as [subset, weight] pairs, read from the apiserver. */
@@ -116,7 +119,7 @@ describe.skipIf(env === undefined)('the Istio mode as a real istiod sees it', ()
     istiod = await Istiod.start({ binary, kubeconfig, dir: `${dir.path}/istiod` });
 
     // Two real gRPC servers on their own addresses: the VM instance and the pod.
-    for (const [side, ip] of [['vm', VM_IP], ['pod', POD_IP]] as const) {
+    for (const [side, ip] of [['vm', VM_IP], ['pod', POD_IP], ['legacy', LEGACY_IP]] as const) {
       if (await addLoopbackAddress(ip)) added.push(ip);
       const started = await startWho(grpc, side, ip);
       servers.push(started.server);
@@ -159,11 +162,16 @@ describe.skipIf(env === undefined)('the Istio mode as a real istiod sees it', ()
     });
 
     tokenFile = await dir.write('token', `token-${run}`);
+    await consulApi(consul, 'PUT', '/v1/catalog/register', {
+      Node: `legacy-${run}`, Address: LEGACY_IP,
+      Service: { ID: `${legacy}-1`, Service: legacy, Address: LEGACY_IP, Port: ports.legacy, Meta: { zone: 'zone-b', protocol: 'grpc' } },
+    });
+
     configPath = await dir.writeConfig('config.yaml', {
       bridge: { id: `it-istiod-${run}` },
       registries: {
         k8s: { kind: 'kubernetes', connection: { kubeconfig }, namespaces: [ns], sink: { istio: { enabled: true, region: 'eu-west' } } },
-        vm: { kind: 'consul', address: consul, namespace: ns, services: [svc] },
+        vm: { kind: 'consul', address: consul, namespace: ns, services: [svc, legacy] },
       },
       routes: [{ from: 'vm', to: 'k8s' }],
       weights: { [`${ns}/${svc}`]: { vm: 70, k8s: 30 } },
@@ -174,6 +182,7 @@ describe.skipIf(env === undefined)('the Istio mode as a real istiod sees it', ()
     bridge = await RunningBridge.start(configPath);
     bridge.token = `token-${run}`;
     await waitSynced(bridge, ns, svc, ['k8s'], 60_000);
+    await waitSynced(bridge, ns, legacy, ['k8s'], 60_000);
   }, 1_800_000);
 
   // The log goes with the temp dir: show its end when a test fails, istiod's words first.
@@ -184,7 +193,7 @@ describe.skipIf(env === undefined)('the Istio mode as a real istiod sees it', ()
   afterAll(async () => {
     await bridge?.stop();
     if (configPath !== '') await isthmus(['cleanup', '--config', configPath, '--yes']);
-    if (consul !== '') await consulApi(consul, 'PUT', '/v1/catalog/deregister', { Node: `vm-${run}` }).catch(() => undefined);
+    for (const node of [`vm-${run}`, `legacy-${run}`]) if (consul !== '') await consulApi(consul, 'PUT', '/v1/catalog/deregister', { Node: node }).catch(() => undefined);
     await istiod?.stop();
     for (const s of servers) s.forceShutdown();
     for (const ip of added) await removeLoopbackAddress(ip);
@@ -198,7 +207,7 @@ describe.skipIf(env === undefined)('the Istio mode as a real istiod sees it', ()
   });
 
   it('lists the VM instance under the Service with our labels, locality, weight and plaintext', async () => {
-    const entries = ((await must(e, 'GET', `/apis/networking.istio.io/v1/namespaces/${ns}/workloadentries`)).items ?? []) as { spec: { address: string; weight: number } }[];
+    const entries = ((await must(e, 'GET', `/apis/networking.istio.io/v1/namespaces/${ns}/workloadentries?labelSelector=${encodeURIComponent(`isthmus.dev/service=${svc}`)}`)).items ?? []) as { spec: { address: string; weight: number } }[];
     expect(entries.map((w) => w.spec.address)).toEqual([VM_IP]);
 
     let endpoints: IstioEndpoint[] = [];
@@ -228,8 +237,23 @@ describe.skipIf(env === undefined)('the Istio mode as a real istiod sees it', ()
     expect((dr?.spec?.['subsets'] as { name: string }[] | undefined)?.map((s) => s.name)).toEqual(['vm', 'k8s']);
   });
 
+  it('lists a VM-only service under our ServiceEntry\'s host, with the same labels and plaintext', async () => {
+    const legacyHost = `${legacy}.${ns}.svc.cluster.local`;
+    await vi.waitFor(async () => {
+      const registry = await istiod!.debug<{ hostname: string; Attributes?: { ServiceRegistry?: string } }[]>('/debug/registryz');
+      expect(registry.find((x) => x.hostname === legacyHost)?.Attributes?.ServiceRegistry).toBe('External');
+      expect(endpointsOf(await istiod!.debug<Shardz>('/debug/endpointShardz'), legacyHost, ns).map((x) => x.Addresses?.[0])).toEqual([LEGACY_IP]);
+    }, { timeout: 30_000, interval: 250 });
+    const [ep] = endpointsOf(await istiod!.debug<Shardz>('/debug/endpointShardz'), legacyHost, ns);
+    expect(ep?.Labels).toMatchObject({ app: legacy, 'isthmus.dev/side': 'vm' });
+    expect(ep?.Locality?.Label).toBe('eu-west/zone-b');
+    expect(ep?.EndpointPort).toBe(ports.legacy);
+    expect(ep?.TLSMode).toBe('disabled');
+  });
+
   describe('a proxyless gRPC client fed by istiod\'s xDS', () => {
     let client: grpc.Client | undefined;
+    let bootstrapJson = '';
     beforeAll(() => {
       grpcXds.register();
       // Istio's node id for a sidecar-less workload; GENERATOR=grpc selects istiod's proxyless generator.
@@ -237,8 +261,9 @@ describe.skipIf(env === undefined)('the Istio mode as a real istiod sees it', ()
         xds_servers: [{ server_uri: istiod!.xdsAddress, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
         node: { id: `sidecar~127.0.0.1~client.${ns}~${ns}.svc.cluster.local`, metadata: { GENERATOR: 'grpc', NAMESPACE: ns, INSTANCE_IPS: '127.0.0.1' }, locality: {} },
       };
+      bootstrapJson = JSON.stringify(bootstrap);
       client = new grpc.Client(`xds:///${host}:${SERVICE_PORT}`, grpc.credentials.createInsecure(), {
-        'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': JSON.stringify(bootstrap),
+        'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': bootstrapJson,
       });
     });
     afterAll(() => { client?.close(); });
@@ -267,6 +292,19 @@ describe.skipIf(env === undefined)('the Istio mode as a real istiod sees it', ()
       report(`split vm=20 k8s=80 declared: ${JSON.stringify(Object.fromEntries(counts))} → vm ${share.toFixed(1)} %; CLI returned after ${cliMs} ms, VirtualService written after ${writtenMs} ms, client followed after ${followedMs} ms`);
       expect(Math.abs(share - 20)).toBeLessThanOrEqual(TOLERANCE);
       expect(followedMs).toBeLessThan(30_000);
+    });
+
+    it('reaches a VM-only service through our ServiceEntry', async () => {
+      const se = await must(e, 'GET', `/apis/networking.istio.io/v1/namespaces/${ns}/serviceentries/${legacy}-isthmus`);
+      const port = (se['spec'] as { ports: { number: number }[] }).ports[0]?.number;
+      const legacyClient = new grpc.Client(`xds:///${legacy}.${ns}.svc.cluster.local:${port}`, grpc.credentials.createInsecure(), {
+        'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': bootstrapJson,
+      });
+      try {
+        expect(Object.fromEntries(await countWho(grpc, legacyClient, 100))).toEqual({ legacy: 100 });
+      } finally {
+        legacyClient.close();
+      }
     });
 
     it('stops calling the VM once Consul reports it critical', async () => {
