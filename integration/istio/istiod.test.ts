@@ -3,7 +3,8 @@
 // Kubernetes Service that also has a pod, in the Istio mode; istiod's debug endpoints must list the
 // VM instance for the Service with our labels, locality and plaintext TLS mode; and a proxyless
 // gRPC client fed by istiod's xDS must split its calls between the VM and the pod as the
-// VirtualService says, and follow a split change.
+// VirtualService says, follow a split change, and stop calling a VM that Consul reports critical.
+// A VM-only service (no Kubernetes Service) goes through our ServiceEntry instead.
 import { randomInt } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
@@ -16,6 +17,7 @@ import { tailFile } from '../servers/log-tail.ts';
 import { consoleProgress } from '../servers/progress.ts';
 import { installIstioCrds } from './install.ts';
 import { Istiod } from './istiod.ts';
+import { adminKubeconfig, createPodSide, endpointsOf, pollUntil, type IstioEndpoint, type Shardz } from './mesh-fixture.ts';
 import { buildIstiod } from './istiod-binary.ts';
 import { countWho, startWho } from './who-grpc.ts';
 
@@ -32,41 +34,12 @@ const CALLS = 1_000;
 /** Allowed distance of the observed VM share from the declared one, in percentage points. */
 const TOLERANCE = 5;
 
-/** What /debug/endpointShardz says about one endpoint (Go field names). */
-interface IstioEndpoint {
-  Labels?: Record<string, string>;
-  Addresses?: string[];
-  ServicePortName?: string;
-  EndpointPort?: number;
-  LbWeight?: number;
-  TLSMode?: string;
-  ServiceAccount?: string;
-  Locality?: { Label?: string };
-  HealthStatus?: number;
-  WorkloadName?: string;
-}
-type Shardz = Record<string, Record<string, { Shards?: Record<string, IstioEndpoint[] | null> }>>;
-
-function endpointsOf(shardz: Shardz, host: string, ns: string): IstioEndpoint[] {
-  return Object.values(shardz[host]?.[ns]?.Shards ?? {}).flatMap((list) => list ?? []);
-}
-
 function report(message: string): void {
   consoleProgress({ server: 'istiod', message });
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/** Polls `check` every 50 ms until it holds; resolves with the time it first held. */
-async function pollUntil(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not reached within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return Date.now();
 }
 
 function vmShare(counts: Map<string, number>): number {
@@ -108,17 +81,10 @@ describe.skipIf(env === undefined)('the Istio mode as a real istiod sees it', ()
     ns = await testNamespace(e, 'istiod');
     host = `${svc}.${ns}.svc.cluster.local`;
     dir = await TempDir.create('istiod');
-    const kubeconfig = await dir.write('kubeconfig.yaml', JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'it', cluster: { server: e.server, 'certificate-authority': e.caFile } }],
-      users: [{ name: 'admin', user: { token: e.token } }],
-      contexts: [{ name: 'it', context: { cluster: 'it', user: 'admin' } }],
-      'current-context': 'it',
-    }));
+    const kubeconfig = await dir.write('kubeconfig.yaml', adminKubeconfig(e));
     istiod = await Istiod.start({ binary, kubeconfig, dir: `${dir.path}/istiod` });
 
-    // Two real gRPC servers on their own addresses: the VM instance and the pod.
+    // Real gRPC servers, each on its own address: the VM instance, the pod, the VM-only service.
     for (const [side, ip] of [['vm', VM_IP], ['pod', POD_IP], ['legacy', LEGACY_IP]] as const) {
       if (await addLoopbackAddress(ip)) added.push(ip);
       const started = await startWho(grpc, side, ip);
@@ -126,47 +92,20 @@ describe.skipIf(env === undefined)('the Istio mode as a real istiod sees it', ()
       ports[side] = started.port;
     }
 
-    // The pod side, as a controller manager and kubelet would leave it: a Service with a
-    // selector, a Running+Ready Pod carrying the `k8s` subset's label, and its EndpointSlice.
-    await must(e, 'POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name: 'default' } }, [409]);
-    await must(e, 'POST', `/api/v1/namespaces/${ns}/services`, {
-      metadata: { name: svc, annotations: { 'isthmus.dev/accept-imports': 'true' } },
-      spec: { selector: { app: svc }, ports: [{ name: 'grpc', port: SERVICE_PORT, targetPort: 'grpc', appProtocol: 'grpc' }] },
-    });
-    const pod = `${svc}-pod-1`;
-    await must(e, 'POST', `/api/v1/namespaces/${ns}/pods`, {
-      metadata: { name: pod, labels: { app: svc, 'isthmus.dev/side': 'k8s' } },
-      spec: { containers: [{ name: 'who', image: 'who:test', ports: [{ name: 'grpc', containerPort: ports.pod }] }] },
-    });
-    const podObj = await must(e, 'GET', `/api/v1/namespaces/${ns}/pods/${pod}`);
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    await must(e, 'PUT', `/api/v1/namespaces/${ns}/pods/${pod}/status`, {
-      ...podObj,
-      status: {
-        phase: 'Running', podIP: POD_IP, podIPs: [{ ip: POD_IP }], startTime: now,
-        conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }, { type: 'ContainersReady', status: 'True', lastTransitionTime: now }],
-      },
-    });
-    const podUid = (podObj['metadata'] as { uid: string }).uid;
-    await must(e, 'POST', `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, {
-      metadata: { name: `${svc}-pods`, labels: { 'kubernetes.io/service-name': svc, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } },
-      addressType: 'IPv4',
-      ports: [{ name: 'grpc', port: ports.pod, protocol: 'TCP', appProtocol: 'grpc' }],
-      endpoints: [{ addresses: [POD_IP], conditions: { ready: true, serving: true, terminating: false }, targetRef: { kind: 'Pod', namespace: ns, name: pod, uid: podUid } }],
-    });
+    await createPodSide(e, { namespace: ns, service: svc, servicePort: SERVICE_PORT, pod: `${svc}-pod-1`, ip: POD_IP, port: ports.pod, labels: { app: svc, 'isthmus.dev/side': 'k8s' } });
 
-    // The VM side: one instance in Consul, in zone `zone-a`.
+    // The VM side in Consul: one instance of the Service's app in zone-a, one VM-only service.
     await consulApi(consul, 'PUT', '/v1/catalog/register', {
       Node: `vm-${run}`, Address: VM_IP,
       Service: { ID: `${svc}-vm-1`, Service: svc, Address: VM_IP, Port: ports.vm, Meta: { zone: 'zone-a' } },
     });
 
-    tokenFile = await dir.write('token', `token-${run}`);
     await consulApi(consul, 'PUT', '/v1/catalog/register', {
       Node: `legacy-${run}`, Address: LEGACY_IP,
       Service: { ID: `${legacy}-1`, Service: legacy, Address: LEGACY_IP, Port: ports.legacy, Meta: { zone: 'zone-b', protocol: 'grpc' } },
     });
 
+    tokenFile = await dir.write('token', `token-${run}`);
     configPath = await dir.writeConfig('config.yaml', {
       bridge: { id: `it-istiod-${run}` },
       registries: {
