@@ -6,9 +6,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../drill/net.ts';
 import { tailFile } from '../servers/log-tail.ts';
+
+const LOOPBACK = '127.0.0.1';
 
 export interface IstiodOptions {
   readonly binary: string;
@@ -20,19 +22,6 @@ export interface IstiodOptions {
   readonly startTimeoutMs?: number;
   /** Extra environment (feature flags); wins over the defaults set here. */
   readonly env?: Readonly<Record<string, string>>;
-}
-
-/** A free TCP port on loopback (bound then released; istiod binds it a moment later). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => { resolve(port); });
-    });
-  });
 }
 
 /** Mesh config: the discovery address proxies would be told (our plaintext port), defaults otherwise. */
@@ -84,14 +73,14 @@ export class Istiod {
     this.#child = child;
     this.#log = log;
     this.logPath = logPath;
-    this.xdsAddress = `127.0.0.1:${grpcPort}`;
-    this.httpUrl = `http://127.0.0.1:${httpPort}`;
+    this.xdsAddress = `${LOOPBACK}:${grpcPort}`;
+    this.httpUrl = `http://${LOOPBACK}:${httpPort}`;
     this.#exited = new Promise((resolve) => child.once('exit', (code) => { resolve(code); }));
   }
 
   static async start(opts: IstiodOptions): Promise<Istiod> {
     const namespace = opts.namespace ?? 'istio-system';
-    const [grpcPort, httpPort, monitoringPort, ctrlzPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [grpcPort, httpPort, monitoringPort, ctrlzPort] = [await freePort(LOOPBACK), await freePort(LOOPBACK), await freePort(LOOPBACK), await freePort(LOOPBACK)];
     await mkdir(opts.dir, { recursive: true });
     const meshFile = join(opts.dir, 'mesh.yaml');
     await writeFile(meshFile, meshConfigYaml(namespace, grpcPort));
