@@ -16,6 +16,7 @@ import { installIstioCrds } from '../istio/install.ts';
 import { consulApi, deregisterOwnNodes } from './consul-support.ts';
 import { api, cleanupNamespace, kubeEnv, must, testNamespace, unique } from './kubernetes-env.ts';
 import { client, k8sOptions } from './kubernetes-harness.ts';
+import { grantRbacFile, serviceAccountToken } from './kubernetes-rbac-grant.ts';
 
 const env = kubeEnv();
 const consul = (() => {
@@ -37,6 +38,7 @@ describe.skipIf(env === undefined || consul === undefined)('Istio WorkloadEntrie
   let engine: Engine | undefined;
   const node = unique('isthmus-we');
   const figures: Record<string, number> = {};
+  const granted: string[] = [];
   beforeAll(async () => {
     await installIstioCrds(e);
     ns = await testNamespace(e, 'we');
@@ -46,6 +48,7 @@ describe.skipIf(env === undefined || consul === undefined)('Istio WorkloadEntrie
     abort.abort();
     console.log(JSON.stringify({ workloadEntryExportMs: figures }));
     await deregisterOwnNodes(consul!.httpUrl, node);
+    for (const path of granted.reverse()) await api(e, 'DELETE', path);
     await api(e, 'DELETE', `${NET}/namespaces/${ns}/workloadentries`);
     await api(e, 'DELETE', `${NET}/namespaces/${ns}/workloadgroups`);
     await cleanupNamespace(e, ns);
@@ -194,4 +197,39 @@ describe.skipIf(env === undefined || consul === undefined)('Istio WorkloadEntrie
       await deregisterOwnNodes(consul!.httpUrl, restartNode);
     }
   }, 60_000);
+
+  it('under the shipped RBAC: one notice while workloadentries are not granted, the rest exported; optional-istio-workloadentries.yaml brings the VMs', async () => {
+    const name = unique('ship');
+    const sa = { namespace: ns, name: unique('bridge') };
+    const token = await serviceAccountToken(e, ns, sa.name);
+    const suffix = unique('w');
+    granted.push(...await grantRbacFile(e, 'clusterrole.yaml', sa, suffix), ...await grantRbacFile(e, 'clusterrolebinding.yaml', sa, suffix));
+    await must(e, 'POST', `/api/v1/namespaces/${ns}/services`, { metadata: { name }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 8080 }] } });
+    await must(e, 'POST', `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, {
+      metadata: { name: `${name}-pods`, labels: { 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } },
+      addressType: 'IPv4',
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+      endpoints: [{ addresses: ['10.249.2.1'], conditions: { ready: true } }],
+    });
+    await must(e, 'POST', `${NET}/namespaces/${ns}/workloadentries`, { apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntry', metadata: { name: `${name}-vm`, labels: { app: name } }, spec: { address: '10.0.79.1', labels: { app: name } } });
+    const source = new KubernetesSource('k8s-rbac', client(e, e.server, token), k8sOptions({ namespaces: [ns], source: { services: [name], istio: { workloadEntries: true } }, resyncBackoffMs: { min: 50, max: 300 } }));
+    const local = new AbortController();
+    await source.start(local.signal);
+    const ref = { namespace: ns, name };
+    try {
+      await vi.waitFor(() => {
+        expect(source.hasSynced()).toBe(true);
+        expect(source.get(ref)?.endpoints.map((x) => x.address)).toEqual(['10.249.2.1']);
+        expect(source.health().notices).toEqual([{ code: 'workloadentries-unreadable', reason: `WorkloadEntry not readable, VMs of the mesh not exported: RBAC: cannot list workloadentries.networking.istio.io in namespace ${ns}` }]);
+      }, WAIT);
+      expect(source.health().reachable).toBe(true);
+      granted.push(...await grantRbacFile(e, 'optional-istio-workloadentries.yaml', sa, suffix));
+      await vi.waitFor(() => {
+        expect(source.get(ref)?.endpoints.map((x) => x.address)).toEqual(['10.0.79.1', '10.249.2.1']);
+        expect(source.health().notices ?? []).toEqual([]);
+      }, WAIT);
+    } finally {
+      local.abort();
+    }
+  });
 });
