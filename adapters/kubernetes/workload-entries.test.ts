@@ -1,5 +1,6 @@
 // WorkloadEntries as endpoints of the Services selecting them: matching, Istio's port
 // resolution, the health rule, our own entries skipped, bad addresses quarantined.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { endpointProblem } from '../../bridge/model/index.ts';
 import { serviceToSnapshot } from './convert.ts';
@@ -138,6 +139,34 @@ describe('WorkloadEntries as Service endpoints', () => {
   it('weight: absent or 0 is the neutral weight, oversized is clamped', () => {
     const { endpoints } = convert([entry('a', '10.0.5.1', { spec: { weight: 0 } }), entry('b', '10.0.5.2', { spec: { weight: 50_000 } })]);
     expect(endpoints.map((e) => e.weight)).toEqual([100, 10_000]);
+  });
+
+  it('hostile entries: nothing throws, the Service is never lost, every endpoint passes the model checks, ours never appear', () => {
+    const hostile = fc.record({
+      name: fc.string({ maxLength: 20 }),
+      labels: fc.oneof(fc.constant({ app: 'orders' }), fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 })), fc.anything()),
+      ours: fc.boolean(),
+      address: fc.oneof(fc.constantFrom('10.0.5.1', '2001:db8::1', '', 'vm.example', 'fe80::1%eth0', '::ffff:10.0.0.1'), fc.string(), fc.anything()),
+      ports: fc.oneof(fc.dictionary(fc.constantFrom('http', 'grpc', 'grpc-port', 'x'), fc.oneof(fc.integer({ min: -5, max: 70_000 }), fc.double())), fc.anything()),
+      weight: fc.oneof(fc.integer({ min: -10, max: 100_000 }), fc.double(), fc.anything()),
+      locality: fc.oneof(fc.string(), fc.anything()),
+      status: fc.anything(),
+      annotations: fc.oneof(fc.constant({ [ISTIO_ENTRY.healthChecks]: 'true' }), fc.constant({})),
+    });
+    fc.assert(fc.property(fc.array(hostile, { maxLength: 6 }), (list) => {
+      const entries = list.map((h, i) => ({
+        metadata: { name: `${i}${h.name}`, namespace: 'shop', labels: { ...(h.ours ? { [K8S.managedBy]: 'b' } : {}) }, annotations: h.annotations },
+        spec: { address: h.address, labels: h.labels, ports: h.ports, weight: h.weight, locality: h.locality },
+        status: h.status,
+      }) as unknown as KWorkloadEntryRead);
+      const r = serviceToSnapshot({ registry: 'k8s', service: svc({ ports: [{ name: 'http', port: 80, targetPort: 8080 }, { name: 'grpc', port: 9090, targetPort: 'grpc-port' }] }), slices: [], options: OPTS, node: () => undefined, workloadEntries: entries });
+      expect(r.snapshot).toBeDefined();
+      for (const ep of r.snapshot?.endpoints ?? []) {
+        expect(endpointProblem(ep)).toBeUndefined();
+        expect(entries.find((we) => `workloadentry/shop/${we.metadata?.name ?? ''}` === ep.origin.nativeId)?.metadata?.labels?.[K8S.managedBy]).toBeUndefined();
+      }
+      expect(new Set(r.snapshot?.endpoints.map((ep) => ep.address)).size).toBe(r.snapshot?.endpoints.length);
+    }), { numRuns: 2000 });
   });
 
   it('without the option (no entries passed) nothing changes', () => {

@@ -63,7 +63,12 @@ export const entryNativeId = (we: KWorkloadEntryRead): string => `workloadentry/
 
 /** The labels Istio matches selectors against: spec.labels overlaid by metadata.labels (metadata wins). */
 export function entryLabels(we: KWorkloadEntryRead): Record<string, string> {
-  return { ...(we.spec?.labels ?? {}), ...(we.metadata?.labels ?? {}) };
+  const out: Record<string, string> = {};
+  for (const labels of [we.spec?.labels, we.metadata?.labels] as unknown[]) {
+    if (typeof labels !== 'object' || labels === null) continue;
+    for (const [k, v] of Object.entries(labels)) if (typeof v === 'string') out[k] = v;
+  }
+  return out;
 }
 
 /**
@@ -97,18 +102,22 @@ export function entryHealthy(we: KWorkloadEntryRead): boolean {
  * that Service port. UDP ports are not served to WorkloadEntries.
  */
 export function entryPorts(servicePorts: readonly EntryServicePort[], we: KWorkloadEntryRead): Record<string, number> {
-  const own = we.spec?.ports ?? {};
+  const raw: unknown = we.spec?.ports;
+  const own = (name: string | undefined): number | undefined => {
+    if (name === undefined || name === '' || typeof raw !== 'object' || raw === null || !Object.hasOwn(raw, name)) return undefined;
+    const port: unknown = (raw as Record<string, unknown>)[name];
+    return typeof port === 'number' && Number.isInteger(port) && port > 0 ? port : undefined;
+  };
   const out: Record<string, number> = {};
   for (const p of servicePorts) {
     if (p.protocol === 'UDP') continue;
     const target = p.targetPort;
     if (typeof target === 'string' && target !== '') {
-      const named = own[target];
-      if (named !== undefined && named > 0) out[p.exportName] = named;
+      const named = own(target);
+      if (named !== undefined) out[p.exportName] = named;
       continue;
     }
-    const byName = p.given === undefined || p.given === '' ? undefined : own[p.given];
-    out[p.exportName] = byName !== undefined && byName > 0 ? byName : typeof target === 'number' && target > 0 ? target : p.port;
+    out[p.exportName] = own(p.given) ?? (typeof target === 'number' && target > 0 ? target : p.port);
   }
   return out;
 }
@@ -119,9 +128,9 @@ function zoneOf(locality: string | undefined): string | undefined {
   return zone === undefined || zone === '' ? undefined : zone;
 }
 
-function weightOf(raw: number | undefined): number {
+function weightOf(raw: unknown): number {
   // 0 or absent is "unset" in the proto; larger weights are kept relative by clamping.
-  if (raw === undefined || !Number.isFinite(raw) || raw <= 0) return DEFAULT_WEIGHT;
+  if (typeof raw !== 'number' || !Number.isFinite(raw) || raw <= 0) return DEFAULT_WEIGHT;
   return Math.min(Math.round(raw), MAX_WEIGHT);
 }
 
@@ -143,47 +152,55 @@ export function workloadEntryEndpoints(
   if (service.spec?.clusterIP === 'None') return out;
   const namespace = service.metadata?.namespace ?? '';
   const used = new Set(taken);
-  const sorted = [...entries].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+  const sorted = [...entries].sort((a, b) => (text(a.metadata?.name) ?? '').localeCompare(text(b.metadata?.name) ?? ''));
   for (const we of sorted) {
     if (we.metadata?.namespace !== namespace || isIsthmusObject(we.metadata)) continue;
-    if (!selectsEntry(service.spec?.selector, entryLabels(we))) continue;
     const nativeId = entryNativeId(we);
-    const address = we.spec?.address ?? '';
-    if (address === '') {
-      out.problems.push({ nativeId, reason: 'WorkloadEntry has no address (reached only through a network gateway): not exported' });
-      continue;
+    try {
+      if (!selectsEntry(service.spec?.selector, entryLabels(we))) continue;
+      const result = entryEndpoint(registry, we, servicePorts, used);
+      if (typeof result === 'string') out.problems.push({ nativeId, reason: result });
+      else {
+        used.add(result.address);
+        out.endpoints.push(result);
+      }
+    } catch (err) {
+      // A shape the CRD schema should have refused: this entry is out, the Service still flows.
+      out.problems.push({ nativeId, reason: `cannot convert the WorkloadEntry: ${err instanceof Error ? err.message : String(err)}` });
     }
-    if (isIP(address) === 0) {
-      out.problems.push({ nativeId, reason: `WorkloadEntry address ${JSON.stringify(address)} is not an IP (a DNS name or socket): not exported` });
-      continue;
-    }
-    if (used.has(address)) {
-      out.problems.push({ nativeId, reason: `address ${address} is already exported for this Service by another endpoint` });
-      continue;
-    }
-    const ports = entryPorts(servicePorts, we);
-    if (Object.keys(ports).length === 0) {
-      out.problems.push({ nativeId, reason: 'no Service port resolves on this WorkloadEntry (named targetPort missing from its ports)' });
-      continue;
-    }
-    used.add(address);
-    const spec = we.spec ?? {};
-    const zone = zoneOf(spec.locality);
-    const group = we.metadata.annotations?.[ISTIO_ENTRY.autoRegistrationGroup];
-    const metadata: Record<string, string> = { [ENTRY_META.side]: 'vm', [ENTRY_META.entry]: we.metadata.name ?? '' };
-    if (group !== undefined) metadata[ENTRY_META.group] = group;
-    if (spec.locality !== undefined && spec.locality !== '') metadata[ENTRY_META.locality] = spec.locality;
-    if (spec.network !== undefined && spec.network !== '') metadata[ENTRY_META.network] = spec.network;
-    if (spec.serviceAccount !== undefined && spec.serviceAccount !== '') metadata[ENTRY_META.serviceAccount] = spec.serviceAccount;
-    out.endpoints.push({
-      address,
-      ports,
-      ...conditionsOf(entryHealthy(we) ? 'ready' : 'down'),
-      weight: weightOf(spec.weight),
-      ...(zone === undefined ? {} : { zone }),
-      metadata,
-      origin: { registry, nativeId },
-    });
   }
   return out;
+}
+
+/** One selected entry as an endpoint, or why it is not exported. */
+function entryEndpoint(registry: RegistryId, we: KWorkloadEntryRead, servicePorts: readonly EntryServicePort[], used: ReadonlySet<string>): Endpoint | string {
+  const address = text(we.spec?.address) ?? '';
+  if (address === '') return 'WorkloadEntry has no address (reached only through a network gateway): not exported';
+  if (isIP(address) === 0) return `WorkloadEntry address ${JSON.stringify(address)} is not an IP (a DNS name or socket): not exported`;
+  if (used.has(address)) return `address ${address} is already exported for this Service by another endpoint`;
+  const ports = entryPorts(servicePorts, we);
+  if (Object.keys(ports).length === 0) return 'no Service port resolves on this WorkloadEntry (named targetPort missing from its ports)';
+  const spec = we.spec ?? {};
+  const locality = text(spec.locality);
+  const zone = zoneOf(locality);
+  const metadata: Record<string, string> = { [ENTRY_META.side]: 'vm', [ENTRY_META.entry]: text(we.metadata?.name) ?? '' };
+  const extra = [[ENTRY_META.group, we.metadata?.annotations?.[ISTIO_ENTRY.autoRegistrationGroup]], [ENTRY_META.locality, locality], [ENTRY_META.network, spec.network], [ENTRY_META.serviceAccount, spec.serviceAccount]] as const;
+  for (const [key, value] of extra) {
+    const v = text(value);
+    if (v !== undefined && v !== '') metadata[key] = v;
+  }
+  return {
+    address,
+    ports,
+    ...conditionsOf(entryHealthy(we) ? 'ready' : 'down'),
+    weight: weightOf(spec.weight),
+    ...(zone === undefined ? {} : { zone }),
+    metadata,
+    origin: { registry, nativeId: entryNativeId(we) },
+  };
+}
+
+/** JSON from the API server may hold any shape where a string belongs; anything else counts as absent. */
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
