@@ -36,6 +36,13 @@ export class KubernetesSource implements Source {
   /** Istio WorkloadEntries (VMs of the mesh) added to the Services selecting them. */
   readonly #entries: WorkloadEntryWatch | undefined;
   /**
+   * Services to recompute after entry changes, flushed once per microtask: a list delivers every
+   * entry synchronously, and recomputing a Service per entry would be quadratic (each pass
+   * converts all entries of the namespace). Timers (the sync gate, the engine) run after it.
+   */
+  readonly #entryDirty = new Set<string>();
+  #entryFlushQueued = false;
+  /**
    * STRICT findings per exported Service, judged again when the Service or its slices change;
    * a policy change (rare, but a list delivers many at once) marks all of them for the next
    * health(), so the engine's frequent health() calls cost one lookup when nothing changed.
@@ -224,8 +231,16 @@ export class KubernetesSource implements Source {
     const labels = [next, prev].flatMap((we) => (we === undefined ? [] : [entryLabels(we)]));
     for (const [key, svc] of this.#services) {
       if (!key.startsWith(`${ns}/`)) continue;
-      if (labels.some((l) => selectsEntry(svc.spec?.selector, l))) this.#recompute(key);
+      if (labels.some((l) => selectsEntry(svc.spec?.selector, l))) this.#entryDirty.add(key);
     }
+    if (this.#entryFlushQueued || this.#entryDirty.size === 0) return;
+    this.#entryFlushQueued = true;
+    queueMicrotask(() => {
+      this.#entryFlushQueued = false;
+      const keys = [...this.#entryDirty];
+      this.#entryDirty.clear();
+      for (const key of keys) this.#recompute(key);
+    });
   }
 
   #recompute(key: string): void {

@@ -20,8 +20,8 @@ interface Script {
   gate?: Promise<void>;
 }
 
-function fakeClient(script: Script, calls: string[]): KubeClient {
-  const entry = { metadata: { namespace: 'shop', name: 'vm-1', resourceVersion: '1', labels: { app: 'orders' } }, spec: { address: '10.0.5.1', labels: { app: 'orders' } } };
+function fakeClient(script: Script, calls: string[], count = 1): KubeClient {
+  const entries = Array.from({ length: count }, (_, i) => ({ metadata: { namespace: 'shop', name: `vm-${i + 1}`, resourceVersion: '1', labels: { app: 'orders' } }, spec: { address: `10.0.${5 + (i >> 7)}.${(i & 127) + 1}`, labels: { app: 'orders' } } }));
   const api = {
     list: (resource: Resource) => Promise.resolve({
       items: resource === 'services' ? [{ metadata: { namespace: 'shop', name: 'orders', resourceVersion: '1' }, spec: { selector: { app: 'orders' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } }] : [],
@@ -32,7 +32,7 @@ function fakeClient(script: Script, calls: string[]): KubeClient {
       await script.gate;
       if (script.fail !== undefined) throw refused(r, script.fail);
       if (!script.served.includes(r.version)) throw refused(r, 404);
-      return { items: [entry], resourceVersion: '1' };
+      return { items: entries, resourceVersion: '1' };
     },
     watch: (r: Resource | CustomResource): Promise<WatchHandle> => {
       if (typeof r !== 'string') calls.push(`watch ${r.version}`);
@@ -103,6 +103,19 @@ describe('WorkloadEntryWatch', () => {
     release();
     await vi.waitFor(() => { expect(source.hasSynced()).toBe(true); });
     expect(source.get({ namespace: 'shop', name: 'orders' })?.endpoints.map((e) => [e.address, e.ports, e.origin.nativeId])).toEqual([['10.0.5.1', { http: 8080 }, 'workloadentry/shop/vm-1']]);
+    abort.abort();
+  });
+
+  it('a list of many entries recomputes the Service once, not once per entry (which would be quadratic)', async () => {
+    const opts = Value.Default(KubernetesOptions, { source: { istio: { workloadEntries: true } } }) as KubernetesOptions;
+    const source = new KubernetesSource('k8s', fakeClient({ served: ['v1'] }, [], 500), opts);
+    let changes = 0;
+    source.onChange(() => { changes++; });
+    const abort = new AbortController();
+    await source.start(abort.signal);
+    await vi.waitFor(() => { expect(source.get({ namespace: 'shop', name: 'orders' })?.endpoints.length).toBe(500); });
+    // The Service itself, then all entries at once.
+    expect(changes).toBeLessThanOrEqual(2);
     abort.abort();
   });
 });
