@@ -37,7 +37,7 @@ function convert(entries: KWorkloadEntryRead[], service = svc(), pods: KSliceEnd
 
 describe('WorkloadEntries as Service endpoints', () => {
   it('exports a selected entry with its address, ports, weight, locality, origin and VM marker', () => {
-    const { endpoints, problems } = convert([entry('orders-10.0.5.1', '10.0.5.1', { spec: { weight: 30, locality: 'eu-west/eu-west-1b/rack7', network: 'vm-net' } })]);
+    const { endpoints, problems } = convert([entry('orders-10.0.5.1', '10.0.5.1', { spec: { weight: 3, locality: 'eu-west/eu-west-1b/rack7', network: 'vm-net' } })]);
     expect(problems).toEqual({});
     expect(endpoints).toEqual([{
       address: '10.0.5.1',
@@ -45,7 +45,7 @@ describe('WorkloadEntries as Service endpoints', () => {
       ready: true,
       serving: true,
       terminating: false,
-      weight: 30,
+      weight: 300,
       zone: 'eu-west-1b',
       metadata: { [ENTRY_META.side]: 'vm', [ENTRY_META.entry]: 'orders-10.0.5.1', [ENTRY_META.group]: 'orders-vms', [ENTRY_META.locality]: 'eu-west/eu-west-1b/rack7', [ENTRY_META.network]: 'vm-net', [ENTRY_META.serviceAccount]: 'orders' },
       origin: { registry: 'k8s', nativeId: 'workloadentry/shop/orders-10.0.5.1' },
@@ -136,9 +136,9 @@ describe('WorkloadEntries as Service endpoints', () => {
     expect(problems['workloadentry/shop/z-dup-entry']).toMatch(/already exported/);
   });
 
-  it('weight: absent or 0 is the neutral weight, oversized is clamped', () => {
-    const { endpoints } = convert([entry('a', '10.0.5.1', { spec: { weight: 0 } }), entry('b', '10.0.5.2', { spec: { weight: 50_000 } })]);
-    expect(endpoints.map((e) => e.weight)).toEqual([100, 10_000]);
+  it('weight on Istio\'s scale (unset = 1 = a pod): absent or 0 is neutral, N is N pods\' worth, capped', () => {
+    const { endpoints } = convert([entry('a', '10.0.5.1', { spec: { weight: 0 } }), entry('b', '10.0.5.2', { spec: { weight: 2 } }), entry('c', '10.0.5.3', { spec: { weight: 50_000 } }), entry('d', '10.0.5.4')]);
+    expect(endpoints.map((e) => e.weight)).toEqual([100, 200, 10_000, 100]);
   });
 
   it('hostile entries: nothing throws, the Service is never lost, every endpoint passes the model checks, ours never appear', () => {

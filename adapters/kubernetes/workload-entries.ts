@@ -128,10 +128,14 @@ function zoneOf(locality: string | undefined): string | undefined {
   return zone === undefined || zone === '' ? undefined : zone;
 }
 
+/**
+ * Istio's scale: unset (0) counts as 1, like every pod, so weight N is N pods' worth. The model's
+ * neutral is 100, so N becomes N × 100 (capped at the model's maximum, 100 pods' worth); taking
+ * N as is would give an entry of weight 2 a fiftieth of a pod's share in the VM registries.
+ */
 function weightOf(raw: unknown): number {
-  // 0 or absent is "unset" in the proto; larger weights are kept relative by clamping.
   if (typeof raw !== 'number' || !Number.isFinite(raw) || raw <= 0) return DEFAULT_WEIGHT;
-  return Math.min(Math.round(raw), MAX_WEIGHT);
+  return Math.min(Math.round(raw * DEFAULT_WEIGHT), MAX_WEIGHT);
 }
 
 /**

@@ -84,7 +84,7 @@ describe.skipIf(env === undefined || consul === undefined)('Istio WorkloadEntrie
     const weAt = (n: string) => `${NET}/namespaces/${ns}/workloadentries${n === '' ? '' : `/${n}`}`;
     // vm-a: readiness probe configured (istiod sets the annotation), no probe result yet.
     const a = autoRegistered('10.0.77.1', { annotations: { 'proxy.istio.io/health-checks-enabled': 'true' } });
-    const b = autoRegistered('10.0.77.2', { spec: { weight: 300 } });
+    const b = autoRegistered('10.0.77.2', { spec: { weight: 3 } });
     const dns = autoRegistered('vm-3.example.internal');
     for (const we of [a, b, dns]) await must(e, 'POST', weAt(''), we);
     // What the sink's Istio mode writes for an instance imported from Nacos into this Service.
