@@ -63,7 +63,7 @@ const options: fc.Arbitrary<KubernetesSourceOptions> = fc.record({
   addressMode: fc.constantFrom('podIP', 'podIP', 'nodePort', 'loadBalancer', 'gateway'),
   nodeAddressType: fc.constant('InternalIP'),
   watchNodes: fc.constant(false),
-  istio: fc.constant({ mtlsPreflight: false, rootNamespace: 'istio-system' }),
+  istio: fc.constant({ mtlsPreflight: false, workloadEntries: false, rootNamespace: 'istio-system' }),
   gateway: maybe(fc.record({ address, ports: fc.dictionary(dnsLabel, portNumber, { maxKeys: 2 }) })),
 }, { requiredKeys: ['services', 'excludeNamespaces', 'labels', 'annotations', 'addressMode', 'nodeAddressType', 'watchNodes', 'istio'] }) as fc.Arbitrary<KubernetesSourceOptions>;
 const nodeAddress = fc.oneof(address, fc.constant(undefined));
@@ -110,7 +110,7 @@ describe('kubernetes → model, property-based', () => {
   it('quarantines a Service whose identity cannot be a ref, and converts a known-good one', () => {
     const good: KService = { metadata: { name: 'orders', namespace: 'shop' }, spec: { ports: [{ name: 'http', port: 80 }] } };
     const pods: KEndpointSlice = { metadata: { name: 'orders-1', labels: { [K8S.serviceName]: 'orders' } }, addressType: 'IPv4', ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: ['10.1.0.1'], conditions: { ready: false, serving: false, terminating: false } }] };
-    const opts: KubernetesSourceOptions = { services: [], excludeNamespaces: [], labels: {}, annotations: {}, addressMode: 'podIP', nodeAddressType: 'InternalIP', watchNodes: false, istio: { mtlsPreflight: false, rootNamespace: 'istio-system' } };
+    const opts: KubernetesSourceOptions = { services: [], excludeNamespaces: [], labels: {}, annotations: {}, addressMode: 'podIP', nodeAddressType: 'InternalIP', watchNodes: false, istio: { mtlsPreflight: false, workloadEntries: false, rootNamespace: 'istio-system' } };
     const ok = serviceToSnapshot({ registry: 'k8s', service: good, slices: [pods], options: opts, node: () => undefined });
     expect(ok.snapshot?.endpoints.map((e) => [e.address, e.ports, e.ready, e.serving, e.terminating])).toEqual([['10.1.0.1', { http: 8080 }, false, false, false]]);
     for (const bad of ['a/b', '', 'x'.repeat(600), 'tab\tname']) {

@@ -5,7 +5,7 @@ import { K8S } from './markers.ts';
 import type { KubernetesSourceOptions } from './options.ts';
 import type { KEndpointSlice, KNode, KService, KSliceEndpoint } from './types.ts';
 
-const OPTS: KubernetesSourceOptions = { services: [], excludeNamespaces: ['kube-system'], labels: {}, annotations: {}, addressMode: 'podIP', nodeAddressType: 'InternalIP', watchNodes: false, istio: { mtlsPreflight: false, rootNamespace: 'istio-system' } };
+const OPTS: KubernetesSourceOptions = { services: [], excludeNamespaces: ['kube-system'], labels: {}, annotations: {}, addressMode: 'podIP', nodeAddressType: 'InternalIP', watchNodes: false, istio: { mtlsPreflight: false, workloadEntries: false, rootNamespace: 'istio-system' } };
 
 function svc(extra: Partial<KService['metadata']> = {}, spec: KService['spec'] = {}): KService {
   return {

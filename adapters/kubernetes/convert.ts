@@ -4,6 +4,7 @@ import { conditionsOf, DEFAULT_WEIGHT, endpointProblem, globToRegExp, liveness, 
 import { isIsthmusObject, K8S } from './markers.ts';
 import type { AddressMode, KubernetesSourceOptions } from './options.ts';
 import type { KEndpointSlice, KNode, KService, KSliceEndpoint } from './types.ts';
+import { type KWorkloadEntryRead, workloadEntryEndpoints } from './workload-entries.ts';
 
 /** Name given to a Service's single unnamed port (the model needs port names). */
 export const UNNAMED_PORT = 'default';
@@ -16,6 +17,8 @@ export interface ExportInput {
   readonly slices: readonly KEndpointSlice[];
   readonly options: KubernetesSourceOptions;
   readonly node: (name: string) => KNode | undefined;
+  /** The WorkloadEntries of the Service's namespace (source.istio.workloadEntries); absent: none read. */
+  readonly workloadEntries?: readonly KWorkloadEntryRead[];
 }
 
 export interface ExportResult {
@@ -69,7 +72,7 @@ function convertService(input: ExportInput): ExportResult {
   if (bad !== undefined) return { problems: [{ nativeId: svcId, reason: bad }] };
   const problems: { nativeId: string; reason: string }[] = [];
 
-  const servicePorts = (service.spec?.ports ?? []).map((p) => ({ ...p, name: portName(p.name) })).filter((p) => {
+  const servicePorts = (service.spec?.ports ?? []).map((p) => ({ ...p, name: portName(p.name), given: p.name })).filter((p) => {
     if (Number.isInteger(p.port) && p.port >= 1 && p.port <= 65535) return true;
     problems.push({ nativeId: svcId, reason: `port ${p.name}=${String(p.port)} is outside 1-65535` });
     return false;
@@ -110,6 +113,13 @@ function convertService(input: ExportInput): ExportResult {
       }
       break;
     }
+  }
+
+  if (input.workloadEntries !== undefined) {
+    // VMs are reached at their own address in every address mode: no node, LB or gateway fronts them.
+    const vms = workloadEntryEndpoints(registry, service, ordered.map((p) => ({ given: p.given, exportName: p.name, port: p.port, targetPort: p.targetPort, protocol: p.protocol })), input.workloadEntries, new Set(endpoints.map((ep) => ep.address)));
+    endpoints = [...endpoints, ...vms.endpoints];
+    problems.push(...vms.problems);
   }
 
   endpoints = endpoints.filter((ep) => {

@@ -24,9 +24,10 @@ const SourceOptions = Type.Object(
     istio: Type.Object(
       {
         mtlsPreflight: Type.Boolean({ default: false, description: 'Read PeerAuthentications (security.istio.io) and report exported Services whose pods run STRICT mTLS, which refuses the plaintext calls of VM callers without a sidecar: in status, `isthmus status` and `isthmus_export_mtls_strict`. Advisory only: nothing is held back. Needs get/list/watch on peerauthentications; off (default): no Istio object is read.' }),
+        workloadEntries: Type.Boolean({ default: false, description: 'Read WorkloadEntries (networking.istio.io; VMs onboarded to the mesh, e.g. auto-registered by istiod) and export each one, in the namespace of a Service whose selector matches its labels, as a VM endpoint of that Service: ports, weight, locality and the `Healthy` condition resolved as Istio does. Entries written by any Isthmus bridge are never exported; a DNS-name address is quarantined. Needs list/watch on workloadentries; off (default): none is read.' }),
         rootNamespace: Type.String({ default: 'istio-system', description: 'Istio root namespace: a PeerAuthentication there without selector is mesh-wide (meshConfig.rootNamespace).' }),
       },
-      { additionalProperties: false, default: {}, description: 'Istio checks on the export side (README "Istio mode").' },
+      { additionalProperties: false, default: {}, description: 'Istio on the export side: the mTLS preflight and WorkloadEntry import (README "Istio mode").' },
     ),
     gateway: Type.Optional(
       Type.Object(

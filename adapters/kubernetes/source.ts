@@ -9,6 +9,8 @@ import type { KubernetesOptions } from './options.ts';
 import { type KPeerAuthentication, strictFor } from './peer-auth.ts';
 import { type ListWatchApi, Reflector } from './reflector.ts';
 import type { KEndpointSlice, KNode, KService, ObjectMeta } from './types.ts';
+import { entryLabels, type KWorkloadEntryRead, selectsEntry } from './workload-entries.ts';
+import { WorkloadEntryWatch } from './workload-entry-watch.ts';
 
 type EngineLogger = AdapterContext['logger'];
 
@@ -31,6 +33,15 @@ export class KubernetesSource implements Source {
   readonly #slicesBySvc = new Map<string, Map<string, KEndpointSlice>>();
   readonly #nodes = new Map<string, KNode>();
   readonly #mtls: MtlsPreflight | undefined;
+  /** Istio WorkloadEntries (VMs of the mesh) added to the Services selecting them. */
+  readonly #entries: WorkloadEntryWatch | undefined;
+  /**
+   * Services to recompute after entry changes, flushed once per microtask: a list delivers every
+   * entry synchronously, and recomputing a Service per entry would be quadratic (each pass
+   * converts all entries of the namespace). Timers (the sync gate, the engine) run after it.
+   */
+  readonly #entryDirty = new Set<string>();
+  #entryFlushQueued = false;
   /**
    * STRICT findings per exported Service, judged again when the Service or its slices change;
    * a policy change (rare, but a list delivers many at once) marks all of them for the next
@@ -63,6 +74,16 @@ export class KubernetesSource implements Source {
           logger,
         })
       : undefined;
+    this.#entries = istio.workloadEntries
+      ? new WorkloadEntryWatch(client, {
+          namespaces: options.namespaces,
+          minBackoffMs: options.resyncBackoffMs.min,
+          maxBackoffMs: options.resyncBackoffMs.max,
+          onChange: (ns, next, prev) => { this.#onEntry(ns, next, prev); },
+          onNotice: () => { this.#notices = undefined; },
+          logger,
+        })
+      : undefined;
   }
 
   start(signal: AbortSignal): Promise<void> {
@@ -83,23 +104,25 @@ export class KubernetesSource implements Source {
     // Started only once all exist: the first to sync must not find itself the only one.
     for (const r of this.#reflectors) r.start(signal);
     this.#mtls?.start(signal);
+    this.#entries?.start(signal);
     return Promise.resolve();
   }
 
   hasSynced(): boolean {
-    return this.#cache.hasSynced();
+    // WorkloadEntries too: a first pass without them would remove the VMs exported before a restart.
+    return this.#cache.hasSynced() && (this.#entries?.settled() ?? true);
   }
 
   health(): SourceHealth {
     const health = this.#cache.health();
-    if (this.#mtls === undefined) return health;
-    if (this.#policiesChanged) {
+    if (this.#mtls === undefined && this.#entries === undefined) return health;
+    if (this.#mtls !== undefined && this.#policiesChanged) {
       this.#policiesChanged = false;
       this.#policies = this.#mtls.policies();
       this.#notices = undefined;
       for (const key of [...this.#strict.keys(), ...this.#services.keys()]) this.#judgeMtls(key);
     }
-    this.#notices ??= [...this.#mtls.notices(), ...[...this.#strict.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, n]) => n)];
+    this.#notices ??= [...(this.#mtls?.notices() ?? []), ...(this.#entries?.notices() ?? []), ...[...this.#strict.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, n]) => n)];
     return this.#notices.length === 0 ? health : { ...health, notices: [...(health.notices ?? []), ...this.#notices] };
   }
 
@@ -203,6 +226,23 @@ export class KubernetesSource implements Source {
     }
   }
 
+  /** Recomputes the Services of the entry's namespace that select it now or selected it before. */
+  #onEntry(ns: string, next: KWorkloadEntryRead | undefined, prev: KWorkloadEntryRead | undefined): void {
+    const labels = [next, prev].flatMap((we) => (we === undefined ? [] : [entryLabels(we)]));
+    for (const [key, svc] of this.#services) {
+      if (!key.startsWith(`${ns}/`)) continue;
+      if (labels.some((l) => selectsEntry(svc.spec?.selector, l))) this.#entryDirty.add(key);
+    }
+    if (this.#entryFlushQueued || this.#entryDirty.size === 0) return;
+    this.#entryFlushQueued = true;
+    queueMicrotask(() => {
+      this.#entryFlushQueued = false;
+      const keys = [...this.#entryDirty];
+      this.#entryDirty.clear();
+      for (const key of keys) this.#recompute(key);
+    });
+  }
+
   #recompute(key: string): void {
     const service = this.#services.get(key);
     const result = service === undefined
@@ -213,6 +253,7 @@ export class KubernetesSource implements Source {
           slices: [...(this.#slicesBySvc.get(key)?.values() ?? [])],
           options: this.#o.source,
           node: (name) => this.#nodes.get(name),
+          ...(this.#entries === undefined ? {} : { workloadEntries: this.#entries.inNamespace(refOf(key).namespace) }),
         });
     const ref = refOf(key);
     const snap = 'snapshot' in result ? result.snapshot : undefined;

@@ -15,7 +15,7 @@ export interface QuarantinedRecord {
  * decision (an exported address VM callers cannot use, an optional read that is refused).
  */
 export interface SourceNotice {
-  /** Stable kind, for metrics and filtering: `mtls-strict`, `mtls-unreadable`. */
+  /** Stable kind, for metrics and filtering: `mtls-strict`, `mtls-unreadable`, `workloadentries-unreadable`. */
   readonly code: string;
   readonly ref?: ServiceRef;
   readonly reason: string;

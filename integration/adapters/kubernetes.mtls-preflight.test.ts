@@ -2,10 +2,8 @@
 // Service exported by a real engine run, PeerAuthentications created, changed and deleted, and
 // the finding read where an operator reads it (the status summary, `isthmus status`'s text, the
 // metric). The root namespace is a test namespace so a mesh-wide policy touches no other test.
-import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { KubernetesSource } from '../../adapters/kubernetes/index.ts';
 import { MemoryRegistry, MemorySink } from '../../adapters/memory/index.ts';
 import { formatStatus } from '../../bridge/cli/format-status.ts';
@@ -13,29 +11,13 @@ import { DEFAULT_POLICY, type Route } from '../../bridge/model/index.ts';
 import { registerStateMetrics } from '../../bridge/runtime/state-metrics.ts';
 import { Engine } from '../../bridge/sync/index.ts';
 import { installIstioCrds } from '../istio/install.ts';
-import { api, cleanupNamespace, kubeEnv, type KubeTestEnv, must, testNamespace, unique } from './kubernetes-env.ts';
+import { api, cleanupNamespace, kubeEnv, must, testNamespace, unique } from './kubernetes-env.ts';
 import { client, k8sOptions } from './kubernetes-harness.ts';
+import { grantRbacFile as grant } from './kubernetes-rbac-grant.ts';
 
 const env = kubeEnv();
 const WAIT = { timeout: 15_000, interval: 50 };
 const PAS = 'security.istio.io/v1';
-const RBAC = '/apis/rbac.authorization.k8s.io/v1';
-
-/** Creates the cluster-scoped roles and bindings of a deploy/rbac file for one ServiceAccount, renamed per run. */
-async function grant(e: KubeTestEnv, file: string, sa: { namespace: string; name: string }, suffix: string): Promise<string[]> {
-  const paths: string[] = [];
-  for (const d of parseAllDocuments(readFileSync(new URL(`../../deploy/rbac/${file}`, import.meta.url), 'utf8'))) {
-    const doc = d.toJSON() as { kind: string; metadata: { name: string }; roleRef?: { name: string }; subjects?: object[] };
-    if (doc.kind !== 'ClusterRole' && doc.kind !== 'ClusterRoleBinding') continue;
-    doc.metadata.name = `${doc.metadata.name}-${suffix}`;
-    if (doc.roleRef !== undefined) doc.roleRef.name = `${doc.roleRef.name}-${suffix}`;
-    doc.subjects = (doc.subjects ?? []).map((x) => ({ ...x, ...sa }));
-    const path = `${RBAC}/${doc.kind === 'ClusterRole' ? 'clusterroles' : 'clusterrolebindings'}`;
-    await must(e, 'POST', path, doc);
-    paths.push(`${path}/${doc.metadata.name}`);
-  }
-  return paths;
-}
 
 describe.skipIf(env === undefined)('STRICT mTLS preflight on exported Services', () => {
   const e = env!;

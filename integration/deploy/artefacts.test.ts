@@ -191,6 +191,16 @@ describe('helm chart', () => {
     expect(mtlsRoles(scoped)).toEqual(['ClusterRole/', 'RoleBinding/mesh-root', 'RoleBinding/shop']);
   });
 
+  it('grants WorkloadEntry reads only with source.istio.workloadEntries, in the bridge role\'s scope', async () => {
+    const weRoles = (objects: KubeObject[]) => objects.filter((o) => o.metadata.name.endsWith('-istio-workloadentries')).map((o) => `${o.kind}/${o.metadata.namespace ?? ''}`).sort();
+    expect(weRoles(parseObjects(await helmTemplate(helm, PLAIN_RELEASE)))).toEqual([]);
+    expect(weRoles(parseObjects(await helmTemplate(helm, { ...PLAIN_RELEASE, setJson: ['config.registries.k8s.source={"istio":{"mtlsPreflight":true}}'] })))).toEqual([]);
+    const on = parseObjects(await helmTemplate(helm, { ...PLAIN_RELEASE, setJson: ['config.registries.k8s.source={"istio":{"workloadEntries":true}}'] }));
+    expect(weRoles(on)).toEqual(['ClusterRole/', 'ClusterRoleBinding/']);
+    const scoped = parseObjects(await helmTemplate(helm, { ...PLAIN_RELEASE, setJson: ['config.registries.k8s.source={"istio":{"workloadEntries":true}}', 'config.registries.k8s.namespaces=["shop","pay"]'] }));
+    expect(weRoles(scoped)).toEqual(['ClusterRole/', 'RoleBinding/pay', 'RoleBinding/shop']);
+  });
+
   it('refuses two replicas without leader election', async () => {
     const render = helmTemplate(helm, { ...PLAIN_RELEASE, setJson: ['config.registries.k8s.leaderElection.enabled=false'] });
     await expect(render).rejects.toThrow(/needs leader election/);
@@ -199,7 +209,7 @@ describe('helm chart', () => {
   it('grants exactly the rules of deploy/rbac (one source of truth, checked here)', async () => {
     const objects = parseObjects(await helmTemplate(helm, {
       ...PLAIN_RELEASE,
-      setJson: ['config.registries.k8s.sink={"createNamespaces":true,"istio":{"enabled":true}}', 'config.registries.k8s.source={"addressMode":"nodePort","istio":{"mtlsPreflight":true}}'],
+      setJson: ['config.registries.k8s.sink={"createNamespaces":true,"istio":{"enabled":true}}', 'config.registries.k8s.source={"addressMode":"nodePort","istio":{"mtlsPreflight":true,"workloadEntries":true}}'],
     }));
     const dir = new URL('../../deploy/rbac/', import.meta.url);
     const shipped = (await readdir(dir)).filter((f) => f.endsWith('.yaml')).flatMap((f) => parseObjects(read(new URL(f, dir))));

@@ -65,13 +65,13 @@ mounted resolver token when there is one.
 
 {{/*
 What RBAC the config needs, as JSON: {"clusterWide", "namespaces", "createNamespaces", "nodes",
-"leases", "istio", "mtls", "mtlsRoots"}; mtlsRoots are the Istio root namespaces the mTLS
+"leases", "istio", "mtls", "mtlsRoots", "workloadEntries"}; mtlsRoots are the Istio root namespaces the mTLS
 preflight reads besides the watched namespaces. Only kubernetes registries that use the in-cluster identity count: a registry with
 its own kubeconfig talks to another cluster with other credentials. The verbs themselves are
 fixed in rbac.yaml and mirror adapters/kubernetes/client.ts.
 */}}
 {{- define "isthmus.rbacPlan" -}}
-{{- $plan := dict "clusterWide" false "namespaces" (list) "createNamespaces" false "nodes" false "leases" (list) "any" false "istio" false "mtls" false "mtlsRoots" (list) -}}
+{{- $plan := dict "clusterWide" false "namespaces" (list) "createNamespaces" false "nodes" false "leases" (list) "any" false "istio" false "mtls" false "mtlsRoots" (list) "workloadEntries" false -}}
 {{- range $id, $r := .Values.config.registries -}}
 {{- if and (eq (toString $r.kind) "kubernetes") (not (dig "connection" "kubeconfig" "" $r)) -}}
 {{- $_ := set $plan "any" true -}}
@@ -93,6 +93,9 @@ fixed in rbac.yaml and mirror adapters/kubernetes/client.ts.
 {{- if dig "source" "istio" "mtlsPreflight" false $r -}}
 {{- $_ := set $plan "mtls" true -}}
 {{- $_ := set $plan "mtlsRoots" (append $plan.mtlsRoots (toString (dig "source" "istio" "rootNamespace" "istio-system" $r)) | uniq) -}}
+{{- end -}}
+{{- if dig "source" "istio" "workloadEntries" false $r -}}
+{{- $_ := set $plan "workloadEntries" true -}}
 {{- end -}}
 {{- if dig "leaderElection" "enabled" false $r -}}
 {{- $lease := dict "namespace" (dig "leaderElection" "namespace" "isthmus-system" $r) "name" (dig "leaderElection" "name" "isthmus-leader" $r) -}}
