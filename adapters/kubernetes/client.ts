@@ -114,6 +114,17 @@ export class KubeClient {
     await this.#write(`delete ${r.plural}.${r.group} ${describe(meta)}`, 'DELETE', custom(r, meta.namespace ?? '', meta.name ?? ''), preconditions(meta), undefined, true);
   }
 
+  /**
+   * At most `limit` pods of `ns` matching both selectors: the Istio mode asks whether any pod
+   * carries the DestinationRule's pod subset labels (optional-istio.yaml grants list pods).
+   */
+  async listPods(ns: string, labelSelector: string, fieldSelector: string, limit: number): Promise<ListResult<{ metadata?: ObjectMeta }>> {
+    return call('list pods', async () => {
+      const list = (await this.#http.json('GET', core(ns, 'pods'), { labelSelector, fieldSelector, limit })) as { items?: { metadata?: ObjectMeta }[] | null; metadata?: { resourceVersion?: string } } | undefined;
+      return { items: list?.items ?? [], resourceVersion: list?.metadata?.resourceVersion ?? '' };
+    });
+  }
+
   getService(ns: string, name: string): Promise<KService | undefined> {
     return this.#read(`get service ${ns}/${name}`, core(ns, 'services', name));
   }

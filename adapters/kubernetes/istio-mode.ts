@@ -40,7 +40,7 @@ export function planWithIstio(state: KubeSinkState, desired: ServiceSnapshot | u
     removal: desired === undefined,
     operations: [...slices.operations, ...istio.operations],
     refused,
-    refusals: refused.map((r) => ({ nativeId: r.endpoint.origin.nativeId, reason: r.reason })),
+    refusals: [...refused.map((r) => ({ nativeId: r.endpoint.origin.nativeId, reason: r.reason })), ...istio.notices],
     istio,
   };
 }

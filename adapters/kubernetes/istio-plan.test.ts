@@ -5,7 +5,7 @@ import type { Split } from '../../bridge/sync/split.ts';
 import { type IstioState, planIstio, type IstioPlan } from './istio-plan.ts';
 import { observedWithIstio, planWithIstio, type ModeContext } from './istio-mode.ts';
 import { istioModeFor } from './istio-sink.ts';
-import { DESTINATION_RULES, type KDestinationRule, type KServiceEntry, type KVirtualService, type KWorkloadEntry, SERVICE_ENTRIES, VIRTUAL_SERVICES, WORKLOAD_ENTRIES } from './istio-types.ts';
+import { DESTINATION_RULES, type KDestinationRule, type KServiceEntry, type KVirtualService, type KWorkloadEntry, type RouteDestination, SERVICE_ENTRIES, VIRTUAL_SERVICES, WORKLOAD_ENTRIES } from './istio-types.ts';
 import type { IstioOptions } from './options.ts';
 import { observedOf, type KubeSinkState } from './sink-plan.ts';
 import type { SliceOwner } from './slices.ts';
@@ -16,6 +16,7 @@ const REF = { namespace: 'shop', name: 'orders' };
 const OWNER: SliceOwner = { bridgeId: BRIDGE, namespace: 'shop', service: 'orders', originalName: 'orders', originalNamespace: 'shop' };
 const OPTIONS: IstioOptions = { enabled: true, services: ['*'], clusterDomain: 'cluster.local', exportTo: ['*'], podSubsetLabels: { 'isthmus.dev/side': 'k8s' }, vipCidr: '240.240.0.0/16' };
 const NONE: IstioState = { entries: [], serviceEntry: undefined, destinationRule: undefined, virtualService: undefined, usedVips: [] };
+const LABELLED: IstioState = { ...NONE, podSubset: { labelled: true } };
 const ctx = (split?: Split) => ({ bridgeId: BRIDGE, sinkId: 'k8s', options: OPTIONS, mixed: 'annotated' as const, split });
 
 function ep(i: number, over: Partial<Endpoint> = {}): Endpoint {
@@ -43,9 +44,17 @@ function apply(state: IstioState, plan: IstioPlan): IstioState {
     if (w.resource === DESTINATION_RULES) destinationRule = undefined;
     if (w.resource === VIRTUAL_SERVICES) virtualService = undefined;
   }
-  return { entries: [...entries.values()], serviceEntry, destinationRule, virtualService, usedVips: state.usedVips };
+  return { ...state, entries: [...entries.values()], serviceEntry, destinationRule, virtualService };
 }
 const ops = (p: IstioPlan) => p.operations.map((o) => `${o.verb} ${o.record.split(' ')[0] ?? ''}`);
+/** The VirtualService's HTTP route as [subset or "host", weight]; the TCP route must be the same. */
+function routes(p: IstioPlan): [string, number][] | undefined {
+  const vs = p.upserts.find((w) => w.kind === 'VirtualService')?.body as KVirtualService | undefined;
+  const pairs = (r: RouteDestination[] | undefined) => r?.map((d): [string, number] => [d.destination.subset ?? 'host', d.weight ?? 0]);
+  const http = pairs(vs?.spec?.http?.[0]?.route);
+  expect(pairs(vs?.spec?.tcp?.[0]?.route)).toEqual(http);
+  return http;
+}
 
 describe('planIstio (pure read → plan)', () => {
   it('VM-only: entries, ServiceEntry with a VIP, DestinationRule; a second plan is empty; not-ready instances are withdrawn', () => {
@@ -69,9 +78,11 @@ describe('planIstio (pure read → plan)', () => {
 
   it('selector Service: no ServiceEntry, a VirtualService with the split; a split change rewrites only it', () => {
     const want = snap([ep(1), ep(2)]);
-    const first = planIstio(OWNER, SELECTOR_SVC, NONE, want, ctx({ zk: 80, k8s: 20 }));
+    const first = planIstio(OWNER, SELECTOR_SVC, LABELLED, want, ctx({ zk: 80, k8s: 20 }));
     expect(ops(first)).toEqual(['create WorkloadEntry', 'create WorkloadEntry', 'create DestinationRule', 'create VirtualService']);
-    const after = apply(NONE, first);
+    expect(routes(first)).toEqual([['vm', 80], ['k8s', 20]]);
+    expect(first.notices).toEqual([]);
+    const after = apply(LABELLED, first);
     expect(planIstio(OWNER, SELECTOR_SVC, after, want, ctx({ zk: 80, k8s: 20 })).operations).toEqual([]);
     expect(planIstio(OWNER, SELECTOR_SVC, after, want, ctx({ zk: 4, k8s: 1 })).operations).toEqual([]); // same ratio
     expect(ops(planIstio(OWNER, SELECTOR_SVC, after, want, ctx({ zk: 10, k8s: 90 })))).toEqual(['update VirtualService']);
@@ -95,6 +106,59 @@ describe('planIstio (pure read → plan)', () => {
     expect(code(() => planIstio(OWNER, undefined, { ...NONE, destinationRule: theirs }, snap([ep(1)]), ctx()))).toBe('ISTHMUS_NAME_COLLISION');
     // Removal never deletes what is not ours.
     expect(planIstio(OWNER, undefined, { ...NONE, destinationRule: theirs }, undefined, ctx()).operations).toEqual([]);
+  });
+});
+
+describe('the pod subset safety net (no pod carries podSubsetLabels)', () => {
+  const UNLABELLED: IstioState = { ...NONE, podSubset: { labelled: false } };
+  const want = snap([ep(1), ep(2)]);
+
+  it('routes the pod share to the host without a subset and says why; a second pass writes nothing but still says it', () => {
+    const first = planIstio(OWNER, SELECTOR_SVC, UNLABELLED, want, ctx({ zk: 70, k8s: 30 }));
+    expect(routes(first)).toEqual([['vm', 70], ['host', 30]]);
+    expect(first.notices).toEqual([{ nativeId: 'VirtualService shop/orders-isthmus subset k8s', reason: expect.stringContaining('no running pod of Service shop/orders carries the pod subset labels isthmus.dev/side=k8s') as string }]);
+    expect(first.notices[0]?.reason).toContain("pods' 30 % of calls goes to the Service host without a subset");
+    // The DestinationRule keeps its k8s subset: nothing routes to it, and a label added later needs no DR write.
+    const dr = first.upserts.find((w) => w.kind === 'DestinationRule')?.body as KDestinationRule;
+    expect(dr.spec?.subsets?.map((x) => x.name)).toEqual(['vm', 'k8s']);
+    const after = apply(UNLABELLED, first);
+    const again = planIstio(OWNER, SELECTOR_SVC, after, want, ctx({ zk: 70, k8s: 30 }));
+    expect(again.operations).toEqual([]);
+    expect(again.notices).toEqual(first.notices);
+  });
+
+  it('a label added later restores the subsets with one VirtualService write; losing it again falls back again', () => {
+    const fallback = apply(UNLABELLED, planIstio(OWNER, SELECTOR_SVC, UNLABELLED, want, ctx({ zk: 70, k8s: 30 })));
+    const labelled = { ...fallback, podSubset: { labelled: true } } as const;
+    const restored = planIstio(OWNER, SELECTOR_SVC, labelled, want, ctx({ zk: 70, k8s: 30 }));
+    expect(ops(restored)).toEqual(['update VirtualService']);
+    expect(routes(restored)).toEqual([['vm', 70], ['k8s', 30]]);
+    expect(restored.notices).toEqual([]);
+    const split = apply(labelled, restored);
+    expect(planIstio(OWNER, SELECTOR_SVC, split, want, ctx({ zk: 70, k8s: 30 })).operations).toEqual([]);
+    const lost = planIstio(OWNER, SELECTOR_SVC, { ...split, podSubset: { labelled: false } }, want, ctx({ zk: 70, k8s: 30 }));
+    expect(ops(lost)).toEqual(['update VirtualService']);
+    expect(routes(lost)).toEqual([['vm', 70], ['host', 30]]);
+  });
+
+  it('no pod share, no notice; no ready VM, the host takes everything; an unreadable pod list falls back and names RBAC', () => {
+    const allVm = planIstio(OWNER, SELECTOR_SVC, UNLABELLED, want, ctx({ zk: 100, k8s: 0 }));
+    expect(routes(allVm)).toEqual([['vm', 100]]);
+    expect(allVm.notices).toEqual([]);
+    const noVm = planIstio(OWNER, SELECTOR_SVC, UNLABELLED, snap([ep(1, { ready: false, serving: false })]), ctx({ zk: 70, k8s: 30 }));
+    expect(routes(noVm)).toEqual([['host', 100]]);
+    expect(noVm.notices[0]?.reason).toContain("pods' 100 %");
+    const refused = planIstio(OWNER, SELECTOR_SVC, { ...NONE, podSubset: { labelled: false, unreadable: 'kubernetes: list pods: HTTP 403: forbidden' } }, want, ctx({ zk: 70, k8s: 30 }));
+    expect(routes(refused)).toEqual([['vm', 70], ['host', 30]]);
+    expect(refused.notices[0]?.reason).toMatch(/cannot tell .*HTTP 403.*grant list pods, deploy\/rbac\/optional-istio\.yaml/);
+    // Not read at all (a state from before the check): the same fallback, never the empty subset.
+    expect(routes(planIstio(OWNER, SELECTOR_SVC, NONE, want, ctx({ zk: 70, k8s: 30 })))).toEqual([['vm', 70], ['host', 30]]);
+  });
+
+  it('the notice reaches the engine as a refusal of the service (quarantined in status)', () => {
+    const state: KubeSinkState = { ref: REF, owner: OWNER, svc: SELECTOR_SVC, slices: [], foreign: [], observed: undefined, istio: UNLABELLED };
+    const plan = planWithIstio(state, want, { bridgeId: BRIDGE, options: { mixed: 'annotated', serviceType: 'ClusterIP', maxEndpointsPerSlice: 100 }, heldBy: undefined, sinkId: 'k8s', istio: OPTIONS, istioMode: true, split: { zk: 70, k8s: 30 } });
+    expect(plan.refusals?.map((r) => r.nativeId)).toEqual(['VirtualService shop/orders-isthmus subset k8s']);
   });
 });
 

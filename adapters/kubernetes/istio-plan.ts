@@ -6,9 +6,10 @@
 import { BridgeError } from '../../bridge/errors/index.ts';
 import type { Endpoint, RegistryId, ServiceSnapshot } from '../../bridge/model/index.ts';
 import { refKey } from '../../bridge/model/index.ts';
-import type { SinkOperation } from '../../bridge/ports/index.ts';
+import type { SinkOperation, SinkRefusal } from '../../bridge/ports/index.ts';
 import type { Split } from '../../bridge/sync/split.ts';
 import type { CustomResource } from './client.ts';
+import { type PodSubset, podSubsetNotice } from './istio-pods.ts';
 import { DESTINATION_RULES, type IstioObject, type KDestinationRule, type KServiceEntry, type KVirtualService, type KWorkloadEntry, SERVICE_ENTRIES, VIRTUAL_SERVICES, WORKLOAD_ENTRIES } from './istio-types.ts';
 import { ISTIO, istioFingerprint, renderDestinationRule, renderServiceEntry, renderVirtualService, renderWorkloadEntry, routingName, serviceEntryPorts, sideWeights, withdrawn, workloadLabels } from './istio-render.ts';
 import { allocateVip, inCidr, parseCidr } from './istio-vip.ts';
@@ -28,6 +29,11 @@ export interface IstioState {
   readonly virtualService: KVirtualService | undefined;
   /** Addresses our other ServiceEntries in the namespace hold (read only when vipCidr is set). */
   readonly usedVips: readonly string[];
+  /**
+   * Whether a pod of the app's Service carries `podSubsetLabels`; read only for a Service-selected
+   * service in the Istio mode (where a VirtualService may be written), undefined elsewhere.
+   */
+  readonly podSubset?: PodSubset;
 }
 
 export interface IstioWrite {
@@ -42,6 +48,8 @@ export interface IstioPlan {
   readonly deletes: readonly IstioWrite[];
   readonly operations: readonly SinkOperation[];
   readonly refused: readonly { readonly endpoint: Endpoint; readonly reason: string }[];
+  /** Service-level parts of the desired state not written as asked (the pod subset), with why. */
+  readonly notices: readonly SinkRefusal[];
 }
 
 export interface IstioPlanContext {
@@ -137,7 +145,7 @@ export function planIstio(owner: SliceOwner, svc: KService | undefined, state: I
     drop(DESTINATION_RULES, 'DestinationRule', existing.dr);
     drop(SERVICE_ENTRIES, 'ServiceEntry', existing.se);
     for (const we of state.entries) drop(WORKLOAD_ENTRIES, 'WorkloadEntry', we);
-    return finish(upserts, deletes, refused);
+    return finish(upserts, deletes, refused, []);
   }
 
   const selector = meshSelector(svc, owner, ctx);
@@ -163,10 +171,12 @@ export function planIstio(owner: SliceOwner, svc: KService | undefined, state: I
   }
   put(DESTINATION_RULES, 'DestinationRule', renderDestinationRule(owner, desired.origin, ctx.options), existing.dr);
   const weights = selector === undefined ? undefined : sideWeights(ctx.split, ctx.sinkId, desired.endpoints);
+  // No pod carries the subset labels: the pod share goes where it cannot fail, and status says so.
+  const notice = weights === undefined ? undefined : podSubsetNotice(owner, ctx.options.podSubsetLabels, weights.k8s, state.podSubset);
   if (weights === undefined) drop(VIRTUAL_SERVICES, 'VirtualService', existing.vs);
-  else put(VIRTUAL_SERVICES, 'VirtualService', renderVirtualService(owner, desired.origin, weights, ctx.options), existing.vs);
+  else put(VIRTUAL_SERVICES, 'VirtualService', renderVirtualService(owner, desired.origin, weights, ctx.options, notice === undefined), existing.vs);
   for (const [name, we] of have) if (!wanted.has(name)) drop(WORKLOAD_ENTRIES, 'WorkloadEntry', we);
-  return finish(upserts, deletes, refused);
+  return finish(upserts, deletes, refused, notice === undefined ? [] : [notice]);
 }
 
 /**
@@ -182,8 +192,8 @@ function vipFor(owner: SliceOwner, ports: readonly { protocol?: string }[], stat
   return allocateVip(cidr, `${owner.namespace}/${owner.service}`, new Set(state.usedVips));
 }
 
-function finish(upserts: IstioPlan['upserts'], deletes: IstioPlan['deletes'], refused: IstioPlan['refused']): IstioPlan {
+function finish(upserts: IstioPlan['upserts'], deletes: IstioPlan['deletes'], refused: IstioPlan['refused'], notices: IstioPlan['notices']): IstioPlan {
   const operations: SinkOperation[] = [...upserts.map((w) => ({ verb: w.verb, record: record(w) })), ...deletes.map((w) => ({ verb: 'delete' as const, record: record(w) }))];
-  return { upserts, deletes, operations, refused };
+  return { upserts, deletes, operations, refused, notices };
 }
 

@@ -9,7 +9,7 @@ import type { Split } from '../../bridge/sync/split.ts';
 import { K8S } from './markers.ts';
 import type { IstioOptions } from './options.ts';
 import type { SliceOwner } from './slices.ts';
-import type { IstioObject, KDestinationRule, KServiceEntry, KVirtualService, KWorkloadEntry, ServiceEntryPort } from './istio-types.ts';
+import type { IstioObject, KDestinationRule, KServiceEntry, KVirtualService, KWorkloadEntry, RouteDestination, ServiceEntryPort } from './istio-types.ts';
 import type { KServicePort, ObjectMeta } from './types.ts';
 
 /** Keys the Istio mode adds to the markers every sink object carries. */
@@ -189,13 +189,18 @@ export function sideWeights(split: Split | undefined, sinkId: RegistryId, endpoi
   return { vm: vmPercent, k8s: 100 - vmPercent };
 }
 
-/** The VirtualService routing the mesh host's HTTP and TCP traffic by the split's weights. */
-export function renderVirtualService(owner: SliceOwner, origin: RegistryId, weights: { vm: number; k8s: number }, opts: IstioRenderOptions): KVirtualService {
+/**
+ * The VirtualService routing the mesh host's HTTP and TCP traffic by the split's weights. With
+ * `podSubset` false (no pod carries `podSubsetLabels`, istio-pods.ts) the pod share goes to the
+ * host without a subset: every endpoint of the Service, pods and VM entries, by their weights —
+ * never empty while either side has one, where the empty `k8s` subset fails every call.
+ */
+export function renderVirtualService(owner: SliceOwner, origin: RegistryId, weights: { vm: number; k8s: number }, opts: IstioRenderOptions, podSubset = true): KVirtualService {
   const host = meshHost(owner, opts.clusterDomain);
   // A zero-weight destination is left out rather than sent: nothing is routed to it either way.
-  const route = [
+  const route: RouteDestination[] = [
     { destination: { host, subset: VM_SUBSET }, weight: weights.vm },
-    { destination: { host, subset: K8S_SUBSET }, weight: weights.k8s },
+    { destination: podSubset ? { host, subset: K8S_SUBSET } : { host }, weight: weights.k8s },
   ].filter((d) => d.weight > 0);
   return {
     apiVersion: 'networking.istio.io/v1',

@@ -6,6 +6,7 @@ import { globToRegExp } from '../../bridge/model/index.ts';
 import type { CustomResource, KubeClient } from './client.ts';
 import type { IstioPlan, IstioState } from './istio-plan.ts';
 import { ownsIstio } from './istio-plan.ts';
+import { readPodSubset } from './istio-pods.ts';
 import { ISTIO, routingName } from './istio-render.ts';
 import { DESTINATION_RULES, type IstioObject, type KDestinationRule, type KServiceEntry, type KVirtualService, type KWorkloadEntry, SERVICE_ENTRIES, VIRTUAL_SERVICES, WORKLOAD_ENTRIES } from './istio-types.ts';
 import { K8S } from './markers.ts';
@@ -23,21 +24,26 @@ export function istioModeFor(ref: ServiceRef, options: IstioOptions): boolean {
   return options.services.some((g) => globToRegExp(g).test(ref.name) || globToRegExp(g).test(full));
 }
 
-/** One read of the Istio objects of one service: our entries by label, the routing objects by name. */
-export async function readIstio(client: KubeClient, owner: SliceOwner, bridgeId: string, options: IstioOptions): Promise<IstioState> {
+/**
+ * One read of the Istio objects of one service: our entries by label, the routing objects by
+ * name, and — with `podSelector` (istio-pods.ts: a Service-selected service in the Istio mode,
+ * the only kind that gets a VirtualService) — whether a pod carries the pod subset labels.
+ */
+export async function readIstio(client: KubeClient, owner: SliceOwner, bridgeId: string, options: IstioOptions, podSelector?: string): Promise<IstioState> {
   const ns = owner.namespace;
   const name = routingName(owner);
   const selector = `${K8S.managedBy}=${bridgeId},${ISTIO.service}=${owner.service}`;
-  const [entries, se, dr, vs, ours] = await Promise.all([
+  const [entries, se, dr, vs, ours, podSubset] = await Promise.all([
     client.listObjects<KWorkloadEntry>(WORKLOAD_ENTRIES, ns, selector),
     client.getObject<KServiceEntry>(SERVICE_ENTRIES, ns, name),
     client.getObject<KDestinationRule>(DESTINATION_RULES, ns, name),
     client.getObject<KVirtualService>(VIRTUAL_SERVICES, ns, name),
     options.vipCidr === undefined ? undefined : client.listObjects<KServiceEntry>(SERVICE_ENTRIES, ns, `${K8S.managedBy}=${bridgeId}`),
+    podSelector === undefined ? undefined : readPodSubset(client, ns, podSelector),
   ]);
   const mine = entries.items.filter((we) => ownsIstio(we, owner, bridgeId));
   const usedVips = (ours?.items ?? []).filter((o) => o.metadata?.name !== name).flatMap((o) => o.spec?.addresses ?? []);
-  return { entries: mine, serviceEntry: se, destinationRule: dr, virtualService: vs, usedVips };
+  return { entries: mine, serviceEntry: se, destinationRule: dr, virtualService: vs, usedVips, ...(podSubset === undefined ? {} : { podSubset }) };
 }
 
 /** Creates and updates in plan order (entries before the objects that route to them), then deletes. */

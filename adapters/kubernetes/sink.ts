@@ -5,6 +5,7 @@ import type { EndpointField, PlanHints, QuarantinedRecord } from '../../bridge/p
 import { PlannedSink } from '../../bridge/ports/index.ts';
 import type { KubeClient } from './client.ts';
 import { observedWithIstio, planWithIstio } from './istio-mode.ts';
+import { podSubsetSelector } from './istio-pods.ts';
 import { executeIstio, istioModeFor, ownedIstioObjects, readIstio } from './istio-sink.ts';
 import { K8S } from './markers.ts';
 import { OwnedCache } from './owned-cache.ts';
@@ -79,7 +80,10 @@ export class KubernetesSink extends PlannedSink<KubeSinkState, KubeSinkPlan> {
     const mine = (s: KEndpointSlice) => s.metadata?.annotations?.[K8S.originalName] === owner.originalName;
     const base = { ref, owner, svc, slices: all.filter(mine), foreign: all.filter((s) => !mine(s)) };
     if (!this.#o.sink.istio.enabled) return { ...base, observed: observedOf(base, this.#bridgeId, this.id) };
-    const withIstio = { ...base, istio: await readIstio(this.#client, owner, this.#bridgeId, this.#o.sink.istio) };
+    const istio = this.#o.sink.istio;
+    // Pods are listed only where a VirtualService may be written or verified: this ref in the Istio mode, a selector Service.
+    const podSelector = istioModeFor(ref, istio) ? podSubsetSelector(svc, this.#bridgeId, istio.podSubsetLabels) : undefined;
+    const withIstio = { ...base, istio: await readIstio(this.#client, owner, this.#bridgeId, istio, podSelector) };
     return { ...withIstio, observed: observedWithIstio(observedOf(base, this.#bridgeId, this.id), withIstio, this.#bridgeId, this.id) };
   }
 

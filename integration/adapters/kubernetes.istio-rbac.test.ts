@@ -14,14 +14,15 @@ import { client, k8sOptions } from './kubernetes-harness.ts';
 
 const env = kubeEnv();
 const RBAC = '/apis/rbac.authorization.k8s.io/v1';
-interface Doc { kind: string; metadata: { name: string; namespace?: string }; roleRef?: { name: string }; subjects?: { name?: string; namespace?: string }[] }
+interface Doc { kind: string; metadata: { name: string; namespace?: string }; roleRef?: { name: string }; subjects?: { name?: string; namespace?: string }[]; rules?: { resources: string[] }[] }
 
-/** Applies the cluster-scoped objects of `file` for ServiceAccount `sa` in `ns`, renamed per run. */
-async function bind(e: KubeTestEnv, file: string, ns: string, sa: string, suffix: string): Promise<string[]> {
+/** Applies the cluster-scoped objects of `file` for ServiceAccount `sa` in `ns`, renamed per run; `without` drops rules on those resources. */
+async function bind(e: KubeTestEnv, file: string, ns: string, sa: string, suffix: string, without: string[] = []): Promise<string[]> {
   const created: string[] = [];
   for (const d of parseAllDocuments(readFileSync(new URL(`../../deploy/rbac/${file}`, import.meta.url), 'utf8'))) {
     const doc = d.toJSON() as Doc;
     if (!doc.kind.startsWith('Cluster')) continue;
+    if (doc.rules !== undefined) doc.rules = doc.rules.filter((r) => !r.resources.some((x) => without.includes(x)));
     doc.metadata.name += `-${suffix}`;
     if (doc.roleRef !== undefined) doc.roleRef.name += `-${suffix}`;
     for (const s of doc.subjects ?? []) Object.assign(s, { name: sa, namespace: ns });
@@ -47,6 +48,7 @@ describe.skipIf(env === undefined)('kubernetes Istio mode under the shipped RBAC
   let ns = '';
   let granted = '';
   let bare = '';
+  let noPods = '';
   const cleanup: string[] = [];
   beforeAll(async () => {
     await installIstioCrds(e);
@@ -57,6 +59,10 @@ describe.skipIf(env === undefined)('kubernetes Istio mode under the shipped RBAC
     cleanup.push(...await bind(e, 'clusterrole.yaml', ns, 'with-istio', `${suffix}-a`), ...await bind(e, 'clusterrolebinding.yaml', ns, 'with-istio', `${suffix}-a`));
     cleanup.push(...await bind(e, 'optional-istio.yaml', ns, 'with-istio', `${suffix}-a`));
     cleanup.push(...await bind(e, 'clusterrole.yaml', ns, 'without-istio', `${suffix}-b`), ...await bind(e, 'clusterrolebinding.yaml', ns, 'without-istio', `${suffix}-b`));
+    // optional-istio.yaml as it was before pods were listed: an upgrade that kept the old role.
+    noPods = await tokenFor(e, ns, 'istio-no-pods');
+    cleanup.push(...await bind(e, 'clusterrole.yaml', ns, 'istio-no-pods', `${suffix}-c`), ...await bind(e, 'clusterrolebinding.yaml', ns, 'istio-no-pods', `${suffix}-c`));
+    cleanup.push(...await bind(e, 'optional-istio.yaml', ns, 'istio-no-pods', `${suffix}-c`, ['pods']));
   });
   afterAll(async () => {
     for (const p of cleanup) await api(e, 'DELETE', p);
@@ -83,12 +89,35 @@ describe.skipIf(env === undefined)('kubernetes Istio mode under the shipped RBAC
     }
     const web = snap('web', [ep(3)]);
     const planned = sink.plan(await sink.read(web.ref), web, { split: { nacos: 50, k8s: 50 } });
+    // The role lets the sink list pods: it found none labelled, rather than being refused the list.
+    expect(planned.refusals?.map((r) => r.reason)).toEqual([expect.stringMatching(/^no running pod of Service /)]);
     await sink.execute(planned);
     expect(sink.plan(await sink.read(web.ref), web, { split: { nacos: 50, k8s: 50 } }).operations).toEqual([]);
     const refs = await sink.ownedRefs();
     expect(refs.map((r) => r.name).sort()).toEqual(['vm-only', 'web']);
     for (const ref of refs) await sink.remove(ref);
     expect(await sink.ownedRefs()).toEqual([]);
+  });
+
+  it('a role without list pods still writes the VirtualService: the pod share goes to the host, and the notice names RBAC', async () => {
+    await must(e, 'POST', `/api/v1/namespaces/${ns}/services`, { metadata: { name: 'shop', annotations: { 'isthmus.dev/accept-imports': 'true' } }, spec: { selector: { app: 'shop' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
+    const sink = new KubernetesSink('k8s', client(e, e.server, noPods), options(), 'it-istio-rbac');
+    const shop = snap('shop', [ep(5)]);
+    let planned: ReturnType<KubernetesSink['plan']> | undefined;
+    for (let i = 0; planned === undefined; i++) {
+      try {
+        planned = sink.plan(await sink.read(shop.ref), shop, { split: { nacos: 60, k8s: 40 } });
+      } catch (err) {
+        if (i > 50 || !(err instanceof BridgeError) || err.code !== 'ISTHMUS_REGISTRY_AUTH') throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    expect(planned.refusals?.map((r) => r.reason)).toEqual([expect.stringMatching(/^cannot tell whether pods of Service .*HTTP 403.*grant list pods/)]);
+    await sink.execute(planned);
+    const vs = await must(e, 'GET', `/apis/networking.istio.io/v1/namespaces/${ns}/virtualservices/shop-isthmus`);
+    const host = `shop.${ns}.svc.cluster.local`;
+    expect((vs['spec'] as { http: { route: unknown[] }[] }).http[0]?.route).toEqual([{ destination: { host, subset: 'vm' }, weight: 60 }, { destination: { host }, weight: 40 }]);
+    await sink.remove(shop.ref);
   });
 
   it('without optional-istio.yaml the Istio mode is refused (ISTHMUS_REGISTRY_AUTH), nothing written', async () => {

@@ -52,6 +52,7 @@ describe.skipIf(env === undefined)('kubernetes sink, Istio mode', () => {
   });
   afterAll(async () => {
     for (const plural of ['workloadentries', 'serviceentries', 'destinationrules', 'virtualservices']) await api(e, 'DELETE', `${NET}/${ns}/${plural}`);
+    await api(e, 'DELETE', `/api/v1/namespaces/${ns}/pods?gracePeriodSeconds=0`);
     await cleanupNamespace(e, ns);
     await api(e, 'DELETE', `/api/v1/namespaces/${ns}`);
   });
@@ -114,6 +115,11 @@ describe.skipIf(env === undefined)('kubernetes sink, Istio mode', () => {
       metadata: { name: 'web', annotations: { 'isthmus.dev/accept-imports': 'true' } },
       spec: { selector: { app: 'web', tier: 'front' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
     });
+    // A running pod carrying podSubsetLabels, so the pod share goes to the `k8s` subset
+    // (kubernetes.istio-pods.test.ts covers pods without them).
+    await must(e, 'POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name: 'default' } }, [409]);
+    const pod = await must(e, 'POST', `/api/v1/namespaces/${ns}/pods`, { metadata: { name: 'web-1', labels: { app: 'web', tier: 'front', 'isthmus.dev/side': 'k8s' } }, spec: { containers: [{ name: 'app', image: 'app:test' }] } });
+    await must(e, 'PUT', `/api/v1/namespaces/${ns}/pods/web-1/status`, { ...pod, status: { phase: 'Running' } });
     const c = client(e);
     const sink = new KubernetesSink('k8s', c, options(), BRIDGE);
     const desired = snap('web', [ep(11), ep(12, { weight: 300 })]);

@@ -55,3 +55,24 @@ export async function countWho(grpc: typeof GrpcJs, client: GrpcJs.Client, n: nu
   await Promise.all(Array.from({ length: Math.min(parallel, n) }, worker));
   return counts;
 }
+
+/** Like countWho, but a failed call is counted by its message instead of failing the batch. */
+export async function tallyWho(grpc: typeof GrpcJs, client: GrpcJs.Client, n: number, parallel = 20): Promise<{ counts: Map<string, number>; failures: Record<string, number> }> {
+  const counts = new Map<string, number>();
+  const failures: Record<string, number> = {};
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < n) {
+      next += 1;
+      try {
+        const name = await who(grpc, client);
+        counts.set(name, (counts.get(name) ?? 0) + 1);
+      } catch (err) {
+        const key = err instanceof Error ? err.message : String(err);
+        failures[key] = (failures[key] ?? 0) + 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, n) }, worker));
+  return { counts, failures };
+}
