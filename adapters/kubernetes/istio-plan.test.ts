@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BridgeError } from '../../bridge/errors/index.ts';
 import type { Endpoint, ServiceSnapshot } from '../../bridge/model/index.ts';
 import type { Split } from '../../bridge/sync/split.ts';
-import { type IstioState, planIstio, type IstioPlan } from './istio-plan.ts';
+import { istioEndpoints, type IstioState, planIstio, type IstioPlan } from './istio-plan.ts';
 import { observedWithIstio, planWithIstio, type ModeContext } from './istio-mode.ts';
 import { istioModeFor } from './istio-sink.ts';
 import { DESTINATION_RULES, type KDestinationRule, type KServiceEntry, type KVirtualService, type KWorkloadEntry, type RouteDestination, SERVICE_ENTRIES, VIRTUAL_SERVICES, WORKLOAD_ENTRIES } from './istio-types.ts';
@@ -68,6 +68,17 @@ describe('planIstio (pure read → plan)', () => {
     expect(planIstio(OWNER, undefined, after, want, ctx()).operations).toEqual([]);
     // The ServiceEntry keeps its VIP even if the allocation would now pick another one.
     expect(planIstio(OWNER, undefined, { ...after, usedVips: [se.spec?.addresses?.[0] ?? ''] }, want, ctx()).operations).toEqual([]);
+  });
+
+  it('writes weights on Istio\'s scale (a neutral VM counts as one pod), and a second plan of odd weights is empty', () => {
+    const want = snap([ep(1), ep(2, { weight: 150 }), ep(3, { weight: 40 }), ep(4, { weight: 1000 })]);
+    const first = planIstio(OWNER, undefined, NONE, want, ctx());
+    const weights = first.upserts.filter((w) => w.kind === 'WorkloadEntry').map((w) => [(w.body as KWorkloadEntry).spec?.address, (w.body as KWorkloadEntry).spec?.weight]);
+    expect(weights).toEqual([['10.0.0.1', 1], ['10.0.0.2', 2], ['10.0.0.3', 1], ['10.0.0.4', 10]]);
+    const after = apply(NONE, first);
+    expect(planIstio(OWNER, undefined, after, want, ctx()).operations).toEqual([]);
+    // Read back on the model's scale, as the source reads a WorkloadEntry's weight.
+    expect(istioEndpoints(after).map((e) => e.weight)).toEqual([100, 200, 100, 1000]);
   });
 
   it('an emptied service keeps its ServiceEntry; a service gone from every source loses everything', () => {

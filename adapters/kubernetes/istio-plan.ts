@@ -11,7 +11,7 @@ import type { Split } from '../../bridge/sync/split.ts';
 import type { CustomResource } from './client.ts';
 import { type PodSubset, podSubsetNotice } from './istio-pods.ts';
 import { DESTINATION_RULES, type IstioObject, type KDestinationRule, type KServiceEntry, type KVirtualService, type KWorkloadEntry, SERVICE_ENTRIES, VIRTUAL_SERVICES, WORKLOAD_ENTRIES } from './istio-types.ts';
-import { ISTIO, istioFingerprint, renderDestinationRule, renderServiceEntry, renderVirtualService, renderWorkloadEntry, routingName, serviceEntryPorts, sideWeights, withdrawn, workloadLabels } from './istio-render.ts';
+import { ISTIO, istioFingerprint, modelWeight, renderDestinationRule, renderServiceEntry, renderVirtualService, renderWorkloadEntry, routingName, serviceEntryPorts, sideWeights, withdrawn, workloadLabels } from './istio-render.ts';
 import { allocateVip, inCidr, parseCidr } from './istio-vip.ts';
 import { isOwnedBy, K8S } from './markers.ts';
 import type { IstioOptions, KubernetesSinkOptions } from './options.ts';
@@ -76,7 +76,7 @@ export function istioEndpoints(state: IstioState): Endpoint[] {
       ready: true,
       serving: true,
       terminating: false,
-      weight: we.spec?.weight ?? 1,
+      weight: modelWeight(we.spec?.weight),
       ...(zone === undefined || zone === '' ? {} : { zone }),
       metadata: {},
       origin: { registry: we.metadata?.labels?.[K8S.origin] ?? '', nativeId: we.metadata?.annotations?.[ISTIO.originId] ?? '' },

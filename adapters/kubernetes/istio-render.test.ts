@@ -16,7 +16,7 @@ describe('Istio rendering (pure)', () => {
   it('a WorkloadEntry has no serviceAccount and no tlsMode label, and carries markers, weight and locality', () => {
     const we = renderWorkloadEntry(OWNER, ep(1, { weight: 250 }), workloadLabels(OWNER, undefined), { ...OPTS, region: 'eu' });
     if ('refused' in we) throw new Error(we.refused);
-    expect(we.spec).toEqual({ address: '10.0.0.1', ports: { http: 8080 }, labels: { app: 'orders', [ISTIO.side]: 'vm' }, weight: 250, locality: 'eu/z1' });
+    expect(we.spec).toEqual({ address: '10.0.0.1', ports: { http: 8080 }, labels: { app: 'orders', [ISTIO.side]: 'vm' }, weight: 3, locality: 'eu/z1' });
     expect(we.spec).not.toHaveProperty('serviceAccount');
     expect(we.metadata?.labels).toEqual({ [K8S.managedBy]: 'b1', [K8S.origin]: 'nacos', [ISTIO.service]: 'orders' });
     expect(we.metadata?.labels).not.toHaveProperty('security.istio.io/tlsMode');

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Endpoint, RegistryId, ServicePort } from '../../bridge/model/index.ts';
+import { DEFAULT_WEIGHT, MAX_WEIGHT } from '../../bridge/model/index.ts';
 import type { Split } from '../../bridge/sync/split.ts';
 import { K8S } from './markers.ts';
 import type { IstioOptions } from './options.ts';
@@ -89,6 +90,20 @@ function entryPorts(ep: Endpoint, servicePorts: readonly KServicePort[] | undefi
   return out;
 }
 
+/**
+ * An instance's weight on Istio's scale, where every pod counts 1: the model's neutral 100 is 1,
+ * so a VM and a pod of one Service share its traffic evenly when no split applies. Written as is,
+ * a VM would get a hundred pods' worth. Below-neutral weights cannot go under 1.
+ */
+export function meshWeight(weight: number): number {
+  return Math.max(1, Math.round(weight / DEFAULT_WEIGHT));
+}
+
+/** The model weight of a WorkloadEntry's (unset counts 1, as Istio counts it). */
+export function modelWeight(meshWeightValue: number | undefined): number {
+  return Math.min(MAX_WEIGHT, Math.max(1, meshWeightValue ?? 1) * DEFAULT_WEIGHT);
+}
+
 /** Why an instance is not written as a WorkloadEntry (withdrawn: the mesh has no "not ready" entry), or undefined. */
 export function withdrawn(ep: Endpoint): string | undefined {
   if (!ep.ready) return 'not ready';
@@ -112,7 +127,7 @@ export function renderWorkloadEntry(owner: SliceOwner, ep: Endpoint, labels: Rea
       address: ep.address,
       ports: entryPorts(ep, servicePorts),
       labels: { ...labels },
-      weight: ep.weight,
+      weight: meshWeight(ep.weight),
       ...(locality === undefined ? {} : { locality }),
     },
   };

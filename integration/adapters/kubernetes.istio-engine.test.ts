@@ -59,7 +59,7 @@ describe.skipIf(env === undefined)('Istio mode through the engine', () => {
     };
     await vi.waitFor(async () => {
       expect(await vsWeights()).toEqual([90, 10]);
-      expect((await entries()).map((w) => w.spec.weight)).toEqual([100, 100, 100, 100]); // never rescaled by the split
+      expect((await entries()).map((w) => w.spec.weight)).toEqual([1, 1, 1, 1]); // a pod's weight each, never rescaled by the split
     }, WAIT);
     await engine.whenIdle();
 
