@@ -127,7 +127,7 @@ describe.skipIf(env === undefined)('kubernetes sink, Istio mode', () => {
     expect(first.operations.map((o) => o.record.split(' ')[0])).toEqual(['WorkloadEntry', 'WorkloadEntry', 'DestinationRule', 'VirtualService']);
     const entries = await list('workloadentries', `isthmus.dev/managed-by=${BRIDGE},isthmus.dev/service=web`);
     expect(entries.map((w) => [w.spec['labels'], w.spec['ports'], w.spec['weight']])).toEqual(
-      expect.arrayContaining([[{ app: 'web', tier: 'front', 'isthmus.dev/side': 'vm' }, { http: 8080 }, 300], [{ app: 'web', tier: 'front', 'isthmus.dev/side': 'vm' }, { http: 8080 }, 100]]),
+      expect.arrayContaining([[{ app: 'web', tier: 'front', 'isthmus.dev/side': 'vm' }, { http: 8080 }, 3], [{ app: 'web', tier: 'front', 'isthmus.dev/side': 'vm' }, { http: 8080 }, 1]]),
     );
     expect(await get('serviceentries', 'web-isthmus')).toBeUndefined(); // the Service holds the host
     const host = `web.${ns}.svc.cluster.local`;
