@@ -3,6 +3,9 @@ import { createRequire } from 'node:module';
 import type * as Zk from 'node-zookeeper-client';
 import { BridgeError } from '../../bridge/errors/index.ts';
 import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
+import { commitMulti, type ZkOp } from './multi.ts';
+
+export { failedOp, type ZkOp } from './multi.ts';
 
 // CommonJS without named ESM exports.
 const zk = createRequire(import.meta.url)('node-zookeeper-client') as typeof Zk;
@@ -25,17 +28,6 @@ export const NODE_EXISTS = zk.Exception.NODE_EXISTS;
 export const BAD_VERSION = zk.Exception.BAD_VERSION;
 export const NOT_EMPTY = zk.Exception.NOT_EMPTY;
 export const CREATE_MODE = zk.CreateMode;
-
-/** One operation of a transaction (`ZkClient.multi`). */
-export type ZkOp =
-  | { readonly op: 'create'; readonly path: string; readonly data: Buffer; readonly acls: Zk.ACL[]; readonly mode: number }
-  | { readonly op: 'setData'; readonly path: string; readonly data: Buffer; readonly version: number };
-
-/** Index of the op that made a transaction fail, when `err` comes from `ZkClient.multi`. */
-export function failedOp(err: unknown): number | undefined {
-  const i = (err as { failedOp?: unknown } | null)?.failedOp;
-  return typeof i === 'number' ? i : undefined;
-}
 
 /** ZooKeeper's error code, when `err` is a ZooKeeper exception. */
 export function zkCode(err: unknown): number | undefined {
@@ -262,33 +254,10 @@ export class ZkClient {
     await this.#call<ZkStat>('setData', path, (c, done) => { c.setData(path, data, version, (err, stat) => { done(err, stat); }); });
   }
 
-  /**
-   * Applies `ops` as one ZooKeeper transaction: all or none, one request and one log entry (so it
-   * counts as one write). A refused op rejects with its code (`zkCode`) and its index (`failedOp`).
-   */
+  /** One transaction (multi.ts): all or none, one request, so one write on ZooKeeper's books. */
   async multi(ops: readonly ZkOp[]): Promise<void> {
     this.#writes++;
-    const first = ops[0]?.path ?? '';
-    const client = await this.ready();
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new BridgeError('ISTHMUS_REGISTRY_UNREACHABLE', `zookeeper multi ${first} timed out`)); }, this.#o.requestTimeoutMs);
-      const t = client.transaction();
-      for (const op of ops) {
-        if (op.op === 'create') t.create(op.path, op.data, op.acls, op.mode);
-        else t.setData(op.path, op.data, op.version);
-      }
-      t.commit((err, results: unknown) => {
-        clearTimeout(timer);
-        if (err === null || err === undefined) {
-          resolve();
-          return;
-        }
-        const list = Array.isArray(results) ? (results as { err?: number }[]) : [];
-        const index = list.findIndex((r) => typeof r.err === 'number' && r.err !== 0 && r.err !== zk.Exception.RUNTIME_INCONSISTENCY);
-        const path = ops[index]?.path ?? first;
-        reject(Object.assign(toBridgeError(err, 'multi', path), { failedOp: index < 0 ? undefined : index }));
-      });
-    });
+    await this.#call<undefined>('multi', ops[0]?.path ?? '', (c, done) => { commitMulti(c, ops, done); });
   }
 
   async remove(path: string, version = -1): Promise<void> {
