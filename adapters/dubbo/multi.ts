@@ -15,9 +15,18 @@ const NOT_AT_FAULT = -2;
  */
 export function commitMulti(client: Zk.Client, ops: readonly ZkOp[], done: (err: unknown, value: undefined) => void): void {
   const t = client.transaction();
+  // node-zookeeper-client 1.1.3's Transaction.setData does `version = version || -1`: version 0
+  // (a node never changed: most mapping nodes, a new record) would become "any version" and the
+  // compare-and-set silently unconditional. The queued op gets the version we mean.
+  const queued = (t as unknown as { ops?: { version?: number }[] }).ops;
+  if (!Array.isArray(queued)) throw new BridgeError('ISTHMUS_INTERNAL', 'node-zookeeper-client transaction without ops: cannot set versions');
   for (const op of ops) {
     if (op.op === 'create') t.create(op.path, op.data, op.acls, op.mode);
-    else t.setData(op.path, op.data, op.version);
+    else {
+      t.setData(op.path, op.data, op.version);
+      const last = queued[queued.length - 1];
+      if (last !== undefined) last.version = op.version;
+    }
   }
   t.commit((err, results: unknown) => {
     if (err !== null) {
