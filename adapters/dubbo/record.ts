@@ -14,8 +14,9 @@ interface Queued {
 /**
  * What the sink added to shared ZooKeeper nodes that cannot carry a marker of their own. A mapping
  * node's content is a bare comma list of applications, so neither "we created this node" nor
- * "we appended this application" can be read back from it; both are recorded here, after the
- * write succeeded (a crash in between leaves an entry behind, never deletes a native one).
+ * "we appended this application" can be read back from it; both are recorded here, in the same
+ * transaction as the write (record-commit.ts), or after it succeeded on the step-by-step path
+ * (a crash in between leaves an entry behind, never deletes a native one).
  */
 export interface CreationDoc {
   /** Applications we exported: their MetadataInfo nodes are looked for at cleanup. */
