@@ -25,6 +25,24 @@ export interface CreationDoc {
   readonly mappings: Readonly<Record<string, { readonly created: boolean; readonly apps: readonly string[] }>>;
 }
 
+/**
+ * Znode bytes one transaction carries besides the record: ZooKeeper drops the connection on a
+ * request over jute.maxbuffer (1 MB), and a record shard alone may reach 512 KB.
+ */
+export const BATCH_OPS_BYTES = 256 * 1024;
+
+/** How many queued changes the next write takes: at least one, then while their ops fit. */
+export function batchLength(queue: readonly { readonly ops: readonly { readonly data: Buffer }[] }[]): number {
+  let bytes = 0;
+  let n = 0;
+  for (const q of queue) {
+    bytes += q.ops.reduce((sum, op) => sum + op.data.length, 0);
+    if (n > 0 && bytes > BATCH_OPS_BYTES) break;
+    n++;
+  }
+  return n;
+}
+
 /** One record per bridge id and Dubbo layout, so two sinks of one bridge never share it. */
 export function recordPath(stateRoot: string, s: { readonly bridgeId: string; readonly root: string; readonly servicesRoot: string }): string {
   return `${stateRoot}/${[s.bridgeId, s.root, s.servicesRoot].map(encodeURIComponent).join('@')}`;
@@ -119,7 +137,7 @@ export class CreationRecord {
   /** Writes queued changes in batches until none is left; never rejects (each batch's callers do). */
   async #drain(): Promise<void> {
     while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0);
+      const batch = this.#queue.splice(0, batchLength(this.#queue));
       try {
         const refused = await this.#write(batch);
         for (const b of batch) if (!refused.has(b)) b.resolve();
