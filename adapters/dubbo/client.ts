@@ -3,6 +3,9 @@ import { createRequire } from 'node:module';
 import type * as Zk from 'node-zookeeper-client';
 import { BridgeError } from '../../bridge/errors/index.ts';
 import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
+import { commitMulti, type ZkOp } from './multi.ts';
+
+export { failedOp, type ZkOp } from './multi.ts';
 
 // CommonJS without named ESM exports.
 const zk = createRequire(import.meta.url)('node-zookeeper-client') as typeof Zk;
@@ -249,6 +252,12 @@ export class ZkClient {
   async setData(path: string, data: Buffer, version: number): Promise<void> {
     this.#writes++;
     await this.#call<ZkStat>('setData', path, (c, done) => { c.setData(path, data, version, (err, stat) => { done(err, stat); }); });
+  }
+
+  /** One transaction (multi.ts): all or none, one request, so one write on ZooKeeper's books. */
+  async multi(ops: readonly ZkOp[]): Promise<void> {
+    this.#writes++;
+    await this.#call<undefined>('multi', ops[0]?.path ?? '', (c, done) => { commitMulti(c, ops, done); });
   }
 
   async remove(path: string, version = -1): Promise<void> {

@@ -1,4 +1,4 @@
-import { NO_NODE, zkCode, type ZkClient } from './client.ts';
+import { NO_NODE, zkCode, type ZkClient, type ZkOp } from './client.ts';
 import { CreationRecord, withApp, withMapping, type CreationDoc } from './record.ts';
 
 /**
@@ -88,22 +88,38 @@ export class RecordShards {
 
   /** Records `entry` unless some shard already has it; concurrent entries share a write. */
   async update(entry: RecordEntry): Promise<void> {
-    const m = entry.mapping;
-    const change = m === undefined ? (d: CreationDoc) => withApp(d, entry.app) : (d: CreationDoc) => withMapping(d, m.path, entry.app, m.created);
+    await this.commit([entry], []);
+  }
+
+  /**
+   * Records `entries` (those no shard has yet) and applies `ops` in the same transaction, so the
+   * record never names a znode write that did not happen, nor misses one that did. Rejects when
+   * ZooKeeper refuses an op: then nothing of this call was written.
+   */
+  async commit(entries: readonly RecordEntry[], ops: readonly ZkOp[]): Promise<void> {
     const state = await this.#state();
-    if (has(state.known, entry)) return;
+    const fresh = entries.filter((e) => !has(state.known, e));
+    if (fresh.length === 0 && ops.length === 0) return;
+    const change = (d: CreationDoc): CreationDoc | undefined => {
+      let doc: CreationDoc | undefined;
+      for (const e of fresh) doc = (e.mapping === undefined ? withApp(doc ?? d, e.app) : withMapping(doc ?? d, e.mapping.path, e.app, e.mapping.created)) ?? doc;
+      return doc;
+    };
     // Counted when queued, not when written: a thousand entries queue before the first write.
-    state.openBytes += entryBytes(entry);
+    const bytes = fresh.reduce((n, e) => n + entryBytes(e), 0);
+    state.openBytes += bytes;
     let open = state.shards[state.shards.length - 1];
     if (open === undefined || state.openBytes > SHARD_BYTES) {
       open = this.#shard(state.shards.length);
       state.shards.push(open);
-      state.openBytes = entryBytes(entry);
+      state.openBytes = bytes;
     }
-    await open.update(change);
+    await open.update(change, ops.length === 0 ? undefined : ops);
     // Only once written: a failed write must be tried again by the plan's retry.
-    if (m === undefined) state.known.apps.add(entry.app);
-    else addMapping(state.known, m.path, m.created, [entry.app]);
+    for (const e of fresh) {
+      if (e.mapping === undefined) state.known.apps.add(e.app);
+      else addMapping(state.known, e.mapping.path, e.mapping.created, [e.app]);
+    }
   }
 
   /** Every shard as ZooKeeper has it now (cleanup reads them all); forgets the cached union. */

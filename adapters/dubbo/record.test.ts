@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_DOC, isEmptyDoc, parseCreationDoc, recordPath, withApp, withMapping } from './record.ts';
+import { EMPTY_DOC, batchLength, isEmptyDoc, parseCreationDoc, recordPath, withApp, withMapping } from './record.ts';
 import { shardNumber, shardPath } from './record-shards.ts';
 
 describe('dubbo creation record', () => {
@@ -37,5 +37,15 @@ describe('record shards', () => {
     expect(shardNumber('/isthmus/b@r@s', 'b@r@s#12')).toBe(12);
     // Another bridge's record, and names that only look alike, are not ours.
     for (const other of ['b@r@s2', 'b@r@s#', 'b@r@s#0', 'b@r@s#x', 'x@r@s#1']) expect(shardNumber('/isthmus/b@r@s', other)).toBeUndefined();
+  });
+});
+
+describe('batchLength: how many queued changes share one transaction', () => {
+  const item = (kb: number) => ({ ops: kb === 0 ? [] : [{ data: Buffer.alloc(kb * 1024) }] });
+  it('takes everything while the ops fit, and at least one even when it alone is big', () => {
+    expect(batchLength([item(1), item(0), item(2)])).toBe(3);
+    expect(batchLength([item(300), item(1)])).toBe(1);
+    expect(batchLength([item(200), item(50), item(10), item(1)])).toBe(2);
+    expect(batchLength([])).toBe(0);
   });
 });

@@ -1,17 +1,46 @@
 import { BridgeError } from '../../bridge/errors/index.ts';
-import { BAD_VERSION, CREATE_MODE, NODE_EXISTS, NO_NODE, aclsFor, zkCode, type ZkClient } from './client.ts';
+import { BAD_VERSION, CREATE_MODE, NODE_EXISTS, NO_NODE, aclsFor, failedOp, zkCode, type ZkClient, type ZkOp } from './client.ts';
+
+type Change = (doc: CreationDoc) => CreationDoc | undefined;
+
+/** A change waiting for the next write, with the znode ops to commit in the same transaction. */
+interface Queued {
+  readonly change: Change;
+  readonly ops: readonly ZkOp[];
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
 
 /**
  * What the sink added to shared ZooKeeper nodes that cannot carry a marker of their own. A mapping
  * node's content is a bare comma list of applications, so neither "we created this node" nor
- * "we appended this application" can be read back from it; both are recorded here, after the
- * write succeeded (a crash in between leaves an entry behind, never deletes a native one).
+ * "we appended this application" can be read back from it; both are recorded here, in the same
+ * transaction as the write (record-commit.ts), or after it succeeded on the step-by-step path
+ * (a crash in between leaves an entry behind, never deletes a native one).
  */
 export interface CreationDoc {
   /** Applications we exported: their MetadataInfo nodes are looked for at cleanup. */
   readonly apps: readonly string[];
   /** Mapping node path → whether we created the node, and the applications we appended. */
   readonly mappings: Readonly<Record<string, { readonly created: boolean; readonly apps: readonly string[] }>>;
+}
+
+/**
+ * Znode bytes one transaction carries besides the record: ZooKeeper drops the connection on a
+ * request over jute.maxbuffer (1 MB), and a record shard alone may reach 512 KB.
+ */
+export const BATCH_OPS_BYTES = 256 * 1024;
+
+/** How many queued changes the next write takes: at least one, then while their ops fit. */
+export function batchLength(queue: readonly { readonly ops: readonly { readonly data: Buffer }[] }[]): number {
+  let bytes = 0;
+  let n = 0;
+  for (const q of queue) {
+    bytes += q.ops.reduce((sum, op) => sum + op.data.length, 0);
+    if (n > 0 && bytes > BATCH_OPS_BYTES) break;
+    n++;
+  }
+  return n;
 }
 
 /** One record per bridge id and Dubbo layout, so two sinks of one bridge never share it. */
@@ -59,7 +88,7 @@ export class CreationRecord {
   #bytes = 0;
   /** The record as this process last wrote it (null: known absent), until someone else may have. */
   #written: { doc: CreationDoc; version: number } | null | undefined;
-  readonly #queue: { change: (doc: CreationDoc) => CreationDoc | undefined; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  readonly #queue: Queued[] = [];
   #draining = false;
 
   /** With `digest`, only our identity may change the record (everyone may read it). */
@@ -94,10 +123,10 @@ export class CreationRecord {
    * thousand new services every plan adds an entry, and one write per change, each re-reading
    * the whole (growing) record and racing the others for its version, cost quadratic bytes.
    */
-  async update(change: (doc: CreationDoc) => CreationDoc | undefined): Promise<void> {
+  async update(change: Change, ops?: readonly ZkOp[]): Promise<void> {
     this.#cache ??= (await this.read())?.doc ?? EMPTY_DOC;
-    if (change(this.#cache) === undefined) return;
-    const done = new Promise<void>((resolve, reject) => { this.#queue.push({ change, resolve, reject }); });
+    if (ops === undefined && change(this.#cache) === undefined) return;
+    const done = new Promise<void>((resolve, reject) => { this.#queue.push({ change, ops: ops ?? [], resolve, reject }); });
     if (!this.#draining) {
       this.#draining = true;
       void this.#drain();
@@ -108,10 +137,10 @@ export class CreationRecord {
   /** Writes queued changes in batches until none is left; never rejects (each batch's callers do). */
   async #drain(): Promise<void> {
     while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0);
+      const batch = this.#queue.splice(0, batchLength(this.#queue));
       try {
-        await this.#write(batch.map((b) => b.change));
-        for (const b of batch) b.resolve();
+        const refused = await this.#write(batch);
+        for (const b of batch) if (!refused.has(b)) b.resolve();
       } catch (err) {
         for (const b of batch) b.reject(err);
       }
@@ -119,35 +148,67 @@ export class CreationRecord {
     this.#draining = false;
   }
 
-  async #write(changes: readonly ((doc: CreationDoc) => CreationDoc | undefined)[]): Promise<void> {
+  /**
+   * Writes the batch's changes and znode ops in one transaction (one write, all or none), so a
+   * record entry and the znodes it speaks of are committed together. An op ZooKeeper refuses
+   * rejects its own caller (who then takes the slow path) and the rest is tried again without it.
+   */
+  async #write(batch: readonly Queued[]): Promise<Set<Queued>> {
+    const refused = new Set<Queued>();
     // What we wrote last is tried first; a version conflict means someone else wrote: re-read.
     let current = this.#written;
-    for (let attempt = 0; attempt < 10; attempt++) {
-      if (attempt > 0 || current === undefined) current = (await this.read()) ?? null;
+    for (let attempt = 0; attempt < 10 + batch.length; attempt++) {
+      const live = batch.filter((b) => !refused.has(b));
+      if (live.length === 0) return refused;
+      if (current === undefined) current = (await this.read()) ?? null;
       let next = current?.doc ?? EMPTY_DOC;
       let changed = false;
-      for (const change of changes) {
-        const applied = change(next);
+      for (const b of live) {
+        const applied = b.change(next);
         if (applied === undefined) continue;
         next = applied;
         changed = true;
       }
-      if (!changed) {
+      const ops = live.flatMap((b) => b.ops);
+      if (!changed && ops.length === 0) {
         this.#cache = next;
-        return;
+        return refused;
       }
+      const data = Buffer.from(JSON.stringify(next));
+      const own: ZkOp[] = !changed ? [] : current === null
+        ? [{ op: 'create', path: this.path, data, acls: aclsFor(this.#digest), mode: CREATE_MODE.PERSISTENT }]
+        : [{ op: 'setData', path: this.path, data, version: current.version }];
       try {
-        const data = Buffer.from(JSON.stringify(next));
-        if (current === null) await this.#client.create(this.path, data, CREATE_MODE.PERSISTENT, aclsFor(this.#digest), this.#dirMark);
-        else await this.#client.setData(this.path, data, current.version);
-        this.#bytes = data.length;
+        if (ops.length === 0 && current === null) await this.#client.create(this.path, data, CREATE_MODE.PERSISTENT, aclsFor(this.#digest), this.#dirMark);
+        else if (ops.length === 0 && current !== null) await this.#client.setData(this.path, data, current.version);
+        else await this.#client.multi([...own, ...ops]);
+        if (changed) {
+          this.#bytes = data.length;
+          // A successful setData moves the version by exactly one; a create starts it at 0.
+          this.#written = { doc: next, version: current === null ? 0 : current.version + 1 };
+        }
         this.#cache = next;
-        // A successful setData moves the version by exactly one; a create starts it at 0.
-        this.#written = { doc: next, version: current === null ? 0 : current.version + 1 };
-        return;
+        return refused;
       } catch (err) {
+        const at = ops.length === 0 ? 0 : failedOp(err);
+        if (at !== undefined && at >= own.length) {
+          // Not the record's fault: the caller whose op it was is told, the others go on.
+          let i = own.length;
+          const owner = live.find((b) => (i += b.ops.length) > at);
+          if (owner !== undefined) {
+            refused.add(owner);
+            owner.reject(err);
+            continue;
+          }
+        }
         this.#written = undefined;
+        current = undefined;
         const code = zkCode(err);
+        // A multi whose parent is missing (the state root at the first write) goes the plain way.
+        if (code === NO_NODE && at === 0 && own[0]?.op === 'create') {
+          await this.#client.mkdirs(this.path.slice(0, this.path.lastIndexOf('/')), this.#dirMark);
+          continue;
+        }
         if (code !== BAD_VERSION && code !== NODE_EXISTS) throw err;
       }
     }

@@ -9,6 +9,7 @@ import { dirMark, type ExportSettings, type WantedNode } from './encode.ts';
 import { planDubbo, type DubboPlan, type DubboState, type MappingRead } from './plan.ts';
 import { DubboReader, readMapping } from './reader.ts';
 import { isEmptyDoc, recordPath } from './record.ts';
+import { commitAtOnce } from './record-commit.ts';
 import { RecordShards } from './record-shards.ts';
 import { retireDubbo } from './retire.ts';
 
@@ -98,13 +99,17 @@ export class DubboSink extends PlannedSink<DubboState, DubboPlan> {
     const acls = aclsFor(this.#o.digest);
     const mode = this.#o.settings.persistent ? CREATE_MODE.PERSISTENT : CREATE_MODE.EPHEMERAL;
     // Metadata and mapping first: an application-level consumer resolves an instance through them.
-    // The application is recorded before its metadata is written (cleanup verifies the marker in
-    // the metadata itself); a mapping change only after it succeeded (the mapping has no marker).
-    if (plan.metadata !== undefined || plan.mappings.length > 0) await this.#record.update({ app: plan.application });
-    if (plan.metadata !== undefined) await this.#ensure(plan.metadata);
-    for (const m of plan.mappings) {
-      const done = await this.#map(m.path, plan.application, m.seen);
-      if (done !== undefined) await this.#record.update({ app: plan.application, mapping: { path: m.path, created: done === 'created' } });
+    // Usually one transaction with their record entries (record-commit.ts); when ZooKeeper refuses
+    // it (a node changed since the read), step by step: the application is recorded before its
+    // metadata is written (cleanup verifies the marker in the metadata itself), a mapping change
+    // only after it succeeded (the mapping has no marker).
+    if ((plan.metadata !== undefined || plan.mappings.length > 0) && !(await commitAtOnce(this.#client, this.#record, plan, this.#mark))) {
+      await this.#record.update({ app: plan.application });
+      if (plan.metadata !== undefined) await this.#ensure(plan.metadata);
+      for (const m of plan.mappings) {
+        const done = await this.#map(m.path, plan.application, m.seen);
+        if (done !== undefined) await this.#record.update({ app: plan.application, mapping: { path: m.path, created: done === 'created' } });
+      }
     }
     // Create before delete, so a replaced provider URL never leaves consumers without the endpoint;
     // only a node at the very same path (an instance) must go first. Nodes are independent, so
