@@ -17,11 +17,32 @@ export class EngineBook {
   readonly #targets = new Map<string, TargetStatus>();
   readonly #holds = new Map<string, HeldChange>();
   readonly #quarantine = new Map<string, readonly QuarantinedRecord[]>();
+  /** Per target, the endpoint counts of its recent passes (at most one window old). */
+  readonly #counts = new Map<string, { at: number; count: number }[]>();
+  readonly #windowMs: number;
 
-  constructor(bridgeId: string, routes: readonly Route[], sources: ReadonlyMap<RegistryId, Source>) {
+  /**
+   * `windowMs`: how far back the deletion guard looks for what a target held — the debounce's
+   * longest wait (maxDelayMs), the longest a burst of changes can be held together by the queue.
+   */
+  constructor(bridgeId: string, routes: readonly Route[], sources: ReadonlyMap<RegistryId, Source>, windowMs = 1_000) {
     this.#bridgeId = bridgeId;
     this.#routes = routes;
     this.#sources = sources;
+    this.#windowMs = windowMs;
+  }
+
+  /** The most endpoints `key` held in a pass within the window before `now`; undefined if none. */
+  recentPeak(key: string, now: number): number | undefined {
+    const recent = this.#recent(key, now);
+    return recent.length === 0 ? undefined : Math.max(...recent.map((c) => c.count));
+  }
+
+  #recent(key: string, now: number): { at: number; count: number }[] {
+    const kept = (this.#counts.get(key) ?? []).filter((c) => now - c.at <= this.#windowMs);
+    if (kept.length === 0) this.#counts.delete(key);
+    else this.#counts.set(key, kept);
+    return kept;
   }
 
   /** When the current shrink hold on `key` began; freezes are not timed and do not count. */
@@ -32,6 +53,10 @@ export class EngineBook {
 
   record(key: string, target: Target, result: ReconcileResult, at: number): void {
     const { desired } = result;
+    // Both ends of the pass: what the sink held before it, and after it (an addition raises the bar).
+    const recent = this.#recent(key, at);
+    recent.push({ at, count: Math.max(result.before, result.after) });
+    this.#counts.set(key, recent.slice(-32));
     let held: HeldChange | undefined;
     if (result.held !== undefined) {
       const previous = this.#holds.get(key);
@@ -65,6 +90,7 @@ export class EngineBook {
 
   /** Drops everything remembered about a target that no source feeds and no sink holds. */
   forget(key: string): void {
+    this.#counts.delete(key);
     this.#targets.delete(key);
     this.#holds.delete(key);
     this.#quarantine.delete(key);
@@ -72,7 +98,7 @@ export class EngineBook {
 
   /** Targets remembered (for tests that prove bookkeeping shrinks back). */
   get size(): number {
-    return Math.max(this.#targets.size, this.#holds.size, this.#quarantine.size);
+    return Math.max(this.#targets.size, this.#holds.size, this.#quarantine.size, this.#counts.size);
   }
 
   recordError(key: string, target: Target, error: string, at: number): void {

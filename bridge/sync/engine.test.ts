@@ -104,6 +104,37 @@ describe('Engine', () => {
     expect(engine.summary().held).toHaveLength(0);
   });
 
+  it('holds a burst of removals that reaches it as two passes, judged against what it held just before', async () => {
+    world = new World();
+    for (let i = 1; i <= 3; i++) world.put('vm', orders, ep(`10.0.0.${i}`, 8080, 'vm'));
+    const engine = await world.engine([route('vm', 'k8s', { deleteGuard: { maxShrinkPercent: 50, holdSeconds: 60, registryEmpty: 'hold' } })], { quietMs: 1, maxDelayMs: 5_000 });
+    await engine.whenIdle();
+    const reg = world.registry('vm').registry;
+    reg.deleteEndpoint(orders, '10.0.0.3|http=8080');
+    await engine.whenIdle();
+    expect(owned(world, 'k8s')).toEqual(['10.0.0.1', '10.0.0.2']); // 1 of 3: let through
+    reg.deleteEndpoint(orders, '10.0.0.2|http=8080');
+    await engine.whenIdle();
+    // 1 of 2 alone would pass; with the 3 held a moment ago it is 2 of 3, held.
+    expect(owned(world, 'k8s')).toEqual(['10.0.0.1', '10.0.0.2']);
+    expect(engine.summary().held[0]?.reason).toMatch(/2 of 3 endpoints \(67%\)/);
+  });
+
+  it('lets a removal through once the window since the last one has passed', async () => {
+    world = new World();
+    for (let i = 1; i <= 3; i++) world.put('vm', orders, ep(`10.0.0.${i}`, 8080, 'vm'));
+    const engine = await world.engine([route('vm', 'k8s', { deleteGuard: { maxShrinkPercent: 50, holdSeconds: 60, registryEmpty: 'hold' } })], { quietMs: 1, maxDelayMs: 50 });
+    await engine.whenIdle();
+    const reg = world.registry('vm').registry;
+    reg.deleteEndpoint(orders, '10.0.0.3|http=8080');
+    await engine.whenIdle();
+    await new Promise((r) => setTimeout(r, 120)); // past the 50 ms window: a later, separate change
+    reg.deleteEndpoint(orders, '10.0.0.2|http=8080');
+    await engine.whenIdle();
+    expect(owned(world, 'k8s')).toEqual(['10.0.0.1']);
+    expect(engine.summary().held).toEqual([]);
+  });
+
   it('propagates a shrink of half or less at once', async () => {
     world = new World();
     for (let i = 1; i <= 4; i++) world.put('vm', orders, ep(`10.0.0.${i}`, 8080, 'vm'));

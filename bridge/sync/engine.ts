@@ -14,6 +14,13 @@ import type { Target } from './target.ts';
 import type { Weights } from './weights.ts';
 import { WorkQueue } from './work-queue.ts';
 
+/**
+ * Debounce of a key's changes. 10 ms still joins the events one change produces (a Service and
+ * its slices, a registry's per-instance notifications) and keeps propagation well under the
+ * 50 ms p50 target; bursts that straddle it are judged whole by the deletion guard's window.
+ */
+export const DEFAULT_QUIET_MS = 10;
+
 export interface EngineOptions {
   readonly bridgeId: string;
   readonly sources: readonly Source[];
@@ -59,8 +66,10 @@ export class Engine implements StatusProvider {
 
   constructor(options: EngineOptions) {
     this.#o = options;
-    this.#ctx = new ReconcileContext(options.bridgeId, options.sources, options.sinks, options.routes, options.weights);
-    this.#queue = new WorkQueue({ quietMs: options.quietMs ?? 25, maxDelayMs: options.maxDelayMs ?? 1000 });
+    const maxDelayMs = options.maxDelayMs ?? 1000;
+    // The guard looks back as far as the queue may hold a burst together (guard.ts, engine-book.ts).
+    this.#ctx = new ReconcileContext(options.bridgeId, options.sources, options.sinks, options.routes, options.weights, maxDelayMs);
+    this.#queue = new WorkQueue({ quietMs: options.quietMs ?? DEFAULT_QUIET_MS, maxDelayMs });
     const retry: RetryPolicy = { baseMs: 200, maxMs: 60_000, perSecond: 50, burst: 500, ...options.retry };
     this.#limiter = new RetryLimiter(retry);
     this.#metrics = options.metrics ?? NO_METRICS;

@@ -36,4 +36,21 @@ describe('guardRemovals', () => {
     const d = guardRemovals({ removed: four, actualCount: 4, policy: p, frozen: new Map(), heldSince: 0, now: 10_000_000 });
     expect(d).toMatchObject({ hold: true, shrink: true });
   });
+
+  it('judges removals against the most the sink held in the recent window', () => {
+    // Two of three went in two passes: 1 of 3 earlier (let through), now 1 of 2 — with the peak
+    // of 3 that is 2 of 3, held; only this pass's removal is kept.
+    const d = guardRemovals({ removed: four.slice(0, 1), actualCount: 2, recentPeak: 3, policy, frozen: new Map(), heldSince: undefined, now: 0 });
+    expect(d).toMatchObject({ hold: true, shrink: true, releaseAt: 60_000 });
+    if (!d.hold) return;
+    expect(d.keep.map((e) => e.address)).toEqual(['10.0.0.1']);
+    expect(d.reason).toMatch(/^2 of 3 endpoints \(67%\) would go within 1 removals now and 1 just before/);
+    // The same pass with no recent peak (or an older, lower one) goes through, as before.
+    expect(guardRemovals({ removed: four.slice(0, 1), actualCount: 2, policy, frozen: new Map(), heldSince: undefined, now: 0 })).toEqual({ hold: false });
+    expect(guardRemovals({ removed: four.slice(0, 1), actualCount: 2, recentPeak: 2, policy, frozen: new Map(), heldSince: undefined, now: 0 })).toEqual({ hold: false });
+  });
+
+  it('a recent peak alone holds nothing: a pass that removes nothing is never held', () => {
+    expect(guardRemovals({ removed: [], actualCount: 1, recentPeak: 10, policy, frozen: new Map(), heldSince: undefined, now: 0 })).toEqual({ hold: false });
+  });
 });

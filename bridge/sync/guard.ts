@@ -5,6 +5,11 @@ export interface GuardInput {
   readonly removed: readonly Endpoint[];
   /** How many endpoints the sink holds now. */
   readonly actualCount: number;
+  /**
+   * The most endpoints the sink held in the last moments (one debounce window, see EngineBook):
+   * a burst of removals that reached the engine as two passes is judged as one.
+   */
+  readonly recentPeak?: number;
   readonly policy: RoutePolicy;
   /** Origins whose endpoints must not be removed now, with why (unreachable, went empty). */
   readonly frozen: ReadonlyMap<RegistryId, string>;
@@ -30,7 +35,10 @@ export type GuardDecision =
  * 1. endpoints from an origin that is unreachable (and not yet stale) or whose whole view went
  *    empty are frozen: kept for as long as that lasts;
  * 2. if the remaining removals exceed `maxShrinkPercent` of what the sink holds, they are held
- *    for `holdSeconds` and applied only if the sources still say so after that.
+ *    for `holdSeconds` and applied only if the sources still say so after that. "What the sink
+ *    holds" is the most it held within the recent window, so a burst split across passes (by
+ *    the debounce, or by a source that reports it in pieces) is held as a whole would be; only
+ *    this pass's removals are kept, what earlier passes removed stays removed.
  */
 export function guardRemovals(input: GuardInput): GuardDecision {
   const { removed, actualCount, policy, frozen, heldSince, now } = input;
@@ -48,7 +56,9 @@ export function guardRemovals(input: GuardInput): GuardDecision {
   }
 
   const guard = policy.deleteGuard;
-  const shrinkPercent = actualCount === 0 ? 0 : (rest.length / actualCount) * 100;
+  const baseline = Math.max(actualCount, input.recentPeak ?? 0);
+  const going = rest.length === 0 ? 0 : baseline - (actualCount - rest.length);
+  const shrinkPercent = baseline === 0 ? 0 : (going / baseline) * 100;
   let shrink = false;
   let releaseAt: number | undefined;
   if (shrinkPercent > guard.maxShrinkPercent) {
@@ -58,7 +68,7 @@ export function guardRemovals(input: GuardInput): GuardDecision {
       shrink = true;
       keep.push(...rest);
       reasons.add(
-        `${rest.length} of ${actualCount} endpoints (${Math.round(shrinkPercent)}%) would go at once, more than ` +
+        `${going} of ${baseline} endpoints (${Math.round(shrinkPercent)}%) would go ${going === rest.length ? 'at once' : `within ${rest.length} removals now and ${going - rest.length} just before`}, more than ` +
           `${guard.maxShrinkPercent}%: held${releaseAt === undefined ? ' until the sources change' : ` for ${guard.holdSeconds}s`}`,
       );
     }

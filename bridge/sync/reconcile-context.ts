@@ -23,7 +23,7 @@ export class ReconcileContext {
   readonly #hadKeys = new Set<RegistryId>();
   readonly #weights: Weights | undefined;
 
-  constructor(bridgeId: string, sources: readonly Source[], sinks: readonly Sink[], routes: readonly Route[], weights?: Weights) {
+  constructor(bridgeId: string, sources: readonly Source[], sinks: readonly Sink[], routes: readonly Route[], weights?: Weights, guardWindowMs?: number) {
     this.routes = routes;
     this.sources = new Map(sources.map((s) => [s.id, s]));
     this.sinks = new Map(sinks.map((s) => [s.id, s]));
@@ -32,7 +32,7 @@ export class ReconcileContext {
       list.push(r);
       this.#routesBySink.set(r.to, list);
     }
-    this.book = new EngineBook(bridgeId, routes, this.sources);
+    this.book = new EngineBook(bridgeId, routes, this.sources, guardWindowMs);
     this.#weights = weights;
   }
 
@@ -75,6 +75,7 @@ export class ReconcileContext {
       contributors: this.index.get(key),
       frozen: (policy) => this.frozenOrigins(policy, now),
       heldSince: this.book.heldSince(key),
+      ...recentPeakOf(this.book.recentPeak(key, now)),
       now,
       write,
       ...(split === undefined ? {} : { split }),
@@ -125,4 +126,8 @@ export class ReconcileContext {
 
 function isEmpty(source: Source): boolean {
   return source.keys()[Symbol.iterator]().next().done === true;
+}
+
+function recentPeakOf(peak: number | undefined): { recentPeak?: number } {
+  return peak === undefined ? {} : { recentPeak: peak };
 }

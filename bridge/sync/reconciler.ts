@@ -17,6 +17,8 @@ export interface ReconcileInput {
   /** Origins whose endpoints must not be removed now, for the given policy, with why. */
   readonly frozen: (policy: RoutePolicy) => ReadonlyMap<RegistryId, string>;
   readonly heldSince: number | undefined;
+  /** The most endpoints this target held within the recent window (guard.ts). */
+  readonly recentPeak?: number;
   readonly now: number;
   /** False for a dry run or a replica that is not the leader: decide, but write nothing. */
   readonly write: boolean;
@@ -64,6 +66,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
   const decision = guardRemovals({
     removed: disappearing(want?.endpoints ?? [], actual?.endpoints ?? []),
     actualCount: before,
+    ...(input.recentPeak === undefined ? {} : { recentPeak: input.recentPeak }),
     policy,
     frozen: input.frozen(policy),
     heldSince: input.heldSince,

@@ -70,7 +70,7 @@ sync: { workers: 4, quiteMs: 10 }
     const c = parse(GOOD);
     expect(c.sync).toEqual({
       workers: 8,
-      quietMs: 25,
+      quietMs: 10,
       maxDelayMs: 1000,
       resyncSeconds: 300,
       resyncJitter: 0.1,
@@ -194,7 +194,7 @@ describe('configJsonSchema', () => {
     expect(registries?.additionalProperties.oneOf.map((b) => b.properties.kind.const)).toEqual(['consul', 'kubernetes', 'nacos', 'static']);
     const text = JSON.stringify(schema);
     expect(text).toContain('"$schema":"https://json-schema.org/draft/2020-12/schema"');
-    expect(text).toContain('coalesces the burst');
+    expect(text).toContain('joins the events one');
     expect(text).not.toContain('errorMessage');
   });
 

@@ -120,15 +120,17 @@ export const SyncSchema = Type.Object(
     })),
     quietMs: Type.Optional(Type.Integer({
       minimum: 0,
-      default: 25,
+      default: 10,
       description:
-        'Debounce: reconcile a key once it has been quiet this long. 25 ms coalesces the burst of ' +
-        'events one rollout step produces while staying far below the 50 ms p50 propagation target.',
+        'Debounce: reconcile a key once it has been quiet this long. 10 ms joins the events one ' +
+        'change produces (a Service and its EndpointSlices, a registry\'s per-instance notices) and ' +
+        'keeps propagation under the 50 ms p50 target; removals split across passes within ' +
+        'maxDelayMs are still judged together by the deletion guard.',
     })),
     maxDelayMs: Type.Optional(Type.Integer({
       minimum: 1,
       default: 1000,
-      description: 'Upper bound on debouncing: a key that never goes quiet is still reconciled this often.',
+      description: 'Upper bound on debouncing: a key that never goes quiet is still reconciled this often. Also how far back the deletion guard looks for what a target held, so a burst of removals reconciled in pieces is judged as a whole.',
     })),
     resyncSeconds: Type.Optional(Type.Integer({
       minimum: 0,
