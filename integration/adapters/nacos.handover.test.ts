@@ -111,17 +111,29 @@ describe.skipIf(env === undefined || kubeconfig === undefined)('nacos: graceful 
     for (const port of ports.values()) {
       await until('both replicas ready', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined), 120_000);
     }
-    await sleep(3000);
+    // ...and has reconciled the service itself (as the follower: planned, writing nothing), which
+    // is what the fixed 3 s wait stood for.
+    for (const port of ports.values()) {
+      await until('both replicas reconciled the service', async () => {
+        const body = (await (await fetch(`http://127.0.0.1:${port}/v1/status/${ref.namespace}/${ref.name}`)).json()) as { explain?: { targets?: { sink: string; outcome: string; desiredEndpoints: number }[] } };
+        const t = body.explain?.targets?.find((x) => x.sink === 'nacos');
+        return t !== undefined && ['applied', 'in-sync', 'planned'].includes(t.outcome) && t.desiredEndpoints === PODS.length ? true : undefined;
+      }, 120_000);
+    }
 
     const leader = children.get(holder)!;
-    const exited = new Promise<number>((resolve) => { leader.once('exit', () => { resolve(Date.now()); }); });
+    let exitAt = 0;
+    const exited = new Promise<number>((resolve) => { leader.once('exit', () => { exitAt = Date.now(); resolve(exitAt); }); });
     leader.kill('SIGTERM');
     const stoppedAt = Date.now();
     let missingFrom = 0;
     let longestGap = 0;
     let lowest: number = PODS.length;
     let samples = 0;
-    while (Date.now() - stoppedAt < 20_000) {
+    // Watch until 5 s after the old leader exited (its connection, and every instance only it
+    // registered, is gone by then: Nacos drops a closed connection's instances in well under 1 s),
+    // for at most 30 s; the fixed 20 s window it replaces ran ~12 s past the exit.
+    while ((exitAt === 0 || Date.now() - exitAt < 5000) && Date.now() - stoppedAt < 30_000) {
       const n = await ours(app);
       samples++;
       lowest = Math.min(lowest, n);

@@ -43,6 +43,7 @@ describe('nacos: bridge process death and restart', () => {
   const service = `restart-${run}`;
   const ref = { namespace: 'default', name: service };
   const children: ChildProcess[] = [];
+  const resolverPorts = new Map<ChildProcess, number>();
   const closers: (() => void)[] = [];
   let dir = '';
 
@@ -55,10 +56,25 @@ describe('nacos: bridge process death and restart', () => {
   async function startBridge(server: NacosServer, name: string): Promise<ChildProcess> {
     dir = dir === '' ? await mkdtemp(join(tmpdir(), 'isthmus-nacos-restart-')) : dir;
     const path = join(dir, `${name}.yaml`);
-    await writeFile(path, stringify(config(server, service, await freePort('127.0.0.1'))));
+    const port = await freePort('127.0.0.1');
+    await writeFile(path, stringify(config(server, service, port)));
     const child = spawn(process.execPath, [...CLI, 'run', '--config', path], { cwd: REPO, stdio: 'ignore' });
     children.push(child);
+    resolverPorts.set(child, port);
     return child;
+  }
+
+  /** Until the bridge itself reports the service applied to (or already in sync in) Nacos with every pod. */
+  async function waitExported(child: ChildProcess, timeoutMs: number): Promise<void> {
+    const url = `http://127.0.0.1:${resolverPorts.get(child)}/v1/status/${ref.namespace}/${ref.name}`;
+    const started = Date.now();
+    for (;;) {
+      const body = await fetch(url).then(async (r) => (r.ok ? (await r.json()) as { explain?: { targets?: { sink: string; outcome: string; desiredEndpoints: number }[] } } : undefined)).catch(() => undefined);
+      const t = body?.explain?.targets?.find((x) => x.sink === 'nacos');
+      if (t !== undefined && (t.outcome === 'applied' || t.outcome === 'in-sync') && t.desiredEndpoints === PODS.length) return;
+      if (Date.now() - started > timeoutMs) throw new Error(`the bridge did not report ${service} exported within ${timeoutMs} ms (${JSON.stringify(t)})`);
+      await sleep(100);
+    }
   }
 
   /** Our instances as a caller's SDK would list them, polled until `want` holds. */
@@ -100,13 +116,20 @@ describe('nacos: bridge process death and restart', () => {
     const old = await startBridge(server, 'old');
     await waitOurs(app, (n) => n === PODS.length, 120_000);
     const standby = await startBridge(server, 'standby');
-    await sleep(15_000); // the standby is up, has observed the old bridge's instances and wrote nothing
+    // The standby is up and has reconciled the service against the old bridge's instances
+    // (applied, or found in sync): its own status says so, rather than a fixed 15 s wait.
+    await waitExported(standby, 120_000);
+    let exitAt = 0;
+    old.once('exit', () => { exitAt = Date.now(); });
     old.kill('SIGTERM');
     const stoppedAt = Date.now();
     let missingFrom = 0;
     let gap = 0;
-    // Watch for 20 s: the longest time any of our instances was missing from the list.
-    while (Date.now() - stoppedAt < 20_000) {
+    // The longest time any of our instances was missing from the list, watched until 5 s after
+    // the old bridge exited (its connection and what only it registered are gone by then: Nacos
+    // drops a closed connection's instances in well under 1 s), for at most 30 s; this replaces
+    // a fixed 20 s window.
+    while ((exitAt === 0 || Date.now() - exitAt < 5000) && Date.now() - stoppedAt < 30_000) {
       const n = (await app.list(ref, 0)).filter((i) => i.metadata?.['isthmus.managed-by'] === 'restart-bridge').length;
       if (n < PODS.length && missingFrom === 0) missingFrom = Date.now();
       if (n === PODS.length && missingFrom !== 0) {

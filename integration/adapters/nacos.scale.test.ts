@@ -13,7 +13,9 @@ import { NativeApp, ctx, nacosOptions, runId, sharedNacos } from './nacos-suppor
 
 const SERVICES = 100;
 const PER_SERVICE = 10;
-const STEADY_MS = Number(process.env.ISTHMUS_NACOS_STEADY_MS ?? 15_000);
+// Just over one list poll (10 s), so the window holds at least one poll and two keepalives: a
+// longer window repeats the same cycle.
+const STEADY_MS = Number(process.env.ISTHMUS_NACOS_STEADY_MS ?? 11_000);
 const NPM_INSTANCES = Number(process.env.ISTHMUS_NACOS_NPM_INSTANCES ?? 200);
 
 describe('nacos at 1,000 exported endpoints', () => {
@@ -103,26 +105,37 @@ describe('nacos at 1,000 exported endpoints', () => {
     const require = createRequire(import.meta.url);
     const urllib = require('urllib') as { request: (url: string, o: unknown) => Promise<unknown> };
     const { NacosNamingClient } = require('nacos') as { NacosNamingClient: new (o: object) => NpmClient };
-    let requests = 0;
-    let beats = 0;
+    // When each request and each beat went out: the client beats every instance at once, then
+    // sleeps clientBeatInterval, so beats come in rounds separated by quiet gaps.
+    const requestTimes: number[] = [];
+    const beatTimes: number[] = [];
     const client = new NacosNamingClient({
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
       serverList: `${server.host}:${server.httpPort}`,
       namespace: 'public',
-      httpclient: { request: (url: string, o: unknown) => { requests++; if (url.includes('/instance/beat')) beats++; return urllib.request(url, o); } },
+      httpclient: { request: (url: string, o: unknown) => { requestTimes.push(Date.now()); if (url.includes('/instance/beat')) beatTimes.push(Date.now()); return urllib.request(url, o); } },
     });
     await client.ready();
     closers.push(() => { client.close(); });
     for (let i = 0; i < NPM_INSTANCES; i++) {
       await client.registerInstance(`npm-${run}-${i % 20}`, { ip: `10.41.${Math.floor(i / 20)}.${(i % 20) + 1}`, port: 8080, healthy: true, enabled: true, instanceId: '' });
     }
-    // The first beats go out after 10 s, then every clientBeatInterval (5 s): skip the warm-up.
-    await new Promise((r) => setTimeout(r, 12_000));
-    const before = { requests, beats };
-    await new Promise((r) => setTimeout(r, STEADY_MS));
-    const perSecond = (requests - before.requests) / (STEADY_MS / 1000);
-    const beatsPerSecond = (beats - before.beats) / (STEADY_MS / 1000);
-    console.log(JSON.stringify({ figure: 'nacos-npm-client-beats', instances: NPM_INSTANCES, steadyWindowMs: STEADY_MS, requestsPerSecond: perSecond, beatsPerSecond, per1000Instances: (beatsPerSecond * 1000) / NPM_INSTANCES }));
+    // The first round goes out some seconds after the client starts, then one every
+    // clientBeatInterval (5 s). The steady rate is one whole round over one whole period (the
+    // second round's start to the third's), measured rather than guessed with fixed waits.
+    const roundStarts = (): number[] => beatTimes.filter((t, k) => k === 0 || t - beatTimes[k - 1]! > 1000);
+    const warm = Date.now();
+    while (roundStarts().length < 3) {
+      if (Date.now() - warm > 120_000) throw new Error(`beats did not come in rounds within 120 s (${beatTimes.length} beats)`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const [, from, to] = roundStarts() as [number, number, number];
+    const period = to - from;
+    const inPeriod = (times: readonly number[]): number => times.filter((t) => t >= from && t < to).length;
+    const beats = inPeriod(beatTimes);
+    const perSecond = inPeriod(requestTimes) / (period / 1000);
+    const beatsPerSecond = beats / (period / 1000);
+    console.log(JSON.stringify({ figure: 'nacos-npm-client-beats', instances: NPM_INSTANCES, steadyWindowMs: period, requestsPerSecond: perSecond, beatsPerSecond, per1000Instances: (beatsPerSecond * 1000) / NPM_INSTANCES }));
     expect(beats).toBeGreaterThan(0);
   }, 300_000);
 });

@@ -32,6 +32,20 @@ function settledOn(calls: readonly CallRecord[], since: number, n: number, insta
   expect([...new Set(recent.map((c) => c.instance))].sort()).toEqual([...instances].sort());
 }
 
+/**
+ * After a change at `changedAt`: no call reached anything but `instances` later than `boundMs`
+ * after it (the bound the fixed "changedAt + bound" window used to imply), and since the last such
+ * call and every instance's first call after the change, at least `n` calls, all answered by
+ * `instances`. Settles as soon as the change has propagated instead of always waiting the bound.
+ */
+function settledAfter(calls: readonly CallRecord[], changedAt: number, boundMs: number, n: number, instances: readonly string[]): void {
+  const after = calls.filter((c) => c.t > changedAt);
+  const lastStray = Math.max(changedAt, ...after.filter((c) => c.instance === undefined || !instances.includes(c.instance)).map((c) => c.t));
+  expect(lastStray - changedAt).toBeLessThanOrEqual(boundMs);
+  const firstSeen = instances.map((i) => after.find((c) => c.instance === i)?.t ?? Number.POSITIVE_INFINITY);
+  settledOn(calls, Math.max(lastStray, ...firstSeen), n, instances);
+}
+
 describe('registry to registry, no Kubernetes in the path', () => {
   const jvms: PeerJvm[] = [];
   const engines: Engine[] = [];
@@ -96,16 +110,16 @@ describe('registry to registry, no Kubernetes in the path', () => {
     // Health is state: vm-2's check turns critical in Consul → unhealthy in Nacos → no calls.
     await setHealth(b.port, false);
     const downAt = Date.now();
-    await vi.waitFor(() => { settledOn(calls, downAt + 5000, 40, ['vm-1']); }, WAIT);
+    await vi.waitFor(() => { settledAfter(calls, downAt, 5000, 40, ['vm-1']); }, WAIT);
     expect(engine.summary().held.filter((h) => h.ref.name === service)).toEqual([]);
     await setHealth(b.port, true);
     const upAt = Date.now();
-    await vi.waitFor(() => { settledOn(calls, upAt + 5000, 40, ['vm-1', 'vm-2']); }, WAIT);
+    await vi.waitFor(() => { settledAfter(calls, upAt, 5000, 40, ['vm-1', 'vm-2']); }, WAIT);
 
     // vm-1 leaves the way Spring Cloud does (deregister, drain, stop): only vm-2 answers after.
     const stopped = a.jvm.stop(30_000);
     const leftAt = Date.now();
-    await vi.waitFor(() => { settledOn(calls, leftAt + 8000, 40, ['vm-2']); }, WAIT);
+    await vi.waitFor(() => { settledAfter(calls, leftAt, 8000, 40, ['vm-2']); }, WAIT);
     await stopped;
     expect(calls.filter((c) => !c.ok)).toEqual([]);
     console.log(JSON.stringify({ figure: 'consul-to-nacos-spring-calls', calls: calls.length, failed: calls.filter((c) => !c.ok).length }));
@@ -137,14 +151,14 @@ describe('registry to registry, no Kubernetes in the path', () => {
     expect(vm1).toBeDefined();
     await adminSetEnabled(nacos, ref, vm1!, false);
     const offAt = Date.now();
-    await vi.waitFor(() => { settledOn(calls, offAt + 5000, 40, ['vm-2']); }, WAIT);
+    await vi.waitFor(() => { settledAfter(calls, offAt, 5000, 40, ['vm-2']); }, WAIT);
     await adminSetEnabled(nacos, ref, vm1!, true);
     const onAt = Date.now();
-    await vi.waitFor(() => { settledOn(calls, onAt + 5000, 40, ['vm-1', 'vm-2']); }, WAIT);
+    await vi.waitFor(() => { settledAfter(calls, onAt, 5000, 40, ['vm-1', 'vm-2']); }, WAIT);
 
     const stopped = a.jvm.stop(30_000);
     const leftAt = Date.now();
-    await vi.waitFor(() => { settledOn(calls, leftAt + 8000, 40, ['vm-2']); }, WAIT);
+    await vi.waitFor(() => { settledAfter(calls, leftAt, 8000, 40, ['vm-2']); }, WAIT);
     await stopped;
     // Only this service: a shared agent may hold an earlier run's export, which the bridge
     // rightly garbage-collects behind the shrink guard.

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Value } from '@sinclair/typebox/value';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { ConsulOptions, createConsul } from '../../adapters/consul/index.ts';
 import { MemoryRegistry, MemorySource } from '../../adapters/memory/index.ts';
 import { DEFAULT_POLICY } from '../../bridge/model/index.ts';
@@ -44,12 +44,11 @@ function countingLogger(): { logger: EngineLogger; lines: string[] } {
   return { logger: { debug: () => undefined, info: add, warn: add, error: add }, lines };
 }
 
-describe('a refusing or silent sink is backed off, not polled', () => {
-  let stop: (() => Promise<void>) | undefined;
-  afterEach(async () => { await stop?.(); });
-
+// The two modes share nothing (each its own fake registry, engine and clock-bound window) and
+// mostly sit idle in backoff, so they run side by side: the file takes one window, not two.
+describe.concurrent('a refusing or silent sink is backed off, not polled', () => {
   for (const mode of ['403', 'silent'] as const) {
-    it(`${mode}: at most one request per backoff period`, async () => {
+    it(`${mode}: at most one request per backoff period`, async ({ expect, onTestFinished }) => {
       const fake = await registry((_req, res) => {
         if (mode === '403') {
           res.writeHead(403, { 'content-type': 'text/plain' });
@@ -67,12 +66,12 @@ describe('a refusing or silent sink is backed off, not polled', () => {
       const { sink } = createConsul(opts, { registryId: 'consul', bridgeId: 'outage', logger });
       await sink.start(abort.signal);
       const engine = new Engine({ bridgeId: 'outage', sources: [source], sinks: [sink], routes: [{ id: 'vm->consul', from: ['vm'], to: 'consul', select: {}, map: {}, policy: DEFAULT_POLICY }], logger, retry: { baseMs: 200, maxMs: 5000 } });
-      stop = async () => {
+      onTestFinished(async () => {
         await engine.stop();
         abort.abort();
         for (const s of fake.sockets) s.destroy();
         await new Promise((r) => fake.server.close(r));
-      };
+      });
       engine.start();
       await new Promise((r) => setTimeout(r, WINDOW_MS));
       const figure = { figure: 'sink-outage-requests', mode, windowMs: WINDOW_MS, requests: fake.requests, peakOpenConnections: fake.peakOpen, logLines: lines.length };
