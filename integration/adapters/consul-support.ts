@@ -14,6 +14,15 @@ import type {} from '../servers/provided-context.ts';
 
 const LOOPBACK = '127.0.0.1';
 
+/** The harness's Consul when the global setup provides one (undefined outside vitest's integration project). */
+export function providedConsul(): { readonly httpUrl: string } | undefined {
+  try {
+    return inject('isthmusServers').consul;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Base URL of the harness's dev-mode agent (from the global setup, else started here). */
 export async function sharedConsulUrl(): Promise<string> {
   const provided = inject('isthmusServers').consul;

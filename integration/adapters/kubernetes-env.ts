@@ -26,6 +26,18 @@ export function kubeEnv(): KubeTestEnv | undefined {
   return conn === undefined ? undefined : { server: conn.server, token: conn.token, caFile: conn.caFile };
 }
 
+/** A kubeconfig (JSON is YAML) that reaches the harness apiserver as its admin, for a bridge started as a process. */
+export function adminKubeconfig(e: KubeTestEnv): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'it', cluster: { server: e.server, 'certificate-authority': e.caFile } }],
+    users: [{ name: 'admin', user: { token: e.token } }],
+    contexts: [{ name: 'it', context: { cluster: 'it', user: 'admin' } }],
+    'current-context': 'it',
+  });
+}
+
 export interface ApiReply {
   readonly status: number;
   readonly body: Record<string, unknown> & { items?: Record<string, unknown>[]; metadata?: { resourceVersion?: string; name?: string } };

@@ -1,19 +1,14 @@
 // The mTLS preflight end to end, as an operator meets it: `isthmus run` (a real process) exports a
 // Service under a STRICT PeerAuthentication to Consul, and `isthmus status` run against it prints
 // the finding with its reason.
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isthmus, RunningBridge, TempDir, waitSynced } from '../deploy/bridge-process.ts';
 import { installIstioCrds } from '../istio/install.ts';
-import { api, cleanupNamespace, kubeEnv, must, testNamespace, unique } from './kubernetes-env.ts';
+import { providedConsul } from './consul-support.ts';
+import { adminKubeconfig, api, cleanupNamespace, kubeEnv, must, testNamespace, unique } from './kubernetes-env.ts';
 
 const env = kubeEnv();
-const consul = (() => {
-  try {
-    return inject('isthmusServers').consul;
-  } catch {
-    return undefined;
-  }
-})();
+const consul = providedConsul();
 
 describe.skipIf(env === undefined || consul === undefined)('isthmus status shows STRICT mTLS on an export', () => {
   const e = env!;
@@ -45,14 +40,7 @@ describe.skipIf(env === undefined || consul === undefined)('isthmus status shows
       endpoints: [{ addresses: ['10.247.0.1'], conditions: { ready: true } }],
     });
     await must(e, 'POST', `/apis/security.istio.io/v1/namespaces/${ns}/peerauthentications`, { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'strict-orders' }, spec: { selector: { matchLabels: { app: name } }, mtls: { mode: 'STRICT' } } });
-    const kubeconfig = await dir!.write('kubeconfig.yaml', JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'it', cluster: { server: e.server, 'certificate-authority': e.caFile } }],
-      users: [{ name: 'admin', user: { token: e.token } }],
-      contexts: [{ name: 'it', context: { cluster: 'it', user: 'admin' } }],
-      'current-context': 'it',
-    }));
+    const kubeconfig = await dir!.write('kubeconfig.yaml', adminKubeconfig(e));
     configPath = await dir!.writeConfig('config.yaml', {
       bridge: { id: unique('it-mtls') },
       registries: {

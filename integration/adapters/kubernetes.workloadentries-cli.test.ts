@@ -1,20 +1,14 @@
 // The WorkloadEntry import as an operator runs it: `isthmus run` (a real process) with
 // `source.istio.workloadEntries: true` in its config file exports an auto-registered-looking VM
 // to Consul next to the Service's pod, and `isthmus cleanup` removes what it wrote.
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isthmus, RunningBridge, TempDir, waitSynced } from '../deploy/bridge-process.ts';
 import { installIstioCrds } from '../istio/install.ts';
-import { consulApi } from './consul-support.ts';
-import { api, cleanupNamespace, kubeEnv, must, testNamespace, unique } from './kubernetes-env.ts';
+import { consulApi, providedConsul } from './consul-support.ts';
+import { adminKubeconfig, api, cleanupNamespace, kubeEnv, must, testNamespace, unique } from './kubernetes-env.ts';
 
 const env = kubeEnv();
-const consul = (() => {
-  try {
-    return inject('isthmusServers').consul;
-  } catch {
-    return undefined;
-  }
-})();
+const consul = providedConsul();
 
 interface HealthEntry { Service: { Address: string; Port: number; Meta: Record<string, string> }; Checks: { CheckID: string; Status: string }[] }
 
@@ -53,14 +47,7 @@ describe.skipIf(env === undefined || consul === undefined)('isthmus run exports 
       metadata: { name: `${name}-vms-10.0.80.1`, labels: { app: name }, annotations: { 'istio.io/autoRegistrationGroup': `${name}-vms`, 'istio.io/workloadController': 'istiod-1' } },
       spec: { address: '10.0.80.1', labels: { app: name }, ports: { http: 18080 } },
     });
-    const kubeconfig = await dir!.write('kubeconfig.yaml', JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'it', cluster: { server: e.server, 'certificate-authority': e.caFile } }],
-      users: [{ name: 'admin', user: { token: e.token } }],
-      contexts: [{ name: 'it', context: { cluster: 'it', user: 'admin' } }],
-      'current-context': 'it',
-    }));
+    const kubeconfig = await dir!.write('kubeconfig.yaml', adminKubeconfig(e));
     configPath = await dir!.writeConfig('config.yaml', {
       bridge: { id: unique('it-we') },
       registries: {

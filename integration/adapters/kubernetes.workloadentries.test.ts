@@ -5,7 +5,7 @@
 // `Healthy` condition written through the status subresource as istiod's probe handler does).
 // An entry written by the sink's Istio mode (rendered by its own code) must not come back.
 import { Value } from '@sinclair/typebox/value';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConsulOptions, createConsul } from '../../adapters/consul/index.ts';
 import { KubernetesSource } from '../../adapters/kubernetes/index.ts';
 import { renderWorkloadEntry, workloadLabels } from '../../adapters/kubernetes/istio-render.ts';
@@ -13,19 +13,13 @@ import type { Route } from '../../bridge/model/index.ts';
 import { Engine } from '../../bridge/sync/index.ts';
 import { SILENT_LOGGER } from '../../bridge/sync/logger-port.ts';
 import { installIstioCrds } from '../istio/install.ts';
-import { consulApi, deregisterOwnNodes } from './consul-support.ts';
+import { consulApi, deregisterOwnNodes, providedConsul } from './consul-support.ts';
 import { api, cleanupNamespace, kubeEnv, must, testNamespace, unique } from './kubernetes-env.ts';
 import { client, k8sOptions } from './kubernetes-harness.ts';
 import { grantRbacFile, serviceAccountToken } from './kubernetes-rbac-grant.ts';
 
 const env = kubeEnv();
-const consul = (() => {
-  try {
-    return inject('isthmusServers').consul;
-  } catch {
-    return undefined;
-  }
-})();
+const consul = providedConsul();
 const WAIT = { timeout: 20_000, interval: 20 };
 const NET = '/apis/networking.istio.io/v1';
 

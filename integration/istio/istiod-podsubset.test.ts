@@ -8,14 +8,14 @@ import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { consulApi, runId, sharedConsulUrl } from '../adapters/consul-support.ts';
-import { api, cleanupNamespace, kubeEnv, must, testNamespace } from '../adapters/kubernetes-env.ts';
+import { adminKubeconfig, api, cleanupNamespace, kubeEnv, must, testNamespace } from '../adapters/kubernetes-env.ts';
 import { isthmus, RunningBridge, TempDir, waitSynced } from '../deploy/bridge-process.ts';
 import { addLoopbackAddress, podAddress, removeLoopbackAddress, vmAddress } from '../drill/net.ts';
 import { tailFile } from '../servers/log-tail.ts';
 import { consoleProgress } from '../servers/progress.ts';
 import { installIstioCrds } from './install.ts';
 import { Istiod } from './istiod.ts';
-import { adminKubeconfig, createPodSide, endpointsOf, pollUntil, type Shardz } from './mesh-fixture.ts';
+import { createPodSide, endpointsOf, pollUntil, type Shardz } from './mesh-fixture.ts';
 import { buildIstiod } from './istiod-binary.ts';
 import { countWho, startWho, tallyWho } from './who-grpc.ts';
 

@@ -26,17 +26,6 @@ export function endpointsOf(shardz: Shardz, host: string, namespace: string): Is
 }
 
 /** A kubeconfig (JSON is YAML) for the harness apiserver as cluster admin. */
-export function adminKubeconfig(e: KubeTestEnv): string {
-  return JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'it', cluster: { server: e.server, 'certificate-authority': e.caFile } }],
-    users: [{ name: 'admin', user: { token: e.token } }],
-    contexts: [{ name: 'it', context: { cluster: 'it', user: 'admin' } }],
-    'current-context': 'it',
-  });
-}
-
 export interface PodSide {
   readonly namespace: string;
   readonly service: string;

@@ -3,20 +3,14 @@
 // meshed caller asking with `mesh=true` (HTTP) or `filters.mesh` (gRPC, through the SDK) gets the
 // Kubernetes Service's DNS name with the Service's own port — for the pod Service, and for the
 // VM-only service the bridge itself wrote — and that Service really exists with that port.
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GrpcTransport } from '../../sdk/index.ts';
-import { consulApi, runId } from '../adapters/consul-support.ts';
-import { api, cleanupNamespace, kubeEnv, must, testNamespace, unique } from '../adapters/kubernetes-env.ts';
+import { consulApi, runId, providedConsul } from '../adapters/consul-support.ts';
+import { adminKubeconfig, api, cleanupNamespace, kubeEnv, must, testNamespace, unique } from '../adapters/kubernetes-env.ts';
 import { isthmus, RunningBridge, TempDir, waitSynced } from '../deploy/bridge-process.ts';
 
 const env = kubeEnv();
-const consul = (() => {
-  try {
-    return inject('isthmusServers').consul;
-  } catch {
-    return undefined;
-  }
-})();
+const consul = providedConsul();
 
 interface Answer {
   endpoints: { address: string; ports: Record<string, number>; ready: boolean; metadata: Record<string, string> }[];
@@ -54,14 +48,7 @@ describe.skipIf(env === undefined || consul === undefined)('resolver mesh mode n
         Checks: [{ CheckID: `check-${id}`, Name: 'alive', Status: 'passing', ServiceID: id }],
       });
     }
-    const kubeconfig = await dir.write('kubeconfig.yaml', JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'it', cluster: { server: e.server, 'certificate-authority': e.caFile } }],
-      users: [{ name: 'admin', user: { token: e.token } }],
-      contexts: [{ name: 'it', context: { cluster: 'it', user: 'admin' } }],
-      'current-context': 'it',
-    }));
+    const kubeconfig = await dir.write('kubeconfig.yaml', adminKubeconfig(e));
     configPath = await dir.writeConfig('config.yaml', {
       bridge: { id: unique('it-mesh') },
       registries: {
