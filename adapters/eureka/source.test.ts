@@ -71,7 +71,9 @@ describe('eureka source', () => {
 
   it('an outage freezes the last view and says unreachable; it recovers', async () => {
     const { f, source } = await setup();
-    await vi.waitFor(() => { expect(source.hasSynced()).toBe(true); }, WAIT);
+    // Synced is not yet reachable: contact is counted after the self-preservation read, and an
+    // unreachable source from before the first contact has no error to show.
+    await vi.waitFor(() => { expect(source.hasSynced() && source.health().reachable).toBe(true); }, WAIT);
     f.failWith = 503;
     await vi.waitFor(() => { expect(source.health().reachable).toBe(false); }, WAIT);
     expect(source.health().lastError).toMatch(/503/);
