@@ -8,6 +8,8 @@ import { mkdir, mkdtemp, readFile, readdir, rename, rm } from 'node:fs/promises'
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { cacheDir as serversCacheDir } from '../../servers/paths.ts';
+import { ensureClassData, removeStaleClassData } from './cds.ts';
+import { JVM_FLAGS } from './jvm.ts';
 
 export const SPRING_PEERS_DIR: string = import.meta.dirname;
 
@@ -61,7 +63,10 @@ export async function ensureSpringPeersJar(onProgress: (message: string) => void
   const started = Date.now();
   const cache = peersCacheDir();
   const jar = join(cache, `spring-peers-${await sourceHash()}.jar`);
-  if (existsSync(jar)) return { jar, built: false, ms: Date.now() - started };
+  if (existsSync(jar)) {
+    await ensureClassData(jar, JVM_FLAGS, onProgress);
+    return { jar, built: false, ms: Date.now() - started };
+  }
   await mkdir(join(cache, 'logs'), { recursive: true });
   const out = await mkdtemp(join(cache, 'build-'));
   const logPath = join(cache, 'logs', 'build-spring.log');
@@ -82,5 +87,7 @@ export async function ensureSpringPeersJar(onProgress: (message: string) => void
   } finally {
     await rm(out, { recursive: true, force: true });
   }
+  await removeStaleClassData(jar);
+  await ensureClassData(jar, JVM_FLAGS, onProgress);
   return { jar, built: true, ms: Date.now() - started };
 }

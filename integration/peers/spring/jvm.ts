@@ -5,6 +5,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
+import { launchArgs } from './cds.ts';
 
 export const JVM_FLAGS = ['-Xmx128m', '-Xss512k', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-XX:CICompilerCount=1'] as const;
 
@@ -72,7 +73,7 @@ export class PeerJvm {
     await mkdir(dirname(spec.logPath), { recursive: true });
     const log = createWriteStream(spec.logPath, { flags: 'a' });
     const profiles = [spec.role, spec.discovery].join(',');
-    const args = [...JVM_FLAGS, '-jar', spec.jar, `--spring.profiles.active=${profiles}`, ...Object.entries(spec.properties).map(([k, v]) => `--${k}=${v}`)];
+    const args = [...JVM_FLAGS, ...launchArgs(spec.jar), `--spring.profiles.active=${profiles}`, ...Object.entries(spec.properties).map(([k, v]) => `--${k}=${v}`)];
     log.write(`$ java ${args.join(' ')}\n`);
     const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(child);
