@@ -44,7 +44,7 @@ describe('guardRemovals', () => {
     expect(d).toMatchObject({ hold: true, shrink: true, releaseAt: 60_000 });
     if (!d.hold) return;
     expect(d.keep.map((e) => e.address)).toEqual(['10.0.0.1']);
-    expect(d.reason).toMatch(/^2 of 3 endpoints \(67%\) would go within 1 removals now and 1 just before/);
+    expect(d.reason).toMatch(/^2 of 3 endpoints \(67%\) would go in a short window \(1 now, 1 already just before\)/);
     // The same pass with no recent peak (or an older, lower one) goes through, as before.
     expect(guardRemovals({ removed: four.slice(0, 1), actualCount: 2, policy, frozen: new Map(), heldSince: undefined, now: 0 })).toEqual({ hold: false });
     expect(guardRemovals({ removed: four.slice(0, 1), actualCount: 2, recentPeak: 2, policy, frozen: new Map(), heldSince: undefined, now: 0 })).toEqual({ hold: false });

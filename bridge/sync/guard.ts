@@ -68,7 +68,7 @@ export function guardRemovals(input: GuardInput): GuardDecision {
       shrink = true;
       keep.push(...rest);
       reasons.add(
-        `${going} of ${baseline} endpoints (${Math.round(shrinkPercent)}%) would go ${going === rest.length ? 'at once' : `within ${rest.length} removals now and ${going - rest.length} just before`}, more than ` +
+        `${going} of ${baseline} endpoints (${Math.round(shrinkPercent)}%) would go ${going === rest.length ? 'at once' : `in a short window (${rest.length} now, ${going - rest.length} already just before)`}, more than ` +
           `${guard.maxShrinkPercent}%: held${releaseAt === undefined ? ' until the sources change' : ` for ${guard.holdSeconds}s`}`,
       );
     }
