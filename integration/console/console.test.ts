@@ -16,6 +16,7 @@ import { freePort } from '../drill/net.ts';
 import { BridgeProcess } from '../demo/bridge-process.ts';
 import { demoConfig, type DemoConnections } from '../demo/config.ts';
 import { ensureCrd, removeCrd } from '../demo/crd.ts';
+import { holdDemoTopology } from '../demo/exclusive.ts';
 import { consulId, Natives } from '../demo/natives.ts';
 import { DEMO_TAG, NAMESPACE, TOPOLOGY } from '../demo/topology.ts';
 import type {} from '../servers/provided-context.ts';
@@ -67,6 +68,11 @@ describe.skipIf(!serversReady || missing !== undefined)('console /ui in headless
     expect(res.ok, `consul ${path}: ${res.status}`).toBe(true);
   };
   const row = (name: string) => page.locator(`[data-testid=services] tr[data-service="${NAMESPACE}/${name}"]`);
+
+  // First, so that its afterAll (hooks run in reverse) releases the topology last.
+  let release: (() => Promise<void>) | undefined;
+  beforeAll(async () => { release = await holdDemoTopology(); }, 660_000);
+  afterAll(async () => { await release?.(); });
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });

@@ -3,12 +3,13 @@
 // Ctrl-C must take back everything it put in place. Runs the demo as a user would (a child
 // process through tsx), with the servers the global setup already brought up (so it stops none).
 import { spawn } from 'node:child_process';
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EUREKA_MARKERS } from '../../adapters/eureka/index.ts';
 import { asArray, type EurekaApplications, type EurekaInstance } from '../../adapters/eureka/native.ts';
 import type {} from '../servers/provided-context.ts';
 import type { DemoConnections } from './config.ts';
 import { Kube } from '../drill/kube.ts';
+import { holdDemoTopology } from './exclusive.ts';
 import { Observer } from './observe.ts';
 import { DEMO_TAG, NAMESPACE, SERVICE_NAMES, TOPOLOGY } from './topology.ts';
 
@@ -60,6 +61,10 @@ async function waitForRenewals(baseUrl: string, ids: readonly string[], timeoutM
 }
 
 describe('npm run demo', () => {
+  let release: (() => Promise<void>) | undefined;
+  beforeAll(async () => { if (ready) release = await holdDemoTopology(); }, 660_000);
+  afterAll(async () => { await release?.(); });
+
   it.skipIf(!ready)('shows imported and exported endpoints in every registry, and Ctrl-C cleans up', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -5,9 +5,10 @@
 // global setup's, already running, so the demo stops none.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type {} from '../servers/provided-context.ts';
 import type { DemoConnections } from '../demo/config.ts';
+import { holdDemoTopology } from '../demo/exclusive.ts';
 import { Kube } from '../drill/kube.ts';
 import { DemoFootprint } from './demo-footprint.ts';
 import { allGone, commandLine, descendants, killLeftovers, running } from './tree.ts';
@@ -26,16 +27,27 @@ function lastFrame(out: string): string {
 describe('npm run demo: Ctrl-C', () => {
   const spawned: number[] = [];
   const closers: (() => void)[] = [];
-  afterAll(() => {
+  let release: (() => Promise<void>) | undefined;
+  beforeAll(async () => { if (ready) release = await holdDemoTopology(); }, 660_000);
+  afterAll(async () => {
     killLeftovers(spawned);
     for (const c of closers) c();
+    await release?.();
   });
 
   it.skipIf(!ready)('SIGINT to the process group leaves every registry as it was before the demo', async () => {
     const conn = servers as DemoConnections;
     const footprint = new DemoFootprint(conn, new Kube(conn.kubernetes));
     closers.push(() => { footprint.close(); });
-    const before = await footprint.take();
+    // What the file that held the topology before us took back may still be leaving (Nacos drops
+    // an ephemeral instance a moment after its connection closes): compare with a settled view.
+    let before = await footprint.take();
+    for (const settleBy = Date.now() + 30_000; Date.now() < settleBy;) {
+      await sleep(2000);
+      const again = await footprint.take();
+      if (JSON.stringify(again) === JSON.stringify(before)) break;
+      before = again;
+    }
 
     const child = spawn('npm', ['run', 'demo', '--', '--port', '0'], { cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const npm = child.pid ?? 0;
