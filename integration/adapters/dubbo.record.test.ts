@@ -18,9 +18,10 @@ describe('dubbo creation record', () => {
     const root = `/record-${runId()}`;
     const admin = new ZkAdmin(connect);
     cleanups.push(async () => { await admin.removeTree(root); admin.close(); });
-    // Shard writes near 1 MB wait on ZooKeeper's fsync; with other suites writing beside this one
-    // 5 s was seen to run out, and how long a write takes is not what this file tests.
-    const client = new ZkClient({ connect, sessionTimeoutMs: 10_000, requestTimeoutMs: 30_000, registry: 'record-test' });
+    // Half-megabyte shard writes wait on ZooKeeper's fsync; with the drills' JVMs starting beside
+    // this file, a 5 s request timeout ran out and a 10 s session lost its connection. How fast
+    // a write is under load is not what this file tests.
+    const client = new ZkClient({ connect, sessionTimeoutMs: 30_000, requestTimeoutMs: 30_000, registry: 'record-test' });
     client.start();
     cleanups.push(() => { client.close(); });
     return { client, record: new CreationRecord(client, `${root}/bridge`, Buffer.from('isthmus'), undefined), root };
