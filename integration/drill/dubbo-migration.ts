@@ -10,7 +10,7 @@
 //                  references, so it finds the VM providers only because Isthmus imports them.
 // VM providers retire with SIGTERM: Dubbo's shutdown hook unregisters them, waits
 // `dubbo.service.shutdown.wait` (the drill's drain window) for calls in flight, then exits.
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubernetesConnection } from '../servers/connections.ts';
@@ -19,7 +19,7 @@ import { BridgeProcess, bridgeConfig, cleanupBridge } from './bridge.ts';
 import { DubboView } from './dubbo-view.ts';
 import { Kube, sliceEndpoints } from './kube.ts';
 import type { DirectionResult, FrameworkResult, StepRecord } from './migration.ts';
-import { addLoopbackAddress, freePort, podAddress, removeLoopbackAddress, sleep, vmAddress, waitFor } from './net.ts';
+import { addLoopbackAddress, addressPlan, freePort, podAddress, removeLoopbackAddress, sleep, vmAddress, waitFor } from './net.ts';
 import { cleanupNamespace, createNamespace, createService, publishPod, READY, STARTING, TERMINATING, type PodAddress } from './pods.ts';
 import { type CallRecord, podShareSince, summarize } from './record.ts';
 import { applyMigration, deleteMigration, installMigrationCrd, readMigrationStatus, type MigrationStatusView } from './service-migration.ts';
@@ -78,7 +78,7 @@ export async function runDubboDrill(o: DubboDrillOptions): Promise<FrameworkResu
   const group = `drill-${run}`;
   const kube = new Kube({ server: o.kubernetes.server, token: o.kubernetes.token, caFile: o.kubernetes.caFile });
   const view = new DubboView(o.zookeeper);
-  const plan = { octet: randomInt(1, 255) };
+  const plan = addressPlan('dubbo');
   const added: string[] = [];
   const address = async (ip: string): Promise<string> => {
     if (await addLoopbackAddress(ip)) added.push(ip);

@@ -8,14 +8,14 @@
 // Steps: 3 VM providers → bridge → consumers → pods added one by one → splits 90/10, 50/50, 10/90
 // declared on the service's ServiceMigration, each measured (split.ts) → VM providers retired one
 // by one (SIGTERM; they deregister, drain, then exit) → pods alone.
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubernetesConnection } from '../servers/connections.ts';
 import { PeerJvm } from '../peers/spring/jvm.ts';
 import { BridgeProcess, bridgeConfig, cleanupBridge } from './bridge.ts';
 import { Kube, sliceEndpoints } from './kube.ts';
-import { addLoopbackAddress, freePort, getJson, podAddress, removeLoopbackAddress, sleep, StopWaiting, vmAddress, waitFor } from './net.ts';
+import { addLoopbackAddress, addressPlan, freePort, getJson, podAddress, removeLoopbackAddress, sleep, StopWaiting, vmAddress, waitFor } from './net.ts';
 import { PodConsumer } from './pod-consumer.ts';
 import { cleanupNamespace, createNamespace, createService, publishPod, READY, STARTING, TERMINATING, type PodAddress } from './pods.ts';
 import { type CallRecord, parseCallLine, podShareSince, summarize, type CallSummary } from './record.ts';
@@ -93,7 +93,7 @@ export async function runMigrationDrill(o: DrillOptions): Promise<FrameworkResul
   const namespace = `drill-${fw}-${run}`;
   const service = `greeter-${run}`;
   const kube = new Kube({ server: o.kubernetes.server, token: o.kubernetes.token, caFile: o.kubernetes.caFile });
-  const plan = { octet: randomInt(1, 255) };
+  const plan = addressPlan(fw);
   const added: string[] = [];
   const address = async (ip: string): Promise<string> => {
     if (await addLoopbackAddress(ip)) added.push(ip);

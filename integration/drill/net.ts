@@ -5,6 +5,7 @@
 // internet) to the loopback device for the length of a run, binds every peer to its own address
 // only (never a wildcard), and removes the addresses afterwards. Needs root (CAP_NET_ADMIN).
 import { execFile } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 
@@ -13,6 +14,15 @@ const run = promisify(execFile);
 /** One /24 per run (third octet), so two drills on one machine do not share addresses. */
 export interface AddressPlan {
   readonly octet: number;
+}
+
+// Each framework draws its block from its own quarter of the third octet: drills of different
+// frameworks run at the same time in the suite and must never pick the same block.
+const QUARTERS = ['consul', 'nacos', 'dubbo', 'eureka'];
+
+export function addressPlan(framework: string): AddressPlan {
+  const quarter = Math.max(0, QUARTERS.indexOf(framework));
+  return { octet: 1 + quarter * 63 + randomInt(0, 63) };
 }
 
 export function vmAddress(plan: AddressPlan, index: number): string {

@@ -23,9 +23,15 @@ export async function installMigrationCrd(kube: Kube): Promise<void> {
   const name = (crd['metadata'] as { name: string }).name;
   const created = await kube.call('POST', CRDS, crd);
   if (created.status === 409) {
-    const current = await kube.must('GET', `${CRDS}/${name}`);
-    const resourceVersion = (current['metadata'] as { resourceVersion?: string } | undefined)?.resourceVersion;
-    await kube.must('PUT', `${CRDS}/${name}`, { ...crd, metadata: { ...(crd['metadata'] as object), resourceVersion } });
+    // Other files (a second drill, the CRD tests) may update it at the same moment: read again
+    // and retry on a conflict.
+    for (let attempt = 1; ; attempt++) {
+      const current = await kube.must('GET', `${CRDS}/${name}`);
+      const resourceVersion = (current['metadata'] as { resourceVersion?: string } | undefined)?.resourceVersion;
+      const put = await kube.call('PUT', `${CRDS}/${name}`, { ...crd, metadata: { ...(crd['metadata'] as object), resourceVersion } });
+      if (put.status >= 200 && put.status < 300) break;
+      if (put.status !== 409 || attempt === 5) throw new Error(`updating the ServiceMigration CRD → ${put.status}: ${JSON.stringify(put.body).slice(0, 400)}`);
+    }
   } else if (created.status < 200 || created.status >= 300) {
     throw new Error(`installing the ServiceMigration CRD → ${created.status}: ${JSON.stringify(created.body).slice(0, 400)}`);
   }
