@@ -1,24 +1,40 @@
-// vitest globalSetup for the integration project: starts the selected real servers once per run
+// vitest globalSetup for the integration projects: starts the selected real servers once per run
 // (ISTHMUS_SERVERS=consul,zookeeper limits them; default all five: kubernetes, consul, nacos,
 // zookeeper, eureka), hands their connection info to test files, and stops at teardown only what
 // it started itself, so servers already running from `npm run servers -- up` stay up for the next
 // run.
+// Two projects use it (`integration`, files several at a time, and `integration-serial`, files that
+// stop a shared server): the servers are started once for both and stopped after the last one.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ensureServers, parseServerNames, runDir, stopServers } from './servers/index.ts';
 import type {} from './servers/provided-context.ts';
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+type Ensured = Awaited<ReturnType<typeof ensureServers>>;
+interface Shared { started: Promise<{ result: Ensured; file: string }>; users: number }
+// On globalThis: vitest may load this module once per project.
+const holder = globalThis as { isthmusIntegrationServers?: Shared | undefined };
+
+async function start(): Promise<{ result: Ensured; file: string }> {
   const names = parseServerNames((process.env.ISTHMUS_SERVERS ?? 'all').split(','));
   const result = await ensureServers(names);
   const file = join(runDir(), 'connections.json');
   await mkdir(runDir(), { recursive: true });
   await writeFile(file, `${JSON.stringify(result.connections, null, 2)}\n`);
+  return { result, file };
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const shared = holder.isthmusIntegrationServers ??= { started: start(), users: 0 };
+  shared.users++;
+  const { result, file } = await shared.started;
   process.env.ISTHMUS_SERVERS_FILE = file;
   project.provide('isthmusServers', result.connections);
   project.provide('isthmusServersFile', file);
   return async () => {
+    if (--shared.users > 0) return;
+    holder.isthmusIntegrationServers = undefined;
     await stopServers(result.started);
   };
 }
