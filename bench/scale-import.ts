@@ -5,7 +5,8 @@
 import { runningConnection } from '../integration/servers/index.ts';
 import { CountedKube, podIp } from './scale-kube.ts';
 import { CountingProxy } from './scale-proxy.ts';
-import { pool, visibleAfter, type RouteSettings, type ScaleRoute } from './scale-route.ts';
+import { pool, type RouteSettings, type ScaleRoute } from './scale-route.ts';
+import { SliceWatch } from './slice-watch.ts';
 
 type TxnOp = Record<string, unknown>;
 /** Consul's transaction limit is 64 operations (128 since 1.x with a raised limit; 64 is safe). */
@@ -34,10 +35,8 @@ export async function consulImport(s: RouteSettings): Promise<ScaleRoute> {
     if (!res.ok) throw new Error(`PUT /v1/txn → ${res.status}: ${(await res.text()).slice(0, 300)}`);
   };
   const register = (node: string, id: string, service: string, ip: string): TxnOp => ({ Service: { Verb: 'set', Node: node, Service: { ID: id, Service: service, Address: ip, Port: 8080 } } });
-  const rollAddresses = async (): Promise<Set<string>> => {
-    const list = await kube.must('GET', `${slicesPath}?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${roll}`)}`);
-    return new Set(((list['items'] ?? []) as Slice[]).flatMap((sl) => (sl.endpoints ?? []).flatMap((e) => e.addresses ?? [])));
-  };
+  // Opened at the first roll step, once the initial sync has written the roll service's slices.
+  let rollWatch: SliceWatch | undefined;
 
   return {
     name: 'consul-k8s',
@@ -94,15 +93,19 @@ export async function consulImport(s: RouteSettings): Promise<ScaleRoute> {
     async rollStep(i) {
       const oldIp = podIp(s.services, i);
       const freshIp = podIp(s.services, s.rollPods + i);
+      if (rollWatch === undefined) {
+        rollWatch = new SliceWatch(k8sConn, s.namespace, roll);
+        await rollWatch.start();
+      }
       const changedAt = performance.now();
       // One transaction: the new instance and the old one's removal become visible together, as the slice PUT of the export routes does.
       await txn([register(rollNode, `${roll}-new-${i}`, roll, freshIp), { Service: { Verb: 'delete', Node: rollNode, Service: { ID: `${roll}-${i}`, Service: roll } } }]);
-      return visibleAfter(changedAt, `pod ${i} of ${roll} in Kubernetes`, async () => {
-        const a = await rollAddresses();
-        return a.has(freshIp) && !a.has(oldIp);
-      }, 20);
+      const seenAt = await rollWatch.until((a) => a.has(freshIp) && !a.has(oldIp), 30_000)
+        .catch((error: unknown) => { throw new Error(`pod ${i} of ${roll} in Kubernetes: ${(error as Error).message}`); });
+      return { changedAt, visibleMs: seenAt - changedAt };
     },
     async cleanup() {
+      rollWatch?.close();
       for (const n of nodes) await fetch(`${consul}/v1/catalog/deregister`, { method: 'PUT', body: JSON.stringify({ Node: n }) }).catch(() => undefined);
       await side.cleanup();
     },
