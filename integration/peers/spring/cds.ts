@@ -7,8 +7,11 @@
 // from the plain jar as before (-Xshare:auto).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+
+/** An extracted directory still without its archive after this long was left by a run that died. */
+const STALE_MS = 10 * 60_000;
 
 /** Where the extracted application and its archive live for `jar`. */
 export function classDataDir(jar: string): string {
@@ -37,31 +40,45 @@ function java(args: readonly string[]): Promise<{ code: number; output: string }
 
 /**
  * Extracts `jar` and records its archive unless both exist. A failure is reported and leaves
- * nothing behind, so the peers run from the plain jar. Concurrent callers each work in their
- * own temp dir; the rename makes one of them win.
+ * nothing behind, so the peers run from the plain jar. Concurrent callers (drill files starting
+ * together on a machine whose archive is not made yet) each extract into their own temp dir and
+ * the first rename wins; the others leave the winner's directory alone, since peers may already
+ * run from it, and start from the plain jar until its archive is there.
  */
 export async function ensureClassData(jar: string, flags: readonly string[], onProgress: (message: string) => void): Promise<boolean> {
   const dir = classDataDir(jar);
-  if (existsSync(join(dir, 'app.jsa'))) return true;
-  const cache = dirname(jar);
-  const work = await mkdtemp(join(cache, 'cds-'));
+  const archive = join(dir, 'app.jsa');
+  if (existsSync(archive)) return true;
+  // A directory without an archive is another caller's work in progress, or one that died:
+  // the latter is cleared once it is clearly older than any training run.
+  const since = (await stat(dir).catch(() => undefined))?.mtimeMs;
+  if (since !== undefined && Date.now() - since < STALE_MS) return false;
+  if (since !== undefined) await rm(dir, { recursive: true, force: true });
+  const work = await mkdtemp(join(dirname(jar), 'cds-'));
+  let mine = false;
   try {
     // Paths inside the archive must be the final ones: extract into the final layout's name.
-    const app = join(work, 'app');
-    const extract = await java(['-Djarmode=tools', '-jar', jar, 'extract', '--destination', app]);
+    const extract = await java(['-Djarmode=tools', '-jar', jar, 'extract', '--destination', join(work, 'app')]);
     if (extract.code !== 0) throw new Error(`extract failed: ${extract.output}`);
-    await rm(dir, { recursive: true, force: true });
-    await rename(work, dir);
+    try {
+      await rename(work, dir);
+    } catch {
+      return false;
+    }
+    mine = true;
+    // Written aside and renamed, so no JVM ever maps a half-written archive.
+    const partial = `${archive}.part`;
     const training = await java([
-      ...flags, `-XX:ArchiveClassesAtExit=${join(dir, 'app.jsa')}`, '-Dspring.context.exit=onRefresh',
+      ...flags, `-XX:ArchiveClassesAtExit=${partial}`, '-Dspring.context.exit=onRefresh',
       '-jar', join(dir, 'app', basename(jar)), '--spring.profiles.active=provider,pod', '--server.port=0',
     ]);
-    if (training.code !== 0 || !existsSync(join(dir, 'app.jsa'))) throw new Error(`training run failed: ${training.output}`);
-    onProgress(`class-data archive ready (${join(dir, 'app.jsa')})`);
+    if (training.code !== 0 || !existsSync(partial)) throw new Error(`training run failed: ${training.output}`);
+    await rename(partial, archive);
+    onProgress(`class-data archive ready (${archive})`);
     return true;
   } catch (error) {
     onProgress(`no class-data archive; peers start from the plain jar (${(error as Error).message.slice(0, 300)})`);
-    await rm(dir, { recursive: true, force: true });
+    if (mine) await rm(dir, { recursive: true, force: true });
     return false;
   } finally {
     await rm(work, { recursive: true, force: true });
