@@ -2,12 +2,14 @@
 // (ISTHMUS_SERVERS=consul,zookeeper limits them; default all five: kubernetes, consul, nacos,
 // zookeeper, eureka), hands their connection info to test files, and stops at teardown only what
 // it started itself, so servers already running from `npm run servers -- up` stay up for the next
-// run.
-// Two projects use it (`integration`, files several at a time, and `integration-serial`, files that
-// stop a shared server): the servers are started once for both and stopped after the last one.
+// run. It also builds the Java peers (no-op when cached).
+// Two projects use it (`integration`, files several at a time, and `integration-serial`, files run
+// alone): the servers are started once for both and stopped after the last one.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { buildDubboPeers } from './peers/dubbo/peers.ts';
+import { ensureSpringPeersJar } from './peers/spring/build.ts';
 import { ensureServers, parseServerNames, runDir, stopServers } from './servers/index.ts';
 import type {} from './servers/provided-context.ts';
 
@@ -22,7 +24,24 @@ async function start(): Promise<{ result: Ensured; file: string }> {
   const file = join(runDir(), 'connections.json');
   await mkdir(runDir(), { recursive: true });
   await writeFile(file, `${JSON.stringify(result.connections, null, 2)}\n`);
+  await buildPeers();
   return { result, file };
+}
+
+/**
+ * The Java peers, once, before files that use them start side by side: otherwise each of them
+ * would run its own Maven build on a fresh machine. A no-op when the caches match the sources;
+ * a failure is only reported, and the files that need a peer fail with the reason.
+ */
+async function buildPeers(): Promise<void> {
+  const log = (line: string): void => { process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] peers: ${line}\n`); };
+  for (const [name, build] of [['spring', () => ensureSpringPeersJar(log)], ['dubbo', () => buildDubboPeers(log)]] as const) {
+    try {
+      await build();
+    } catch (error) {
+      log(`${name} peers not built (${(error as Error).message.slice(0, 300)}); the tests that run them will say so`);
+    }
+  }
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
