@@ -34,8 +34,14 @@ export interface OwnNodeWatch {
   readonly waitSeconds: number;
   readonly maxBackoffMs: number;
   readonly signal: AbortSignal;
-  /** Consul lost state: a node we saw is gone, or the index went backwards. */
+  /** Consul lost state: a node we saw or wrote is gone, or the index went backwards. */
   readonly onReset: () => void;
+  /**
+   * Nodes our writes created: a Consul that lost them before this watch saw them lost state too.
+   * A node reported gone is taken out (the sink adds it again when it writes there), so a node
+   * retired meanwhile by `isthmus cleanup` elsewhere causes one resync, not one per answer.
+   */
+  readonly written?: Set<string>;
 }
 
 /**
@@ -45,6 +51,26 @@ export interface OwnNodeWatch {
  */
 export function watchOwnNodes(w: OwnNodeWatch): void {
   let seen = new Set<string>();
+  let confirming = false;
+  // A written node missing from an answer may only be one the answer predates (the write landed
+  // after the read): a plain read of each, sent now, tells that from a Consul that lost them.
+  const confirmGone = async (nodes: readonly string[]): Promise<void> => {
+    confirming = true;
+    try {
+      for (const node of nodes) {
+        const { body } = await w.client.read<unknown>(`/v1/catalog/node/${encodeURIComponent(node)}`, { signal: w.signal });
+        if (body === null) {
+          for (const n of nodes) w.written?.delete(n);
+          w.onReset();
+          return;
+        }
+      }
+    } catch {
+      // Unreachable again: the watch's next answer asks once more.
+    } finally {
+      confirming = false;
+    }
+  };
   void runWatch<readonly NativeNode[] | null>({
     client: w.client,
     path: '/v1/catalog/nodes',
@@ -59,7 +85,13 @@ export function watchOwnNodes(w: OwnNodeWatch): void {
     onData: (body, _index, reset) => {
       const present = new Set((body ?? []).map((n) => n.Node));
       // Shard nodes only come and go with Consul's state or `isthmus cleanup`: a lost one is a reset.
-      if (reset || [...seen].some((n) => !present.has(n))) w.onReset();
+      if (reset || [...seen].some((n) => !present.has(n))) {
+        w.onReset();
+      } else if (!confirming) {
+        // Lost before this watch ever saw them (Consul restarted right after our first writes).
+        const unseen = [...(w.written ?? [])].filter((n) => !present.has(n));
+        if (unseen.length > 0) void confirmGone(unseen);
+      }
       seen = present;
     },
     onError: () => undefined, // read/execute report errors where the engine can see them

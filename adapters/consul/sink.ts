@@ -61,6 +61,8 @@ export class ConsulSink extends PlannedSink<ConsulState, ConsulPlan> {
   readonly #client: ConsulClient;
   readonly #o: ConsulSinkOptions;
   readonly #resetListeners = new Set<() => void>();
+  /** Nodes a transaction of ours created or updated (each leads with the node upsert). */
+  readonly #written = new Set<string>();
   /** Consul service name → the ref (key) that writes it, so two refs never merge into one. */
   readonly #holders = new Map<string, string>();
   readonly #batcher: TxnBatcher;
@@ -94,6 +96,7 @@ export class ConsulSink extends PlannedSink<ConsulState, ConsulPlan> {
       waitSeconds: this.#o.waitSeconds,
       maxBackoffMs: this.#o.maxBackoffMs,
       signal,
+      written: this.#written,
       onReset: () => {
         this.#o.logger?.warn({ registry: this.id, node: this.node }, 'consul lost one of our nodes or its index went backwards: re-registering what we own');
         for (const l of this.#resetListeners) l();
@@ -199,6 +202,7 @@ export class ConsulSink extends PlannedSink<ConsulState, ConsulPlan> {
     const [only] = plan.txns;
     if (plan.txns.length === 1 && only !== undefined) await this.#batcher.submit(only);
     else for (const ops of plan.txns) await this.#client.txn(ops);
+    if (plan.txns.length > 0) this.#written.add(this.nodeOf(plan.ref.name));
     if (plan.removal && this.#holders.get(plan.ref.name) === key) this.#holders.delete(plan.ref.name);
   }
 
