@@ -140,7 +140,12 @@ describe.skipIf(env === undefined || consul === undefined)('Istio WorkloadEntrie
     await must(e, 'DELETE', weAt(a.metadata.name));
     await must(e, 'DELETE', `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices/${name}-pods`);
     await vi.waitFor(() => { expect(engine!.summary().held.length).toBe(1); }, WAIT);
-    expect(Object.keys(await catalog()).sort()).toEqual(['10.0.77.1', '10.249.0.1']);
+    // Held is what the pass that crossed the limit would remove: both, when the two deletions
+    // reach the engine together; under load they can come in two passes, and then the first
+    // (half of the endpoints, not over maxShrinkPercent) was applied and only the other is held.
+    const kept = Object.keys(await catalog());
+    expect(kept.length).toBeGreaterThan(0);
+    expect(['10.0.77.1', '10.249.0.1']).toEqual(expect.arrayContaining(kept));
     await vi.waitFor(async () => { expect(await catalog()).toEqual({}); }, { timeout: 30_000, interval: 100 });
     figures['guardedRemoval'] = Math.round(performance.now() - t0);
     expect(figures['guardedRemoval']).toBeGreaterThanOrEqual(3000);
