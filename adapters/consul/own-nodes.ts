@@ -57,14 +57,13 @@ export function watchOwnNodes(w: OwnNodeWatch): void {
   const confirmGone = async (nodes: readonly string[]): Promise<void> => {
     confirming = true;
     try {
+      const gone: string[] = [];
       for (const node of nodes) {
         const { body } = await w.client.read<unknown>(`/v1/catalog/node/${encodeURIComponent(node)}`, { signal: w.signal });
-        if (body === null) {
-          for (const n of nodes) w.written?.delete(n);
-          w.onReset();
-          return;
-        }
+        if (body === null) gone.push(node);
       }
+      for (const node of gone) w.written?.delete(node);
+      if (gone.length > 0) w.onReset();
     } catch {
       // Unreachable again: the watch's next answer asks once more.
     } finally {
