@@ -143,9 +143,17 @@ describe.skipIf(env === undefined || consul === undefined)('Istio WorkloadEntrie
     // Held is what the pass that crossed the limit would remove: both, when the two deletions
     // reach the engine together; under load they can come in two passes, and then the first
     // (half of the endpoints, not over maxShrinkPercent) was applied and only the other is held.
-    const kept = Object.keys(await catalog());
-    expect(kept.length).toBeGreaterThan(0);
-    expect(['10.0.77.1', '10.249.0.1']).toEqual(expect.arrayContaining(kept));
+    const kept = Object.keys(await catalog()).sort();
+    const reason = engine.summary().held[0]?.reason ?? '';
+    if (kept.length === 2) {
+      expect(kept).toEqual(['10.0.77.1', '10.249.0.1']);
+      // "In a short window" too: the VM removed just before still counts in the guard's window.
+      expect(reason).toMatch(/would go (at once|in a short window)/);
+    } else {
+      expect(kept).toHaveLength(1);
+      expect(['10.0.77.1', '10.249.0.1']).toContain(kept[0]);
+      expect(reason).toMatch(/would go in a short window \(1 now, [12] already just before\)/);
+    }
     await vi.waitFor(async () => { expect(await catalog()).toEqual({}); }, { timeout: 30_000, interval: 100 });
     figures['guardedRemoval'] = Math.round(performance.now() - t0);
     expect(figures['guardedRemoval']).toBeGreaterThanOrEqual(3000);
