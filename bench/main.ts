@@ -32,7 +32,10 @@ Compare ratios within one run: machines here are shared and noisy.
     --changes N      changes timed for Watch fan-out (default 20)
     --gap MS         quiet time between those changes (default 250)
     --channels N     HTTP/2 connections the gRPC load spreads over (default 4)
-    --client C       gRPC load client: h2 (lean HTTP/2, default) or grpc-js (the SDK's stack)
+    --client C       gRPC load client: h2load (nghttp2's C load generator, Debian package
+                     nghttp2-client: the least CPU per call, so the figure is the resolver's),
+                     h2 (lean Node HTTP/2), grpc-js (the SDK's stack), or auto (default: h2load
+                     when on PATH, else h2; the JSON says which ran)
 `;
 
 async function main(): Promise<number> {
@@ -55,7 +58,7 @@ async function main(): Promise<number> {
       streams: { type: 'string', default: '1000' },
       gap: { type: 'string', default: '250' },
       channels: { type: 'string', default: '4' },
-      client: { type: 'string', default: 'h2' },
+      client: { type: 'string', default: 'auto' },
     },
   });
   const which = positionals[0];
@@ -67,10 +70,13 @@ async function main(): Promise<number> {
     process.stderr.write(`unknown benchmark ${which}\n${HELP}`);
     return 2;
   }
-  if (values.client !== 'h2' && values.client !== 'grpc-js') {
-    process.stderr.write(`--client must be h2 or grpc-js, not ${values.client}\n`);
+  const clients = ['h2load', 'h2', 'grpc-js'] as const;
+  const named = clients.find((c) => c === values.client);
+  if (named === undefined && values.client !== 'auto') {
+    process.stderr.write(`--client must be auto or one of ${clients.join(', ')}, not ${values.client}\n`);
     return 2;
   }
+  const client = named ?? ((await import('./h2load.ts')).haveH2load() ? 'h2load' : 'h2');
   const progress = (line: string): void => { process.stderr.write(`[bench ${which}] ${line}\n`); };
   const result: object = which === 'resolver'
     ? await (await import('./resolver.ts')).benchResolver({
@@ -82,7 +88,7 @@ async function main(): Promise<number> {
         changes: Number(values.changes ?? '20'),
         gapMs: Number(values.gap),
         channels: Number(values.channels),
-        client: values.client === 'grpc-js' ? 'grpc-js' : 'h2',
+        client,
         progress,
       })
     : await (await import('./engine.ts')).benchEngine({

@@ -3,6 +3,7 @@
 import { credentials, makeGenericClientConstructor, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { parseArgs } from 'node:util';
 import { ResolveRequest, ResolveResponse, ResolverServiceService, WatchRequest } from '../proto/gen/isthmus/v1/resolver.ts';
+import { runH2load } from './h2load.ts';
 import { grpcFrame, h2ServerStream, h2Session, h2Unary, httpConnection } from './lean-clients.ts';
 import { percentile, round } from './stats.ts';
 
@@ -84,6 +85,27 @@ async function grpcResolveH2(): Promise<Rate> {
   return r;
 }
 
+/** h2load (C) drives the calls; the lean client checks one answer first and gives its size. */
+async function grpcResolveH2load(): Promise<Rate> {
+  const session = h2Session(target);
+  const body = grpcFrame(ResolveRequest.encode(request).finish());
+  const answer = await h2Unary(session, RESOLVE, body);
+  session.close();
+  const sample = ResolveResponse.decode(answer.subarray(5));
+  expectService(sample.service?.name ?? '?', sample.service?.endpoints.length ?? 0);
+  const r = await runH2load({
+    target,
+    path: RESOLVE,
+    body,
+    answerBytes: answer.length,
+    connections: channels,
+    streamsPerConnection: Math.max(1, Math.round(concurrency / channels)),
+    // A count, not a duration: every call completes, so the answer-size check is exact.
+    calls: Math.round(seconds * 25_000),
+  });
+  return { requests: r.requests, requestsPerSecond: r.requestsPerSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms };
+}
+
 async function grpcResolveGrpcJs(): Promise<Rate> {
   const cs = Array.from({ length: channels }, (_, i) => new Ctor(target, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, 'bench.channel': i }));
   const r = await runFor(
@@ -100,7 +122,7 @@ async function grpcResolveGrpcJs(): Promise<Rate> {
 }
 
 async function grpcResolve(): Promise<void> {
-  const r = values.client === 'grpc-js' ? await grpcResolveGrpcJs() : await grpcResolveH2();
+  const r = values.client === 'grpc-js' ? await grpcResolveGrpcJs() : values.client === 'h2load' ? await grpcResolveH2load() : await grpcResolveH2();
   emit({ resolvePerSecond: r.requestsPerSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, requests: r.requests, client: values.client });
 }
 

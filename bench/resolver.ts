@@ -9,7 +9,10 @@ import { Catalog } from '../bridge/catalog/index.ts';
 import type { Endpoint, ServiceRef } from '../bridge/model/index.ts';
 import { createHttpResolver, GrpcResolver, close, listen } from '../bridge/resolver/index.ts';
 import type { StatusProvider } from '../bridge/sync/index.ts';
+import { answerOverGrpc, answerOverHttp, withBareGrpc, withBareHttp } from './baseline.ts';
 import { percentile, round } from './stats.ts';
+
+export type GrpcLoadClient = 'h2load' | 'h2' | 'grpc-js';
 
 export interface ResolverBenchOptions {
   readonly services: number;
@@ -23,14 +26,24 @@ export interface ResolverBenchOptions {
   readonly gapMs: number;
   /** HTTP/2 connections the gRPC load spreads over. */
   readonly channels: number;
-  /** The gRPC load client: a lean HTTP/2 one, or grpc-js (the SDK's stack, itself CPU-bound). */
-  readonly client: 'h2' | 'grpc-js';
+  /**
+   * The gRPC load client: h2load (nghttp2's, in C: the least CPU per call, so the figure is the
+   * resolver's), a lean Node HTTP/2 one, or grpc-js (the SDK's stack, itself CPU-bound).
+   */
+  readonly client: GrpcLoadClient;
   readonly progress: (line: string) => void;
 }
 
+interface Rate {
+  readonly requests: number;
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
 export interface ResolverBenchResult {
-  readonly http: { readonly requestsPerSecond: number; readonly p99Ms: number; readonly p50Ms: number; readonly concurrency: number; readonly requests: number };
-  readonly grpc: { readonly resolvePerSecond: number; readonly p50Ms: number; readonly p99Ms: number; readonly concurrency: number; readonly client: string };
+  readonly http: Rate & { readonly concurrency: number; readonly baseline: Rate };
+  readonly grpc: { readonly resolvePerSecond: number; readonly p50Ms: number; readonly p99Ms: number; readonly concurrency: number; readonly client: string; readonly baseline: Rate };
   readonly watch: WatchFigures;
   readonly catalog: { readonly services: number; readonly endpoints: number };
   readonly load: string;
@@ -103,6 +116,21 @@ async function nextJson<T>(c: Child): Promise<T> {
   return JSON.parse(line.value) as T;
 }
 
+interface GrpcRate {
+  readonly requests: number;
+  readonly resolvePerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+/** One load phase in its own process: its single JSON line. */
+async function runLoad<T>(args: string[]): Promise<T> {
+  const c = load(args);
+  const result = await nextJson<T>(c);
+  await c.done;
+  return result;
+}
+
 export async function benchResolver(o: ResolverBenchOptions): Promise<ResolverBenchResult> {
   const registry = new MemoryRegistry();
   for (let i = 0; i < o.services; i++) {
@@ -123,27 +151,37 @@ export async function benchResolver(o: ResolverBenchOptions): Promise<ResolverBe
   o.progress(`catalog: ${o.services} services × ${o.endpointsPerService} endpoints; http ${url}, grpc :${port}`);
 
   try {
+    const httpLoad = (at: string): Promise<Rate> => runLoad<Rate>(['--mode', 'http', '--target', at, '--concurrency', String(o.concurrency), '--seconds', String(o.seconds)]);
     o.progress(`HTTP cached lookups: ${o.concurrency} concurrent for ${o.seconds}s`);
-    const h = load(['--mode', 'http', '--target', url, '--concurrency', String(o.concurrency), '--seconds', String(o.seconds)]);
-    const httpResult = await nextJson<{ requestsPerSecond: number; p99Ms: number; p50Ms: number; requests: number }>(h);
-    await h.done;
-
+    const httpResult = await httpLoad(url);
     o.progress(`  ${httpResult.requestsPerSecond} req/s, p99 ${httpResult.p99Ms} ms`);
+    const httpBaseline = await withBareHttp(await answerOverHttp(url), (bare) => httpLoad(bare));
+    o.progress(`  bare node:http, same answer bytes, same load: ${httpBaseline.requestsPerSecond} req/s, p99 ${httpBaseline.p99Ms} ms`);
+
+    const grpcLoad = (at: string): Promise<GrpcRate> =>
+      runLoad<GrpcRate>(['--mode', 'grpc', '--target', at, '--concurrency', String(o.concurrency), '--seconds', String(o.seconds), '--channels', String(o.channels), '--client', o.client]);
     o.progress(`gRPC Resolve (${o.client}): ${o.concurrency} concurrent for ${o.seconds}s`);
-    const g = load(['--mode', 'grpc', '--target', `127.0.0.1:${port}`, '--concurrency', String(o.concurrency), '--seconds', String(o.seconds), '--channels', String(o.channels), '--client', o.client]);
-    const grpcResult = await nextJson<{ resolvePerSecond: number; p50Ms: number; p99Ms: number }>(g);
-    await g.done;
+    const grpcResult = await grpcLoad(`127.0.0.1:${port}`);
     o.progress(`  ${grpcResult.resolvePerSecond} calls/s, p99 ${grpcResult.p99Ms} ms`);
+    const grpcBaseline = await withBareGrpc(await answerOverGrpc(`127.0.0.1:${port}`), (bare) => grpcLoad(bare));
+    o.progress(`  bare node:http2, same answer bytes, same load: ${grpcBaseline.resolvePerSecond} calls/s, p99 ${grpcBaseline.p99Ms} ms`);
 
     o.progress(`Watch fan-out: ${o.streams} streams, ${o.changes} changes ${o.gapMs} ms apart`);
     const watch = await watchFanout(o, `127.0.0.1:${port}`, (j) => { registry.putEndpoint(watched, ep(65_000, j)); });
 
     return {
-      http: { ...httpResult, concurrency: o.concurrency },
-      grpc: { resolvePerSecond: grpcResult.resolvePerSecond, p50Ms: grpcResult.p50Ms, p99Ms: grpcResult.p99Ms, concurrency: o.concurrency, client: o.client },
+      http: { ...httpResult, concurrency: o.concurrency, baseline: httpBaseline },
+      grpc: {
+        resolvePerSecond: grpcResult.resolvePerSecond,
+        p50Ms: grpcResult.p50Ms,
+        p99Ms: grpcResult.p99Ms,
+        concurrency: o.concurrency,
+        client: o.client,
+        baseline: { requests: grpcBaseline.requests, requestsPerSecond: grpcBaseline.resolvePerSecond, p50Ms: grpcBaseline.p50Ms, p99Ms: grpcBaseline.p99Ms },
+      },
       watch,
       catalog: { services: o.services + 1, endpoints: o.services * o.endpointsPerService + 1 },
-      load: `separate process on the same machine; HTTP: ${o.concurrency} keep-alive connections, no pipelining; gRPC: ${o.client} client over ${o.channels} connections`,
+      load: `separate process on the same machine; HTTP: ${o.concurrency} keep-alive connections, no pipelining; gRPC: ${o.client} client, ${o.concurrency} calls in flight over ${o.channels} connections; baseline: a bare node server answering the same bytes under the same load`,
     };
   } finally {
     await grpc.close(1_000);
