@@ -5,9 +5,14 @@
 // run. It also builds the Java peers (no-op when cached).
 // Two projects use it (`integration`, files several at a time, and `integration-serial`, files run
 // alone): the servers are started once for both and stopped after the last one.
+// It installs the ServiceMigration CRD once for the run, so no test file owns it: the demo and the
+// console test remove the CRD when they were the ones to install it, as the demo does for a user,
+// and on the shared apiserver that would delete every other file's ServiceMigrations with it.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { Kube } from './drill/kube.ts';
+import { installMigrationCrd } from './drill/service-migration.ts';
 import { buildDubboPeers } from './peers/dubbo/peers.ts';
 import { ensureSpringPeersJar } from './peers/spring/build.ts';
 import { ensureServers, parseServerNames, runDir, stopServers } from './servers/index.ts';
@@ -24,6 +29,8 @@ async function start(): Promise<{ result: Ensured; file: string }> {
   const file = join(runDir(), 'connections.json');
   await mkdir(runDir(), { recursive: true });
   await writeFile(file, `${JSON.stringify(result.connections, null, 2)}\n`);
+  const k8s = result.connections.kubernetes;
+  if (k8s !== undefined) await installMigrationCrd(new Kube(k8s));
   await buildPeers();
   return { result, file };
 }
