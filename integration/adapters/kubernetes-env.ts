@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { inject } from 'vitest';
+import { MIGRATION_GROUP, MIGRATION_PLURAL, MIGRATION_VERSION } from '../../bridge/runtime/config/migration-schema.ts';
 import type {} from '../servers/provided-context.ts';
 
 export interface KubeTestEnv {
@@ -96,6 +97,9 @@ export async function cleanupNamespace(env: KubeTestEnv, ns: string): Promise<vo
   const svcs = await must(env, 'GET', `/api/v1/namespaces/${ns}/services`);
   await Promise.all((svcs.items ?? []).map((s) => api(env, 'DELETE', `/api/v1/namespaces/${ns}/services/${(s.metadata as { name: string }).name}`)));
   await api(env, 'DELETE', `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`);
+  // The test apiserver runs no namespace controller, so a deleted namespace keeps its objects:
+  // ServiceMigrations left behind would name registries every later bridge (and bench) lacks.
+  await api(env, 'DELETE', `/apis/${MIGRATION_GROUP}/${MIGRATION_VERSION}/namespaces/${ns}/${MIGRATION_PLURAL}`);
 }
 
 export async function cleanupTestNamespaces(env: KubeTestEnv): Promise<void> {

@@ -5,7 +5,7 @@
 // split and writes nothing; the leader reports progress in the status subresource.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
-import { api, kubeEnv, must, testNamespace, type KubeTestEnv } from '../adapters/kubernetes-env.ts';
+import { api, cleanupNamespace, kubeEnv, must, testNamespace, type KubeTestEnv } from '../adapters/kubernetes-env.ts';
 import { consulApi, runId, sharedConsulUrl } from '../adapters/consul-support.ts';
 import { ensureMigrationCrd, migrationsPath } from '../deploy/crd.ts';
 import { RunningBridge, TempDir, isthmus, waitSynced } from '../deploy/bridge-process.ts';
@@ -104,7 +104,10 @@ describe.skipIf(kube === undefined || servers.kubernetes === undefined || server
     for (const i of [1, 2]) await consulApi(consul, 'PUT', '/v1/catalog/deregister', { Node: `vm-${run}-${i}` }).catch(() => undefined);
     const nodes = await consulApi<{ Node: string }[]>(consul, 'GET', '/v1/catalog/nodes').catch(() => []);
     for (const n of nodes.filter((x) => x.Node.includes(`smig-${run}`))) await consulApi(consul, 'PUT', '/v1/catalog/deregister', { Node: n.Node }).catch(() => undefined);
-    if (ns !== '') await api(e, 'DELETE', `/api/v1/namespaces/${ns}`);
+    if (ns !== '') {
+      await cleanupNamespace(e, ns);
+      await api(e, 'DELETE', `/api/v1/namespaces/${ns}`);
+    }
     await dir.remove();
   });
 
