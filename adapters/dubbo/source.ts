@@ -123,7 +123,7 @@ export class DubboSource implements Source {
         this.#failures = 0;
         if (!this.#cache.hasSynced()) {
           this.#cache.markSynced();
-          this.#o.logger?.info({ registry: this.id, services: this.#cache.keys().length }, 'dubbo source synced');
+          this.#o.logger?.info({ registry: this.id, services: this.#cache.size }, 'dubbo source synced');
         } else if (recovered) {
           this.#cache.nudgeAll();
         }

@@ -31,7 +31,7 @@ describe('SourceCache', () => {
     expect(cache.get({ namespace: 'a', name: 'orders' })?.revision).toBe('2');
     cache.replace('orders', { snapshots: [snap('a', 'orders', [ep('10.0.0.1')])] });
     expect(nudged.slice(5)).toEqual(['b/orders', 'c/orders']);
-    expect(cache.keys().map((r) => `${r.namespace}/${r.name}`).sort()).toEqual(['a/orders', 'a/users']);
+    expect([...cache.keys()].map((r) => `${r.namespace}/${r.name}`).sort()).toEqual(['a/orders', 'a/users']);
     cache.drop('orders');
     expect(nudged.slice(7)).toEqual(['a/orders']);
     expect(cache.parts()).toEqual(['users']);
@@ -74,7 +74,8 @@ describe('SourceCache', () => {
     expect(nudged).toHaveLength(3);
     cache.replace('i:shop', { snapshots: [] });
     expect(cache.get({ namespace: 'd', name: 'shop' })).toBeUndefined();
-    expect(cache.keys()).toEqual([]);
+    expect([...cache.keys()]).toEqual([]);
+    expect(cache.size).toBe(0);
     expect(nudged).toHaveLength(4);
   });
 

@@ -44,8 +44,17 @@ export class SourceCache {
     this.#health = new HealthTracker(health);
   }
 
-  keys(): ServiceRef[] {
-    return [...this.#merged.values()].map((s) => s.ref);
+  /**
+   * Lazily: the engine asks whether a source went empty on every reconcile, and a copy of every
+   * key for that made each reconcile O(services) (seconds of CPU over a 10,000-service sync).
+   */
+  *keys(): IterableIterator<ServiceRef> {
+    for (const s of this.#merged.values()) yield s.ref;
+  }
+
+  /** Services held. */
+  get size(): number {
+    return this.#merged.size;
   }
 
   get(ref: ServiceRef): ServiceSnapshot | undefined {
