@@ -152,7 +152,10 @@ describe.skipIf(env === undefined || consul === undefined)('Istio WorkloadEntrie
     } else {
       expect(kept).toHaveLength(1);
       expect(['10.0.77.1', '10.249.0.1']).toContain(kept[0]);
-      expect(reason).toMatch(/would go in a short window \(1 now, [12] already just before\)/);
+      // The pass that crossed the limit counted the first pass's removal when it fell within the
+      // guard's window; under load the passes can be further apart, and then the last endpoint
+      // going is 1 of 1 on its own. Held either way.
+      expect(reason).toMatch(/would go in a short window \(1 now, [12] already just before\)|^1 of 1 endpoints \(100%\) would go at once/);
     }
     await vi.waitFor(async () => { expect(await catalog()).toEqual({}); }, { timeout: 30_000, interval: 100 });
     figures['guardedRemoval'] = Math.round(performance.now() - t0);
