@@ -10,6 +10,7 @@ const HELP = `Usage: npm run bench -- <engine|resolver> [--json] [--check] [opti
        npm run bench -- scale --help        (real servers, every route; see bench/scale-cli.ts)
        npm run bench -- table <scale.json>  (README performance table from scale results)
        npm run bench -- console [--services N]  (the /ui console in headless Chromium; bench/console.ts)
+       npm run bench -- nacos-npm [--instances N]  (the nacos npm client's beats, for comparison)
 
 Benchmarks print JSON figures (with --json, only the JSON on stdout; progress goes to stderr).
 Compare ratios within one run: machines here are shared and noisy.
@@ -42,6 +43,7 @@ async function main(): Promise<number> {
   if (process.argv[2] === 'scale') return (await import('./scale-cli.ts')).scaleMain(process.argv.slice(3));
   if (process.argv[2] === 'console') return (await import('./console.ts')).consoleMain(process.argv.slice(3));
   if (process.argv[2] === 'table') return (await import('./table.ts')).tableMain(process.argv.slice(3));
+  if (process.argv[2] === 'nacos-npm') return (await import('./nacos-npm.ts')).nacosNpmMain(process.argv.slice(3));
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {

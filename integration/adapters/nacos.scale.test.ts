@@ -1,8 +1,7 @@
 // Exporting 1,000 endpoints of 100 services into Nacos over the gRPC protocol: time to converge,
-// batch writes sent, and the steady-state request rate afterwards; then, for comparison, what the
-// `nacos` npm client (HTTP v1, one beat per instance) sends for the same kind of registrations.
-// Figures are printed as JSON lines, never asserted (the box is shared).
-import { createRequire } from 'node:module';
+// batch writes sent, and the steady-state request rate afterwards. What the `nacos` npm client
+// (HTTP v1, one beat per instance) sends for comparison is `npm run bench -- nacos-npm`.
+// Figures are printed as JSON lines; timings are never asserted (the box is shared).
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Endpoint, ServiceRef } from '../../bridge/model/index.ts';
 import { DEFAULT_POLICY } from '../../bridge/model/index.ts';
@@ -16,7 +15,6 @@ const PER_SERVICE = 10;
 // Just over one list poll (10 s), so the window holds at least one poll and two keepalives: a
 // longer window repeats the same cycle.
 const STEADY_MS = Number(process.env.ISTHMUS_NACOS_STEADY_MS ?? 11_000);
-const NPM_INSTANCES = Number(process.env.ISTHMUS_NACOS_NPM_INSTANCES ?? 200);
 
 describe('nacos at 1,000 exported endpoints', () => {
   const run = runId();
@@ -99,49 +97,4 @@ describe('nacos at 1,000 exported endpoints', () => {
     console.log(JSON.stringify({ figure: 'nacos-export-1000', endpoints: SERVICES * PER_SERVICE, services: SERVICES, appliedMs: applied, convergedMs: converged, batchWrites: writes, steadyWindowMs: STEADY_MS, sinkRequestsPerSecond: sinkRate, sourceRequestsPerSecond: sourceRate, sourceRequestsByType: byType, sourceReachable: source.health().reachable }));
     expect(sinkConn.writes).toBe(writes);
   }, 300_000);
-
-  it('for comparison: the nacos npm client (HTTP v1) beats once per instance', async () => {
-    const server = await sharedNacos();
-    const require = createRequire(import.meta.url);
-    const urllib = require('urllib') as { request: (url: string, o: unknown) => Promise<unknown> };
-    const { NacosNamingClient } = require('nacos') as { NacosNamingClient: new (o: object) => NpmClient };
-    // When each request and each beat went out: the client beats every instance at once, then
-    // sleeps clientBeatInterval, so beats come in rounds separated by quiet gaps.
-    const requestTimes: number[] = [];
-    const beatTimes: number[] = [];
-    const client = new NacosNamingClient({
-      logger: { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
-      serverList: `${server.host}:${server.httpPort}`,
-      namespace: 'public',
-      httpclient: { request: (url: string, o: unknown) => { requestTimes.push(Date.now()); if (url.includes('/instance/beat')) beatTimes.push(Date.now()); return urllib.request(url, o); } },
-    });
-    await client.ready();
-    closers.push(() => { client.close(); });
-    for (let i = 0; i < NPM_INSTANCES; i++) {
-      await client.registerInstance(`npm-${run}-${i % 20}`, { ip: `10.41.${Math.floor(i / 20)}.${(i % 20) + 1}`, port: 8080, healthy: true, enabled: true, instanceId: '' });
-    }
-    // The first round goes out some seconds after the client starts, then one every
-    // clientBeatInterval (5 s). The steady rate is one whole round over one whole period (the
-    // second round's start to the third's), measured rather than guessed with fixed waits.
-    const roundStarts = (): number[] => beatTimes.filter((t, k) => k === 0 || t - beatTimes[k - 1]! > 1000);
-    const warm = Date.now();
-    while (roundStarts().length < 3) {
-      if (Date.now() - warm > 120_000) throw new Error(`beats did not come in rounds within 120 s (${beatTimes.length} beats)`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const [, from, to] = roundStarts() as [number, number, number];
-    const period = to - from;
-    const inPeriod = (times: readonly number[]): number => times.filter((t) => t >= from && t < to).length;
-    const beats = inPeriod(beatTimes);
-    const perSecond = inPeriod(requestTimes) / (period / 1000);
-    const beatsPerSecond = beats / (period / 1000);
-    console.log(JSON.stringify({ figure: 'nacos-npm-client-beats', instances: NPM_INSTANCES, steadyWindowMs: period, requestsPerSecond: perSecond, beatsPerSecond, per1000Instances: (beatsPerSecond * 1000) / NPM_INSTANCES }));
-    expect(beats).toBeGreaterThan(0);
-  }, 300_000);
 });
-
-interface NpmClient {
-  ready(): Promise<void>;
-  registerInstance(service: string, instance: object): Promise<void>;
-  close(): void;
-}
