@@ -4,7 +4,7 @@ import type * as Zk from 'node-zookeeper-client';
 import { BridgeError } from '../../bridge/errors/index.ts';
 import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
 import { commitMulti, type ZkOp } from './multi.ts';
-import { dropStaleFramesOnReconnect } from './stale-frames.ts';
+import { repairReconnects } from './zk-reconnect.ts';
 
 export { failedOp, type ZkOp } from './multi.ts';
 
@@ -101,8 +101,8 @@ export class ZkClient {
   #newClient(): void {
     const client = zk.createClient(this.#o.connect, { sessionTimeout: this.#o.sessionTimeoutMs, spinDelay: 500, retries: 0 });
     this.#client = client;
-    if (!dropStaleFramesOnReconnect(client)) {
-      this.#o.logger?.warn({ registry: this.#o.registry }, 'node-zookeeper-client changed shape: a reconnect after a cut-off frame may hang (stale-frames.ts)');
+    if (!repairReconnects(client)) {
+      this.#o.logger?.warn({ registry: this.#o.registry }, 'node-zookeeper-client changed shape: a reconnect after a server restart may hang (zk-reconnect.ts)');
     }
     let sessionSeen = false;
     if (this.#o.digest !== undefined) client.addAuthInfo('digest', Buffer.from(this.#o.digest));
