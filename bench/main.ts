@@ -78,7 +78,6 @@ async function main(): Promise<number> {
     process.stderr.write(`--client must be auto or one of ${clients.join(', ')}, not ${values.client}\n`);
     return 2;
   }
-  const client = named ?? ((await import('./h2load.ts')).haveH2load() ? 'h2load' : 'h2');
   const progress = (line: string): void => { process.stderr.write(`[bench ${which}] ${line}\n`); };
   const result: object = which === 'resolver'
     ? await (await import('./resolver.ts')).benchResolver({
@@ -90,7 +89,8 @@ async function main(): Promise<number> {
         changes: Number(values.changes ?? '20'),
         gapMs: Number(values.gap),
         channels: Number(values.channels),
-        client,
+        // Resolved here, not for every benchmark: it runs `h2load --version`.
+        client: named ?? ((await import('./h2load.ts')).haveH2load() ? 'h2load' : 'h2'),
         progress,
       })
     : await (await import('./engine.ts')).benchEngine({
