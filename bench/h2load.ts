@@ -1,8 +1,9 @@
-// gRPC Resolve load from h2load (nghttp2's HTTP/2 load generator, Debian package nghttp2-client).
-// Written in C, it spends a fraction of the CPU per call that any Node HTTP/2 client does, so on
-// two shared cores the figure is the resolver's, not the load generator's. h2load cannot read
-// gRPC trailers, so every answer is checked by size: a Resolve that fails (NOT_FOUND, auth) is
-// trailers-only and carries no DATA, and a wrong service has another length.
+// Resolver load from h2load (nghttp2's load generator, Debian package nghttp2-client): gRPC Resolve
+// over HTTP/2 and HTTP lookups over HTTP/1.1 keep-alive. Written in C, it spends a fraction of the
+// CPU per call that any Node client does, so on two shared cores the figure is the resolver's, not
+// the load generator's. h2load cannot read gRPC trailers, so every answer is checked by size: a
+// Resolve that fails (NOT_FOUND, auth) is trailers-only and carries no DATA, and a wrong service
+// has another length. An HTTP answer other than 2xx is counted as failed by h2load itself.
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,18 +11,28 @@ import { join } from 'node:path';
 import { percentile, round } from './stats.ts';
 
 export interface H2loadRun {
-  /** host:port of the gRPC listener (cleartext HTTP/2). */
+  /** host:port of the listener (cleartext). */
   readonly target: string;
   readonly path: string;
-  /** One framed gRPC request message, sent as the body of every call. */
-  readonly body: Buffer;
-  /** Bytes of DATA in one correct answer (the framed response). */
+  /**
+   * grpc: HTTP/2 POSTs of `body` as application/grpc. http1: HTTP/1.1 keep-alive GETs asking for
+   * JSON, one at a time per connection (no pipelining), as a pooled client sends them.
+   */
+  readonly protocol: 'grpc' | 'http1';
+  /** One framed gRPC request message, sent as the body of every call (grpc only). */
+  readonly body?: Buffer;
+  /** Bytes of DATA in one correct answer (the framed response, or the HTTP body). */
   readonly answerBytes: number;
   readonly connections: number;
-  /** Calls in flight on each connection. */
+  /** Calls in flight on each connection (HTTP/2 streams; 1 for http1). */
   readonly streamsPerConnection: number;
   /** Calls in all: a fixed count, so every one completes and the DATA check is exact. */
   readonly calls: number;
+  /**
+   * Calls per second on each connection (h2load --rps): the load comes at a set rate instead of
+   * as fast as answers allow, so latency is measured at that rate, not at saturation.
+   */
+  readonly ratePerConnection?: number;
 }
 
 export interface H2loadResult {
@@ -67,14 +78,17 @@ export function parseH2loadLog(text: string): number[] {
 export async function runH2load(o: H2loadRun): Promise<H2loadResult> {
   const dir = await mkdtemp(join(tmpdir(), 'isthmus-h2load-'));
   try {
-    const bodyFile = join(dir, 'request.bin');
     const logFile = join(dir, 'calls.log');
-    await writeFile(bodyFile, o.body);
-    const args = [
-      '-n', String(o.calls), '-c', String(o.connections), '-m', String(o.streamsPerConnection),
-      '-d', bodyFile, '-H', 'content-type: application/grpc', '-H', 'te: trailers', '--log-file', logFile,
-      `http://${o.target}${o.path}`,
-    ];
+    const args = ['-n', String(o.calls), '-c', String(o.connections), '--log-file', logFile];
+    if (o.protocol === 'http1') {
+      args.push('--h1', '-m', '1', '-H', 'accept: application/json');
+    } else {
+      if (o.body === undefined) throw new Error('h2load: a gRPC run needs a request body');
+      const bodyFile = join(dir, 'request.bin');
+      await writeFile(bodyFile, o.body);
+      args.push('-m', String(o.streamsPerConnection), '-d', bodyFile, '-H', 'content-type: application/grpc', '-H', 'te: trailers');
+    }
+    args.push(`http://${o.target}${o.path}`);
     const out = await new Promise<string>((resolve, reject) => {
       execFile('h2load', args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
         if (err !== null) reject(new Error(`h2load failed: ${err.message}\n${stderr}`));

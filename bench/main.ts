@@ -33,10 +33,11 @@ Compare ratios within one run: machines here are shared and noisy.
     --changes N      changes timed for Watch fan-out (default 20)
     --gap MS         quiet time between those changes (default 250)
     --channels N     HTTP/2 connections the gRPC load spreads over (default 4)
-    --client C       gRPC load client: h2load (nghttp2's C load generator, Debian package
-                     nghttp2-client: the least CPU per call, so the figure is the resolver's),
-                     h2 (lean Node HTTP/2), grpc-js (the SDK's stack), or auto (default: h2load
-                     when on PATH, else h2; the JSON says which ran)
+    --client C       load client: h2load (nghttp2's C load generator, Debian package
+                     nghttp2-client: the least CPU per call, so the figure is the resolver's;
+                     HTTP/1.1 and gRPC), h2 (lean Node HTTP/1.1 and HTTP/2), grpc-js (the SDK's
+                     stack, for gRPC; HTTP as h2), or auto (default: h2load when on PATH, else
+                     h2; the JSON says which ran). Each phase starts with an uncounted warm-up.
 `;
 
 async function main(): Promise<number> {

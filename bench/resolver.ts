@@ -27,8 +27,9 @@ export interface ResolverBenchOptions {
   /** HTTP/2 connections the gRPC load spreads over. */
   readonly channels: number;
   /**
-   * The gRPC load client: h2load (nghttp2's, in C: the least CPU per call, so the figure is the
-   * resolver's), a lean Node HTTP/2 one, or grpc-js (the SDK's stack, itself CPU-bound).
+   * The load client: h2load (nghttp2's, in C: the least CPU per call, so the figure is the
+   * resolver's; HTTP/1.1 and gRPC), a lean Node one (HTTP/1.1 and HTTP/2), or grpc-js for gRPC
+   * (the SDK's stack, itself CPU-bound) with the lean Node one for HTTP.
    */
   readonly client: GrpcLoadClient;
   readonly progress: (line: string) => void;
@@ -42,7 +43,7 @@ interface Rate {
 }
 
 export interface ResolverBenchResult {
-  readonly http: Rate & { readonly concurrency: number; readonly baseline: Rate };
+  readonly http: Rate & { readonly concurrency: number; readonly client: string; readonly baseline: Rate };
   readonly grpc: { readonly resolvePerSecond: number; readonly p50Ms: number; readonly p99Ms: number; readonly concurrency: number; readonly client: string; readonly baseline: Rate };
   readonly watch: WatchFigures;
   readonly catalog: { readonly services: number; readonly endpoints: number };
@@ -151,8 +152,10 @@ export async function benchResolver(o: ResolverBenchOptions): Promise<ResolverBe
   o.progress(`catalog: ${o.services} services × ${o.endpointsPerService} endpoints; http ${url}, grpc :${port}`);
 
   try {
-    const httpLoad = (at: string): Promise<Rate> => runLoad<Rate>(['--mode', 'http', '--target', at, '--concurrency', String(o.concurrency), '--seconds', String(o.seconds)]);
-    o.progress(`HTTP cached lookups: ${o.concurrency} concurrent for ${o.seconds}s`);
+    const httpClient = o.client === 'h2load' ? 'h2load' : 'h2';
+    const httpLoad = (at: string): Promise<Rate> =>
+      runLoad<Rate>(['--mode', 'http', '--target', at, '--concurrency', String(o.concurrency), '--seconds', String(o.seconds), '--client', httpClient]);
+    o.progress(`HTTP cached lookups (${httpClient}): ${o.concurrency} keep-alive connections, after a warm-up`);
     const httpResult = await httpLoad(url);
     o.progress(`  ${httpResult.requestsPerSecond} req/s, p99 ${httpResult.p99Ms} ms`);
     const httpBaseline = await withBareHttp(await answerOverHttp(url), (bare) => httpLoad(bare));
@@ -160,7 +163,7 @@ export async function benchResolver(o: ResolverBenchOptions): Promise<ResolverBe
 
     const grpcLoad = (at: string): Promise<GrpcRate> =>
       runLoad<GrpcRate>(['--mode', 'grpc', '--target', at, '--concurrency', String(o.concurrency), '--seconds', String(o.seconds), '--channels', String(o.channels), '--client', o.client]);
-    o.progress(`gRPC Resolve (${o.client}): ${o.concurrency} concurrent for ${o.seconds}s`);
+    o.progress(`gRPC Resolve (${o.client}): ${o.concurrency} concurrent, after a warm-up`);
     const grpcResult = await grpcLoad(`127.0.0.1:${port}`);
     o.progress(`  ${grpcResult.resolvePerSecond} calls/s, p99 ${grpcResult.p99Ms} ms`);
     const grpcBaseline = await withBareGrpc(await answerOverGrpc(`127.0.0.1:${port}`), (bare) => grpcLoad(bare));
@@ -170,7 +173,7 @@ export async function benchResolver(o: ResolverBenchOptions): Promise<ResolverBe
     const watch = await watchFanout(o, `127.0.0.1:${port}`, (j) => { registry.putEndpoint(watched, ep(65_000, j)); });
 
     return {
-      http: { ...httpResult, concurrency: o.concurrency, baseline: httpBaseline },
+      http: { ...httpResult, concurrency: o.concurrency, client: httpClient, baseline: httpBaseline },
       grpc: {
         resolvePerSecond: grpcResult.resolvePerSecond,
         p50Ms: grpcResult.p50Ms,
@@ -181,7 +184,7 @@ export async function benchResolver(o: ResolverBenchOptions): Promise<ResolverBe
       },
       watch,
       catalog: { services: o.services + 1, endpoints: o.services * o.endpointsPerService + 1 },
-      load: `separate process on the same machine; HTTP: ${o.concurrency} keep-alive connections, no pipelining; gRPC: ${o.client} client, ${o.concurrency} calls in flight over ${o.channels} connections; baseline: a bare node server answering the same bytes under the same load`,
+      load: `separate process on the same machine; HTTP: ${httpClient} client, ${o.concurrency} keep-alive connections, no pipelining; gRPC: ${o.client} client, ${o.concurrency} calls in flight over ${o.channels} connections; each phase after an uncounted warm-up; baseline: a bare node server answering the same bytes under the same load`,
     };
   } finally {
     await grpc.close(1_000);
