@@ -106,8 +106,11 @@ describe('eureka at 1,000 instances (real server)', () => {
     const memoryMs = Math.round(performance.now() - t0);
     await engine.whenIdle();
     const allMs = Math.round(performance.now() - t0);
-    console.log(JSON.stringify({ figure: 'eureka-import-1000-in-100-apps', sourceSyncedMs: syncedMs, inMemoryTargetMs: memoryMs, ...(kube === undefined ? {} : { intoKubernetesMs: allMs }), fullFetches: source.fetches.full }));
-    expect(source.fetches.full).toBe(1);
+    console.log(JSON.stringify({ figure: 'eureka-import-1000-in-100-apps', sourceSyncedMs: syncedMs, inMemoryTargetMs: memoryMs, ...(kube === undefined ? {} : { intoKubernetesMs: allMs }), fullFetches: source.fetches.full, hashMismatches: source.fetches.mismatches }));
+    // One full fetch imports all 1,000. Another follows only a delta whose reconcile hash did not
+    // match, as in Eureka's own client: other files register and cancel on the same server at the
+    // same time, and its response cache can hand out a delta and a hash from different moments.
+    expect(source.fetches.full - source.fetches.mismatches).toBe(1);
     await engine.stop();
     await limited(refs.flatMap((ref, s) => Array.from({ length: 10 }, (_, i) => ({ ref, e: ep(s, i) }))), 16, async ({ ref, e }) => { await native.cancel(ref, e); });
   }, 240_000);
