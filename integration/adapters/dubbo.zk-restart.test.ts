@@ -39,6 +39,9 @@ class CountingSink extends MemorySink {
   }
 }
 
+/** Starts one at a time: the kind's port is read from the process environment (see start). */
+let starting: Promise<void> = Promise.resolve();
+
 /** A ZooKeeper of this test's own, started and stopped with the harness's launcher for the kind. */
 class PrivateZooKeeper {
   readonly runDir: string;
@@ -55,7 +58,13 @@ class PrivateZooKeeper {
   }
 
   /** Starts on the data in runDir (kept across restarts); resolves once it answers `ruok`. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    const started = starting.then(() => this.#start());
+    starting = started.catch(() => undefined);
+    return started;
+  }
+
+  async #start(): Promise<void> {
     // The kind reads its port from the environment on every call, until it has answered.
     const saved = process.env['ISTHMUS_PORT_ZOOKEEPER'];
     process.env['ISTHMUS_PORT_ZOOKEEPER'] = String(this.port);
@@ -83,7 +92,9 @@ function podEndpoint(i: number): Endpoint {
 const provisioned = await zookeeper.isProvisioned();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-describe('dubbo: a real ZooKeeper restart', () => {
+// The two cases share nothing but the start lock above (each has its own server, proxy, bridge
+// and names) and mostly wait out timeouts, so they run side by side.
+describe.concurrent('dubbo: a real ZooKeeper restart', () => {
   const cleanups: (() => Promise<void> | void)[] = [];
   afterAll(async () => {
     for (const c of cleanups.reverse()) await c();
