@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { ZkEvent } from './client.ts';
 import { DirCache } from './dir-cache.ts';
 
+// DirCache does not look into events; ZooKeeper's carry a type and a path.
+const EVENT = { type: 3, name: 'NODE_DATA_CHANGED', path: '/d' } as unknown as ZkEvent;
 
 describe('DirCache', () => {
   it('holds children and nodes until their watch fires', () => {
@@ -12,20 +15,20 @@ describe('DirCache', () => {
     const a = cache.watchNode('/d', 'a');
     a.store('A', true);
     expect(cache.node('/d', 'a')).toEqual({ value: 'A' });
-    a.watcher();
+    a.watcher(EVENT);
     expect(cache.node('/d', 'a')).toBeUndefined();
-    dir.watcher();
+    dir.watcher(EVENT);
     expect(cache.children('/d')).toBeUndefined();
   });
 
   it('stores a read that raced its own invalidation as stale', () => {
     const cache = new DirCache<string>();
     const dir = cache.watchChildren('/d');
-    dir.watcher();
+    dir.watcher(EVENT);
     dir.store(['a']);
     expect(cache.children('/d')).toBeUndefined();
     const n = cache.watchNode('/d', 'a');
-    n.watcher();
+    n.watcher(EVENT);
     n.store('A', true);
     expect(cache.node('/d', 'a')).toBeUndefined();
   });
@@ -44,5 +47,30 @@ describe('DirCache', () => {
     late.store('B', true);
     expect(cache.node('/d', 'b')).toBeUndefined();
     expect(cache.children('/d')).toBeUndefined();
+  });
+
+  it('hands ZooKeeper one watcher per path across reads and clears, a new one only after it fired or a new session', () => {
+    const cache = new DirCache<string>();
+    const dir = cache.watchChildren('/d').watcher;
+    const node = cache.watchNode('/d', 'a').watcher;
+    expect(cache.watchChildren('/d').watcher).toBe(dir);
+    expect(cache.watchNode('/d', 'a').watcher).toBe(node);
+    expect(cache.watchNode('/d', 'b').watcher).not.toBe(node);
+    // A resync or a resumed session forgets the reads; ZooKeeper still holds the watchers.
+    cache.clear();
+    expect(cache.watchChildren('/d').watcher).toBe(dir);
+    expect(cache.watchNode('/d', 'a').watcher).toBe(node);
+    // One registered before the clear invalidates what was read after it: a re-read, not a stale answer.
+    const read = cache.watchChildren('/d');
+    read.store(['a']);
+    expect(cache.children('/d')).toEqual(['a']);
+    dir(EVENT);
+    expect(cache.children('/d')).toBeUndefined();
+    // Fired, so ZooKeeper dropped it: the next read registers a new one.
+    expect(cache.watchChildren('/d').watcher).not.toBe(dir);
+    const again = cache.watchNode('/d', 'a').watcher;
+    expect(again).toBe(node);
+    cache.newSession();
+    expect(cache.watchNode('/d', 'a').watcher).not.toBe(node);
   });
 });

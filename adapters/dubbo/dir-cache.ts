@@ -1,3 +1,6 @@
+import type { ZkEvent } from './client.ts';
+import { PathWatchers } from './path-watchers.ts';
+
 /**
  * What the sink last read of its ZooKeeper directories, kept only while ZooKeeper's own watches
  * say it still holds: a directory's children until its child watch fires, a child's read until
@@ -7,9 +10,13 @@
  *
  * ZooKeeper delivers a watch event before the response to the write that caused it, on the same
  * connection, so our own writes have invalidated what they touched by the time they resolve.
- * Watches die with a session: the owner calls `clear` on every session event. A read racing its
- * own invalidation is stored as stale (generation check), never as fresh.
+ * Watches die with a session: the owner calls `clear` on every session event, and `newSession`
+ * when the session is a new one. A read racing its own invalidation is stored as stale
+ * (generation check), never as fresh. Each path has one watcher function (path-watchers.ts),
+ * which invalidates whatever entry the path has when it fires: one registered before a `clear`
+ * costs at most a needless re-read, never a stale answer.
  */
+
 interface NodeEntry<T> {
   gen: number;
   value: T | undefined;
@@ -26,12 +33,28 @@ interface DirEntry<T> {
 
 export class DirCache<T> {
   readonly #dirs = new Map<string, DirEntry<T>>();
-  /** Bumped by `clear`: watch callbacks of an earlier epoch change nothing. */
+  /** Bumped by `clear`: answers to reads of an earlier epoch are not stored. */
   #epoch = 0;
+  readonly #dirWatchers = new PathWatchers((dir) => {
+    const d = this.#dirs.get(dir);
+    if (d !== undefined) d.gen++;
+  });
+  readonly #nodeWatchers = new PathWatchers((path) => {
+    const at = path.lastIndexOf('/');
+    const n = this.#dirs.get(path.slice(0, at))?.nodes.get(path.slice(at + 1));
+    if (n !== undefined) n.gen++;
+  });
 
   clear(): void {
     this.#epoch++;
     this.#dirs.clear();
+  }
+
+  /** A new session: nothing cached holds, and ZooKeeper holds none of our watchers. */
+  newSession(): void {
+    this.clear();
+    this.#dirWatchers.reset();
+    this.#nodeWatchers.reset();
   }
 
   /** Cached children of `dir`, or undefined when they must be read again. */
@@ -41,12 +64,12 @@ export class DirCache<T> {
   }
 
   /** A watcher for a children read of `dir`, and how to store its answer (`undefined`: do not cache). */
-  watchChildren(dir: string): { watcher: () => void; store: (children: readonly string[] | undefined) => void } {
+  watchChildren(dir: string): { watcher: (e: ZkEvent) => void; store: (children: readonly string[] | undefined) => void } {
     const epoch = this.#epoch;
     const d = this.#dir(dir);
     const gen = d.gen;
     return {
-      watcher: () => { if (this.#epoch === epoch) d.gen++; },
+      watcher: this.#dirWatchers.for(dir),
       store: (children) => {
         if (this.#epoch !== epoch) return;
         d.children = children;
@@ -65,14 +88,14 @@ export class DirCache<T> {
   }
 
   /** A watcher for a data read of `dir/child`, and how to store what it made of the answer. */
-  watchNode(dir: string, child: string): { watcher: () => void; store: (value: T | undefined, cacheable: boolean) => void } {
+  watchNode(dir: string, child: string): { watcher: (e: ZkEvent) => void; store: (value: T | undefined, cacheable: boolean) => void } {
     const epoch = this.#epoch;
     const d = this.#dir(dir);
     const n = d.nodes.get(child) ?? { gen: 0, value: undefined, readGen: -1 };
     d.nodes.set(child, n);
     const gen = n.gen;
     return {
-      watcher: () => { if (this.#epoch === epoch) n.gen++; },
+      watcher: this.#nodeWatchers.for(`${dir}/${child}`),
       store: (value, cacheable) => {
         if (this.#epoch !== epoch) return;
         n.value = value;

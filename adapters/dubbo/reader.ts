@@ -105,8 +105,9 @@ export class DubboReader {
   }
 
   /** Forgets every cached read: ZooKeeper's watches may not have survived (session events). */
-  forget(): void {
-    this.#cache.clear();
+  forget(newSession: boolean): void {
+    if (newSession) this.#cache.newSession();
+    else this.#cache.clear();
     this.#listed.clear();
   }
 

@@ -62,9 +62,11 @@ export class DubboSink extends PlannedSink<DubboState, DubboPlan> {
   }
 
   start(signal: AbortSignal): Promise<void> {
+    let session = this.#client.generation;
     const off = this.#client.onSession((generation) => {
       // Watches may not have survived: what the reader cached rests on them.
-      this.#reader.forget();
+      this.#reader.forget(generation !== session);
+      session = generation;
       // A new session lost our ephemeral nodes with the old one: the engine re-applies at once.
       if (generation > 1 && !this.#o.settings.persistent) for (const l of this.#resetListeners) l();
     });

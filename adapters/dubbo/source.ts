@@ -5,6 +5,7 @@ import type { EngineLogger } from '../../bridge/sync/logger-port.ts';
 import { SourceCache } from '../shared/source-cache.ts';
 import { NO_NODE, zkCode, type ZkClient, type ZkEvent } from './client.ts';
 import { instanceSnapshot, providerSnapshots, type ImportSettings } from './convert.ts';
+import { PathWatchers } from './path-watchers.ts';
 import { javaUrlDecode } from './url.ts';
 
 export interface DubboSourceOptions {
@@ -27,8 +28,9 @@ const CONNECTION = 'connection';
 const READS = '';
 
 /**
- * ZooKeeper → model. Watches fire once, so every read re-arms its own watch, and a token per
- * path makes a superseded watcher (an old session's, a relist's predecessor) a no-op. Every new
+ * ZooKeeper → model. Watches fire once, so every read re-arms its path's watch; a fire runs the
+ * handler of the path's latest read, once, and a relist drops every handler before it re-arms
+ * (so an old session's fire, or a relist's predecessor's, does nothing). Every new
  * or resumed session relists everything; the cache is replaced per directory only by successful
  * reads, so a lost connection or an expired session freezes what was last seen.
  */
@@ -38,12 +40,20 @@ export class DubboSource implements Source {
   readonly #o: DubboSourceOptions;
   /** Parts: `i:<dir>` per interface directory, `a:<app>` per application. */
   readonly #cache: SourceCache;
-  readonly #tokens = new Map<string, number>();
+  /** Per path: what its next watch event runs (the latest read's reload). */
+  readonly #handlers = new Map<string, (e: ZkEvent) => void>();
+  /** Per path: the one watcher function ZooKeeper holds for it (path-watchers.ts). */
+  readonly #watchers = new PathWatchers((path, e) => {
+    const handler = this.#handlers.get(path);
+    if (handler === undefined || this.#stopped) return;
+    this.#handlers.delete(path);
+    handler(e);
+  });
   readonly #instances = new Map<string, Map<string, Buffer | undefined>>();
   /** Interface (decoded) → applications, as the mapping nodes say, and the reverse. */
   readonly #mapping = new Map<string, string[]>();
   readonly #ifacesByApp = new Map<string, Set<string>>();
-  #nextToken = 0;
+  #session = 0;
   #relisting: Promise<void> | undefined;
   #again = false;
   #failures = 0;
@@ -60,7 +70,11 @@ export class DubboSource implements Source {
 
   start(signal: AbortSignal): Promise<void> {
     this.#signal = signal;
-    const offSession = this.#client.onSession(() => { this.#relist(); });
+    const offSession = this.#client.onSession((generation) => {
+      if (generation !== this.#session) this.#watchers.reset();
+      this.#session = generation;
+      this.#relist();
+    });
     const offState = this.#client.onState((up) => {
       if (up) {
         // Normally the reads are still down and the relist that follows nudges; this covers a
@@ -139,8 +153,8 @@ export class DubboSource implements Source {
   }
 
   async #relistAll(): Promise<void> {
-    // Every watcher armed before is superseded: this relist re-arms one per node.
-    this.#tokens.clear();
+    // Every handler armed before is superseded: this relist re-arms one per node.
+    this.#handlers.clear();
     const jobs: Promise<void>[] = [];
     if (this.#o.levels.includes('interface')) jobs.push(this.#loadRoot());
     if (this.#o.levels.includes('application')) jobs.push(this.#loadMapping().then(() => this.#loadApps()));
@@ -157,15 +171,10 @@ export class DubboSource implements Source {
     this.#retry = setTimeout(() => { if (this.#client.connected) this.#relist(); }, delay);
   }
 
-  /** A watcher that acts only while it is the latest one armed for `path`. */
+  /** The watcher for a read of `path`, whose next event runs `onFire` (and no earlier read's). */
   #arm(path: string, onFire: (e: ZkEvent) => void): (e: ZkEvent) => void {
-    const token = ++this.#nextToken;
-    this.#tokens.set(path, token);
-    return (e) => {
-      if (this.#tokens.get(path) !== token || this.#stopped) return;
-      this.#tokens.delete(path);
-      onFire(e);
-    };
+    this.#handlers.set(path, onFire);
+    return this.#watchers.for(path);
   }
 
   /** Runs a watch-triggered reload; a failure freezes and schedules a relist. */
@@ -192,10 +201,10 @@ export class DubboSource implements Source {
     for (const part of this.#cache.parts('i:')) {
       const dir = part.slice(2);
       if (wanted.has(dir)) continue;
-      this.#tokens.delete(`${root}/${dir}/providers`);
+      this.#handlers.delete(`${root}/${dir}/providers`);
       this.#cache.drop(part);
     }
-    const fresh = [...wanted].filter((d) => !this.#tokens.has(`${root}/${d}/providers`));
+    const fresh = [...wanted].filter((d) => !this.#handlers.has(`${root}/${d}/providers`));
     await Promise.all(fresh.map((d) => this.#loadProviders(d)));
   }
 
@@ -212,7 +221,7 @@ export class DubboSource implements Source {
     const listed = new Set(ifaces.map(ifaceName));
     const affected = new Set<string>();
     for (const name of [...this.#mapping.keys()]) if (!listed.has(name)) for (const app of this.#setMapping(name, undefined)) affected.add(app);
-    const loaded = await Promise.all(ifaces.filter((i) => !this.#tokens.has(`${base}/${i}`)).map((iface) => this.#loadMappingNode(iface)));
+    const loaded = await Promise.all(ifaces.filter((i) => !this.#handlers.has(`${base}/${i}`)).map((iface) => this.#loadMappingNode(iface)));
     for (const apps of loaded) for (const app of apps) affected.add(app);
     return affected;
   }
@@ -273,10 +282,10 @@ export class DubboSource implements Source {
     for (const app of [...this.#instances.keys()]) {
       if (apps.has(app)) continue;
       this.#instances.delete(app);
-      this.#tokens.delete(`${root}/${app}`);
+      this.#handlers.delete(`${root}/${app}`);
       this.#cache.drop(`a:${app}`);
     }
-    await Promise.all([...apps].filter((a) => !this.#tokens.has(`${root}/${a}`)).map((a) => this.#loadApp(a)));
+    await Promise.all([...apps].filter((a) => !this.#handlers.has(`${root}/${a}`)).map((a) => this.#loadApp(a)));
   }
 
   async #loadApp(app: string): Promise<void> {
@@ -288,7 +297,7 @@ export class DubboSource implements Source {
       children.map(async (child) => {
         const path = `${dir}/${child}`;
         // A child still watched keeps its data; its own watch reports changes.
-        if (old.has(child) && this.#tokens.has(path)) nodes.set(child, old.get(child));
+        if (old.has(child) && this.#handlers.has(path)) nodes.set(child, old.get(child));
         else {
           const data = await this.#instanceData(app, child);
           if (data !== null) nodes.set(child, data);
