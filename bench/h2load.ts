@@ -28,11 +28,6 @@ export interface H2loadRun {
   readonly streamsPerConnection: number;
   /** Calls in all: a fixed count, so every one completes and the DATA check is exact. */
   readonly calls: number;
-  /**
-   * Calls per second on each connection (h2load --rps): the load comes at a set rate instead of
-   * as fast as answers allow, so latency is measured at that rate, not at saturation.
-   */
-  readonly ratePerConnection?: number;
 }
 
 export interface H2loadResult {
