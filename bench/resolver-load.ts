@@ -43,7 +43,7 @@ interface Rate { requests: number; requestsPerSecond: number; p50Ms: number; p99
 /**
  * Load sent and not counted before each phase: the server's hot path is still being compiled
  * during its first thousands of calls. Without it, the resolver (measured first) was timed
- * partly cold and its bare-server baseline warm: saturated HTTP p99 5.8-8 ms cold, 3.0-3.6 warm.
+ * partly cold and its bare-server baseline warm: saturated HTTP p99 5.8-8 ms cold, 3.0-4.4 warm.
  */
 const WARM_UP_CALLS = 20_000;
 const WARM_UP_SECONDS = 1;
@@ -77,17 +77,18 @@ function expectService(name: string, endpoints: number): void {
 
 async function http(): Promise<void> {
   const url = new URL(values.path, target);
-  // One keep-alive connection per caller, as a pooled client holds.
-  const conns = await Promise.all(Array.from({ length: concurrency }, () => httpConnection(url)));
-  const answer = await conns[0]!.get();
+  const first = await httpConnection(url);
+  const answer = await first.get();
   const sample = JSON.parse(answer.toString('utf8')) as { ref?: { name?: string }; endpoints?: unknown[] };
   expectService(sample.ref?.name ?? '?', sample.endpoints?.length ?? 0);
   if (values.client !== 'h2load') {
+    // One keep-alive connection per caller, as a pooled client holds.
+    const conns = [first, ...(await Promise.all(Array.from({ length: concurrency - 1 }, () => httpConnection(url))))];
     emit(await runFor((k) => conns[k]!.get()));
     for (const c of conns) c.close();
     return;
   }
-  for (const c of conns) c.close();
+  first.close();
   const run = (calls: number): Promise<Rate> =>
     runH2load({ target: url.host, path: `${url.pathname}${url.search}`, protocol: 'http1', answerBytes: answer.length, connections: concurrency, streamsPerConnection: 1, calls });
   await run(WARM_UP_CALLS);

@@ -17,7 +17,7 @@ const status: StatusProvider = {
 };
 const request = (name: string): Buffer => grpcFrame(ResolveRequest.encode({ namespace: 'bench', name, filters: undefined }).finish());
 
-describe('h2load against the gRPC resolver', () => {
+describe('h2load against the gRPC and HTTP resolvers', () => {
   const stop = new AbortController();
   let catalog: Catalog;
   let grpc: GrpcResolver;
