@@ -7,7 +7,7 @@ import importX from 'eslint-plugin-import-x';
 
 export default tseslint.config(
   // The console's browser modules are the one place plain JavaScript is source (no build step).
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'proto/gen/', '**/*.js', '!bridge/resolver/console/*.js', '**/*.cjs'] },
+  { ignores: ['dist/', '.cache/', 'node_modules/', 'coverage/', 'proto/gen/', '**/*.js', '!bridge/resolver/console/*.js', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -2,7 +2,8 @@
 // (ISTHMUS_SERVERS=consul,zookeeper limits them; default all five: kubernetes, consul, nacos,
 // zookeeper, eureka), hands their connection info to test files, and stops at teardown only what
 // it started itself, so servers already running from `npm run servers -- up` stay up for the next
-// run. It also builds the Java peers (no-op when cached).
+// run. It also builds the Java peers (no-op when cached) and compiles the CLI the tests start as
+// bridge processes (process/compiled-cli.ts).
 // Two projects use it (`integration`, files several at a time, and `integration-serial`, files run
 // alone): the servers are started once for both and stopped after the last one.
 // It installs the ServiceMigration CRD once for the run, so no test file owns it: the demo and the
@@ -14,17 +15,23 @@ import type { TestProject } from 'vitest/node';
 import { Kube } from './drill/kube.ts';
 import { installMigrationCrd } from './drill/service-migration.ts';
 import { buildDubboPeers } from './peers/dubbo/peers.ts';
+import { COMPILED_CLI_ENV, compileCli } from './process/compiled-cli.ts';
 import { ensureSpringPeersJar } from './peers/spring/build.ts';
 import { ensureServers, parseServerNames, runDir, stopServers } from './servers/index.ts';
 import type {} from './servers/provided-context.ts';
 
 type Ensured = Awaited<ReturnType<typeof ensureServers>>;
-interface Shared { started: Promise<{ result: Ensured; file: string }>; users: number }
+interface Shared { started: Promise<{ result: Ensured; file: string; cli: string | undefined }>; users: number }
 // On globalThis: vitest may load this module once per project.
 const holder = globalThis as { isthmusIntegrationServers?: Shared | undefined };
 
-async function start(): Promise<{ result: Ensured; file: string }> {
+async function start(): Promise<{ result: Ensured; file: string; cli: string | undefined }> {
   const names = parseServerNames((process.env.ISTHMUS_SERVERS ?? 'all').split(','));
+  // Compiling is CPU work and starting servers mostly waiting, so the two go side by side.
+  const compiling = compileCli(log('cli')).catch((error: unknown) => {
+    log('cli')(`not compiled (${(error as Error).message.slice(0, 300)}); tests start the CLI from source`);
+    return undefined;
+  });
   const result = await ensureServers(names);
   const file = join(runDir(), 'connections.json');
   await mkdir(runDir(), { recursive: true });
@@ -32,7 +39,11 @@ async function start(): Promise<{ result: Ensured; file: string }> {
   const k8s = result.connections.kubernetes;
   if (k8s !== undefined) await installMigrationCrd(new Kube(k8s));
   await buildPeers();
-  return { result, file };
+  return { result, file, cli: await compiling };
+}
+
+function log(what: string): (line: string) => void {
+  return (line) => { process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${what}: ${line}\n`); };
 }
 
 /**
@@ -41,12 +52,12 @@ async function start(): Promise<{ result: Ensured; file: string }> {
  * a failure is only reported, and the files that need a peer fail with the reason.
  */
 async function buildPeers(): Promise<void> {
-  const log = (line: string): void => { process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] peers: ${line}\n`); };
-  for (const [name, build] of [['spring', () => ensureSpringPeersJar(log)], ['dubbo', () => buildDubboPeers(log)]] as const) {
+  const peers = log('peers');
+  for (const [name, build] of [['spring', () => ensureSpringPeersJar(peers)], ['dubbo', () => buildDubboPeers(peers)]] as const) {
     try {
       await build();
     } catch (error) {
-      log(`${name} peers not built (${(error as Error).message.slice(0, 300)}); the tests that run them will say so`);
+      peers(`${name} peers not built (${(error as Error).message.slice(0, 300)}); the tests that run them will say so`);
     }
   }
 }
@@ -54,8 +65,9 @@ async function buildPeers(): Promise<void> {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const shared = holder.isthmusIntegrationServers ??= { started: start(), users: 0 };
   shared.users++;
-  const { result, file } = await shared.started;
+  const { result, file, cli } = await shared.started;
   process.env.ISTHMUS_SERVERS_FILE = file;
+  if (cli !== undefined) process.env[COMPILED_CLI_ENV] = cli;
   project.provide('isthmusServers', result.connections);
   project.provide('isthmusServersFile', file);
   return async () => {

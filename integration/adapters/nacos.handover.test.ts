@@ -14,10 +14,10 @@ import type {} from '../servers/provided-context.ts';
 import { api, kubeEnv, must, testNamespace } from './kubernetes-env.ts';
 import { NativeApp, runId, sharedNacos, type NacosServer } from './nacos-support.ts';
 import { freePort } from '../drill/net.ts';
+import { cliArgs } from '../process/compiled-cli.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
-// node with tsx's loader, not the tsx wrapper, so SIGTERM reaches the bridge process itself.
-const CLI = ['--import', 'tsx', join(REPO, 'adapters', 'cli.ts')];
+// node itself (compiled CLI, or tsx's loader), not the tsx wrapper, so SIGTERM reaches the bridge process itself.
 const PODS = ['10.62.0.1', '10.62.0.2', '10.62.0.3'];
 const BRIDGE = 'handover-bridge';
 
@@ -73,7 +73,7 @@ describe.skipIf(env === undefined || kubeconfig === undefined)('nacos: graceful 
     const port = await freePort('127.0.0.1');
     const path = join(dir, `${identity}.yaml`);
     await writeFile(path, stringify(config(server, identity, port)));
-    const child = spawn(process.execPath, [...CLI, 'run', '--config', path], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [...cliArgs(), 'run', '--config', path], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
     children.set(identity, child);
     return port;
   }

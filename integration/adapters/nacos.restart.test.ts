@@ -14,11 +14,11 @@ import { stringify } from 'yaml';
 import { NacosNamingClient, nacosConnection } from '../../adapters/nacos/index.ts';
 import { NativeApp, ctx, nacosOptions, runId, sharedNacos, type NacosServer } from './nacos-support.ts';
 import { freePort } from '../drill/net.ts';
+import { cliArgs } from '../process/compiled-cli.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
-// node itself with tsx's loader, not the tsx wrapper: a signal must reach the bridge process,
-// and the wrapper would take a SIGKILL alone and leave the bridge running.
-const CLI = ['--import', 'tsx', join(REPO, 'adapters', 'cli.ts')];
+// node itself running the CLI (compiled, or with tsx's loader), not a wrapper: a signal must
+// reach the bridge process, and the wrapper would take a SIGKILL alone and leave the bridge running.
 const PODS = ['10.60.0.1', '10.60.0.2', '10.60.0.3'];
 
 
@@ -58,7 +58,7 @@ describe('nacos: bridge process death and restart', () => {
     const path = join(dir, `${name}.yaml`);
     const port = await freePort('127.0.0.1');
     await writeFile(path, stringify(config(server, service, port)));
-    const child = spawn(process.execPath, [...CLI, 'run', '--config', path], { cwd: REPO, stdio: 'ignore' });
+    const child = spawn(process.execPath, [...cliArgs(), 'run', '--config', path], { cwd: REPO, stdio: 'ignore' });
     children.push(child);
     resolverPorts.set(child, port);
     return child;

@@ -1,4 +1,5 @@
-// Runs the real `isthmus` CLI (adapters/cli.ts through tsx) as a child process, the way an
+// Runs the real `isthmus` CLI (compiled by the global setup, else through tsx: see
+// process/compiled-cli.ts) as a child process, the way an
 // operator or the container does: a YAML config file, JSON logs on stdout, SIGTERM to stop.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -8,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import type { ServiceExplain } from '../../bridge/sync/status.ts';
+import { cliArgs } from '../process/compiled-cli.ts';
 
 const execFileP = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = ['--import', 'tsx', join(ROOT, 'adapters', 'cli.ts')];
 
 export class TempDir {
   readonly path: string;
@@ -47,7 +48,7 @@ export interface CliResult {
 /** One-shot command (`cleanup`, `validate`, ...): exit code and output, never throws on exit != 0. */
 export async function isthmus(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await execFileP(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 });
+    const { stdout, stderr } = await execFileP(process.execPath, [...cliArgs(), ...args], { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number | string; stdout?: string; stderr?: string };
@@ -72,7 +73,7 @@ export class RunningBridge {
   }
 
   static async start(configPath: string, env: NodeJS.ProcessEnv = {}, startTimeoutMs = 90_000): Promise<RunningBridge> {
-    const child = spawn(process.execPath, [...CLI, 'run', '--config', configPath, '--log-level', 'info'], {
+    const child = spawn(process.execPath, [...cliArgs(), 'run', '--config', configPath, '--log-level', 'info'], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

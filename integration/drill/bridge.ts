@@ -7,10 +7,10 @@ import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { cliArgs } from '../process/compiled-cli.ts';
 import { getJson, waitFor } from './net.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
-const CLI = join(REPO, 'adapters', 'cli.ts');
 
 export interface DrillBridgeConfig {
   readonly bridgeId: string;
@@ -72,8 +72,8 @@ export class BridgeProcess {
     const resolver = { ...(config.resolver as Record<string, unknown>), auth: { tokenFile } };
     await writeFile(configPath, stringify({ ...config, resolver }));
     const log = createWriteStream(join(workDir, 'isthmus.log'), { flags: 'a' });
-    // `node --import tsx` rather than the tsx binary: one process, so a signal reaches the bridge.
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '--config', configPath], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    // node itself (the compiled CLI, or `node --import tsx`), not a wrapper: a signal reaches the bridge.
+    const child = spawn(process.execPath, [...cliArgs(), 'run', '--config', configPath], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     process.on('exit', () => child.kill('SIGKILL'));
@@ -100,7 +100,7 @@ export class BridgeProcess {
 /** `isthmus cleanup --yes`: removes what this bridge id wrote (Consul node, imported slices). */
 export function cleanupBridge(configPath: string): Promise<number | null> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'cleanup', '--config', configPath, '--yes'], { cwd: REPO, stdio: 'ignore' });
+    const child = spawn(process.execPath, [...cliArgs(), 'cleanup', '--config', configPath, '--yes'], { cwd: REPO, stdio: 'ignore' });
     child.on('exit', (code) => { resolve(code); });
     child.on('error', () => { resolve(null); });
   });
