@@ -45,6 +45,11 @@ export default defineConfig({
           environment: 'node',
           // One pool with the integration project (vitest requires the same size for that).
           maxWorkers: 3,
+          // Unit files share a worker's module cache instead of each loading the code again:
+          // 110 → 62 CPU-s and 60 → 35 s alone on two cores (issue 17). They keep no state in
+          // modules, and each file that fakes timers restores them; five runs in shuffled file
+          // order passed.
+          isolate: false,
         },
       },
       {
