@@ -167,7 +167,9 @@ describe('a failing sink is backed off as a whole', () => {
 });
 
 describe('bounded state', () => {
-  it('churning 100,000 service names leaves the bookkeeping at its baseline', async () => {
+  // 20,000 names in four rounds: a structure that kept one entry per name, or per round, shows
+  // after the first; more rounds only cost CPU in the suite (issue 17).
+  it('churning 20,000 service names leaves the bookkeeping at its baseline', async () => {
     world = new World();
     world.put('vm', orders, ep('10.0.0.1', 8080, 'vm'));
     const engine = await world.engine([route('vm', 'k8s', FAST_GUARD)], { workers: 4 });
@@ -175,7 +177,7 @@ describe('bounded state', () => {
     const baseline = engine.bookkeeping();
     const vm = world.registry('vm').registry;
     const batch = 5_000;
-    for (let round = 0; round < 100_000 / batch; round++) {
+    for (let round = 0; round < 20_000 / batch; round++) {
       const refs = Array.from({ length: batch }, (_, i) => ({ namespace: 'churn', name: `svc-${round}-${i}` }));
       for (const [i, ref] of refs.entries()) vm.putEndpoint(ref, ep(`10.1.${Math.floor(i / 250)}.${(i % 250) + 1}`, 80, 'vm'));
       await engine.whenIdle();
