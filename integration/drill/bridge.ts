@@ -44,7 +44,8 @@ export function bridgeConfig(c: DrillBridgeConfig): Record<string, unknown> {
     ],
     // gRPC off: its fixed default port would collide with any other bridge on the machine.
     resolver: { http: { host: '127.0.0.1', port: c.httpPort }, grpc: { enabled: false } },
-    log: { level: 'info' },
+    // debug: one line per reconcile and sink write, so a failed drill shows what the bridge did.
+    log: { level: 'debug' },
   };
 }
 
@@ -89,6 +90,27 @@ export class BridgeProcess {
 
   get baseUrl(): string {
     return this.#baseUrl;
+  }
+
+  /**
+   * Writes what the bridge says about `service` (its summary, and where each endpoint came from
+   * and what each sink did) to bridge-status.json in `workDir`: a failed drill step then shows
+   * whether the bridge saw the change, wrote it, or held it. Best effort: a bridge that does not
+   * answer is written down as such.
+   */
+  async saveStatus(workDir: string, ref: { namespace: string; name: string }): Promise<void> {
+    const read = async (path: string): Promise<unknown> => {
+      try {
+        const res = await fetch(`${this.#baseUrl}${path}`, { headers: { authorization: `Bearer ${this.token}` }, signal: AbortSignal.timeout(5000) });
+        return { status: res.status, body: await res.json() };
+      } catch (error) {
+        return { error: (error as Error).message };
+      }
+    };
+    const at = new Date().toISOString();
+    const summary = await read('/v1/status');
+    const service = await read(`/v1/status/${encodeURIComponent(ref.namespace)}/${encodeURIComponent(ref.name)}`);
+    await writeFile(join(workDir, 'bridge-status.json'), `${JSON.stringify({ at, summary, service }, null, 2)}\n`).catch(() => undefined);
   }
 
   async stop(): Promise<number | null> {

@@ -270,6 +270,10 @@ export async function runDubboDrill(o: DubboDrillOptions): Promise<FrameworkResu
       migrationStatus: statuses,
       durationMs: end - t0,
     };
+  } catch (error) {
+    // Before the cleanup stops the bridge: what it saw and wrote for the service (bridge-status.json).
+    await bridge?.saveStatus(o.workDir, ref);
+    throw error;
   } finally {
     if (feeder !== undefined) clearInterval(feeder);
     for (const pod of pods) await publishPod(kube, namespace, service, pod, TERMINATING).catch(() => undefined);

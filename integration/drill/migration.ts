@@ -281,6 +281,10 @@ export async function runMigrationDrill(o: DrillOptions): Promise<FrameworkResul
       migrationStatus: statuses,
       durationMs: end - t0,
     };
+  } catch (error) {
+    // Before the cleanup stops the bridge: what it saw and wrote for the service (bridge-status.json).
+    await bridge?.saveStatus(o.workDir, ref);
+    throw error;
   } finally {
     await podConsumer?.stop();
     for (const pod of pods) await publishPod(kube, namespace, service, pod.addr, TERMINATING).catch(() => undefined);
