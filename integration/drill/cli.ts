@@ -29,7 +29,7 @@ function summaryLine(report: DrillReport): string {
         lines.push(`${name} ${dir}: ${d.calls} calls, ${d.failures} failures, ${d.callsPerSecond}/s; pod share after the last VM retired ${d.podShareAfterLastVmRetired.pod}%`);
       }
       for (const st of r.split.steps) {
-        lines.push(`${name} split ${JSON.stringify(st.declared)} via ${st.via}: pods declared ${st.declaredPodShare}%, observed ${st.vmToPod.podShare}% of ${st.vmToPod.calls} vmToPod calls (${st.vmToPod.failures} failed), visible in ${st.visibleMs} ms`);
+        lines.push(`${name} split ${JSON.stringify(st.declared)} via ${st.via}: pods declared ${st.declaredPodShare}%, observed ${st.vmToPod.podShare}% of ${st.vmToPod.calls} vmToPod calls (${st.vmToPod.failures} failed), visible in ${st.visibleMs} ms, followed by the consumer ${st.followedMs} ms later`);
       }
     }
   }

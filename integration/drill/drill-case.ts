@@ -49,7 +49,7 @@ export function drillCase(framework: FrameworkName): void {
       expect(result.split.steps.map((st) => st.declaredPodShare)).toEqual([10, 50, 90]);
       expect(result.split.asserted).toBe(true);
       for (const st of result.split.steps) {
-        console.log(JSON.stringify({ figure: `drill-${framework}-split`, declared: st.declared, via: st.via, visibleMs: st.visibleMs, observed: st.vmToPod, podToVm: st.podToVm }));
+        console.log(JSON.stringify({ figure: `drill-${framework}-split`, declared: st.declared, via: st.via, visibleMs: st.visibleMs, followedMs: st.followedMs, observed: st.vmToPod, podToVm: st.podToVm }));
         expect(st.vmToPod.calls).toBeGreaterThanOrEqual(1000);
         expect(st.vmToPod.failures + st.podToVm.failures).toBe(0);
         expect(Math.abs(st.vmToPod.podShare - st.declaredPodShare), `split ${JSON.stringify(st.declared)}: observed pod share ${st.vmToPod.podShare} %`).toBeLessThanOrEqual(SHARE_TOLERANCE);

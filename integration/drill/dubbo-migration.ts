@@ -216,7 +216,7 @@ export async function runDubboDrill(o: DubboDrillOptions): Promise<FrameworkResu
     // `delay-notification`, default 5 s), and a weight change is two events (new URL, old URL
     // gone): the consumer follows a split 5–8 s after ZooKeeper shows it (measured), hence 10 s.
     const splits = await runSplitSteps({
-      kube, bridge, ref, vmId: 'dubbo', ready, log: o.log, callsPerStep: o.callsPerSplitStep, followMs: 10_000,
+      kube, bridge, ref, vmId: 'dubbo', ready, log: o.log, callsPerStep: o.callsPerSplitStep, followTimeoutMs: 30_000,
       visible: () => view.providers(GREETER, group),
       vmCalls: () => vmCalls,
       podCalls: () => podCalls,

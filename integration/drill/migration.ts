@@ -220,7 +220,7 @@ export async function runMigrationDrill(o: DrillOptions): Promise<FrameworkResul
     }
 
     const splits = await runSplitSteps({
-      kube, bridge, ref, vmId: fw, ready, log: o.log, callsPerStep: o.callsPerSplitStep, followMs: 2000,
+      kube, bridge, ref, vmId: fw, ready, log: o.log, callsPerStep: o.callsPerSplitStep, followTimeoutMs: 30_000,
       visible: () => o.side.visible(service),
       vmCalls: () => vmCalls,
       podCalls: () => podConsumer?.records ?? [],

@@ -44,7 +44,7 @@ describe('drill call records', () => {
     const dir = (failures: number, calls = 10) => ({ ...summarize([], 0, 1), calls, failures, consumer: 'x', podShareAfterLastVmRetired: { calls: 1, pod: 100 }, stepVisibilityMs: {} });
     const share = (observed: number) => ({ calls: 1000, failures: 0, podShare: observed, vmShare: 100 - observed });
     const splitStep = (declared: number, observed: number): SplitStepResult => ({
-      declared: { consul: 100 - declared, k8s: declared }, declaredPodShare: declared, via: 'ServiceMigration', visibleMs: 1, registryPodShare: declared, registryPodShareBefore: 50,
+      declared: { consul: 100 - declared, k8s: declared }, declaredPodShare: declared, via: 'ServiceMigration', visibleMs: 1, followedMs: 1, registryPodShare: declared, registryPodShareBefore: 50,
       vmToPod: { ...share(observed), weightAware: true }, podToVm: { ...share(50), weightAware: false }, countedFromMs: 0, countedMs: 1, status: { step: 's', waitedMs: 0 },
     });
     const ran = (failures: number, steps = [splitStep(10, 12.5), splitStep(90, 85)]) => ({ available: true as const, vmToPod: dir(0), podToVm: dir(failures), steps: [], split: { balancer: 'b', asserted: true, steps }, migrationStatus: [], durationMs: 1 });

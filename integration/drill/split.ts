@@ -4,7 +4,7 @@
 // each side served with the declared one.
 import type { ServiceRef } from '../../bridge/model/index.ts';
 import type { Kube } from './kube.ts';
-import { sleep, waitFor } from './net.ts';
+import { waitFor } from './net.ts';
 import type { CallRecord } from './record.ts';
 import { applyMigration, readMigrationStatus, type MigrationStatusView } from './service-migration.ts';
 import type { VisibleInstance } from './sides.ts';
@@ -33,6 +33,8 @@ export interface SplitStepResult {
   readonly fallbackReason?: string;
   /** Split set → the weights a weighted caller of the VM registry reads give the declared share, ms. */
   readonly visibleMs: number;
+  /** From visible until the consumer's calls followed the weights (see `following`), ms. */
+  readonly followedMs: number;
   /** Pod share implied by the weights visible in the VM registry when the count started. */
   readonly registryPodShare: number;
   /** The same just before the split was set: a step that changes nothing there shows it here. */
@@ -58,10 +60,10 @@ export interface SplitContext {
   readonly podCalls: () => readonly CallRecord[];
   readonly callsPerStep: number;
   /**
-   * Wait between the weights being visible in the registry and counting: how long the consumer
-   * itself takes to use a new instance list (LoadBalancer cache, notification batching).
+   * Longest the consumer may take, once the weights are visible in the registry, to use them
+   * (its client's registry fetch, LoadBalancer cache, notification batching): see `following`.
    */
-  readonly followMs: number;
+  readonly followTimeoutMs: number;
   /** Ready instances per origin while the steps run, for the status check. */
   readonly ready: Readonly<Record<string, number>>;
   readonly log: (message: string) => void;
@@ -119,6 +121,34 @@ export async function setSplit(c: SplitContext, split: Readonly<Record<string, n
   return { via: 'PUT /v1/weights', ...(reason === undefined ? {} : { reason }) };
 }
 
+/** Calls in the window that says whether the consumer follows the new weights (2 s at 100/s). */
+const FOLLOW_WINDOW = 200;
+/**
+ * Points off the declared share that window may be. Wider than the ±5 asserted over the
+ * counted 1,000 calls, since 200 calls spread more (±3.5 points is one standard deviation at
+ * 50/50), and far narrower than the distance between the steps (40 points).
+ */
+const FOLLOW_TOLERANCE = 7.5;
+
+/**
+ * Waits until the weight-aware consumer follows the weights now visible: the pod share of its
+ * latest FOLLOW_WINDOW calls, all started after `since`, within FOLLOW_TOLERANCE of `target`.
+ * How long that takes is the consumer's own business (a Eureka client's fetch plus the
+ * LoadBalancer's cache), and on a busy machine it took longer than the fixed 2 s this replaced:
+ * 41 % to pods was counted for a declared 50 %, the first calls still on the old weights. A
+ * consumer that never follows fails here after `c.followTimeoutMs`. Resolves with the wait, ms.
+ */
+async function following(c: SplitContext, since: number, target: number): Promise<number> {
+  const started = Date.now();
+  await waitFor(`the VM consumer to follow the weights (${target} % to pods over its last ${FOLLOW_WINDOW} calls)`, () => {
+    const recent = c.vmCalls().filter((r) => r.t >= since).sort((a, b) => a.t - b.t);
+    if (recent.length < FOLLOW_WINDOW) return Promise.resolve(undefined);
+    const share = measure(recent.slice(-FOLLOW_WINDOW)).podShare;
+    return Promise.resolve(Math.abs(share - target) <= FOLLOW_TOLERANCE ? true : undefined);
+  }, c.followTimeoutMs, 100, c.signal);
+  return Date.now() - started;
+}
+
 /** Calls of `records` that started at or after `from`, once there are `n` of them. */
 async function nextCalls(records: () => readonly CallRecord[], from: number, n: number, signal?: AbortSignal): Promise<readonly CallRecord[]> {
   const { value } = await waitFor(`${n} calls`, () => {
@@ -148,7 +178,7 @@ export async function runSplitSteps(c: SplitContext, step: <T>(name: string, bod
         return Math.abs(share - target) <= 2 ? share : undefined;
       }, 30_000, 100, c.signal);
       const visibleMs = Date.now() - started;
-      await sleep(c.followMs, c.signal);
+      const followedMs = await following(c, Date.now(), target);
       const from = Date.now();
       const vmCalls = await nextCalls(c.vmCalls, from, c.callsPerStep, c.signal);
       const until = (vmCalls.at(-1)?.t ?? from) + 1;
@@ -160,6 +190,7 @@ export async function runSplitSteps(c: SplitContext, step: <T>(name: string, bod
         via: how.via,
         ...(how.reason === undefined ? {} : { fallbackReason: how.reason }),
         visibleMs,
+        followedMs,
         registryPodShare: seen.value,
         registryPodShareBefore: before,
         vmToPod: { ...measure(vmCalls), weightAware: true as const },
@@ -169,7 +200,7 @@ export async function runSplitSteps(c: SplitContext, step: <T>(name: string, bod
         status,
       };
     });
-    c.log(`${c.vmId}: declared pods ${result.declaredPodShare} %, observed ${result.vmToPod.podShare} % over ${result.vmToPod.calls} calls (${result.vmToPod.failures} failed)`);
+    c.log(`${c.vmId}: declared pods ${result.declaredPodShare} %, observed ${result.vmToPod.podShare} % over ${result.vmToPod.calls} calls (${result.vmToPod.failures} failed; weights visible after ${result.visibleMs} ms, followed ${result.followedMs} ms later)`);
     results.push(result);
   }
   return results;
