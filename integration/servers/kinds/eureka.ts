@@ -52,6 +52,11 @@ export const FAST_PROPERTIES: Readonly<Record<string, string>> = {
   'eureka.server.enable-self-preservation': 'false',
   'eureka.server.eviction-interval-timer-in-ms': '1000',
   'eureka.server.use-read-only-response-cache': 'false',
+  // The read-write response cache is invalidated on every change, but a read computed before a
+  // change and stored after its invalidation stays until the entry expires (180 s by default).
+  // Under load the drills polled a stale application for 30-60 s after the bridge's writes had
+  // been applied (its status said so); one second bounds that, for every test on this server.
+  'eureka.server.response-cache-auto-expiration-in-seconds': '1',
   // The evict task logs one INFO line per run, i.e. every second here; expiries stay visible (WARN).
   'logging.level.com.netflix.eureka.registry.AbstractInstanceRegistry': 'WARN',
 };
