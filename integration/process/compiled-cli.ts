@@ -1,6 +1,6 @@
 // The `isthmus` CLI as the integration tests start it. Started from source through tsx, every
 // bridge process pays tsx's loader for each of the modules it imports: `--help` costs about 1.9
-// CPU-s that way and 0.7 s compiled, and the suite starts about fifty bridges on two cores
+// CPU-s that way and 0.7-1.0 s compiled, and the suite starts about fifty bridges on two cores
 // (issue 17). So the global setup compiles the sources once per source state (`tsc --noCheck`:
 // emit only, the typecheck is CI's own step) and tests start the compiled CLI, which is also what
 // the container image runs. Outside a vitest run (a drill from the command line, a test file run

@@ -54,8 +54,8 @@ export const FAST_PROPERTIES: Readonly<Record<string, string>> = {
   'eureka.server.use-read-only-response-cache': 'false',
   // The read-write response cache is invalidated on every change, but a read computed before a
   // change and stored after its invalidation stays until the entry expires (180 s by default).
-  // Under load the drills polled a stale application for 30-60 s after the bridge's writes had
-  // been applied (its status said so); one second bounds that, for every test on this server.
+  // Under load a drill read the old weights for 30 s after the bridge's writes were applied (its
+  // saved status said so), likely this race; one second bounds it for every test on this server.
   'eureka.server.response-cache-auto-expiration-in-seconds': '1',
   // The evict task logs one INFO line per run, i.e. every second here; expiries stay visible (WARN).
   'logging.level.com.netflix.eureka.registry.AbstractInstanceRegistry': 'WARN',
