@@ -1,5 +1,6 @@
-import { ResolveResponse, ResolverServiceService, WatchResponse, type Service } from '../../proto/gen/isthmus/v1/resolver.ts';
+import { ResolveResponse, WatchResponse, type Service } from '../../proto/gen/isthmus/v1/resolver.ts';
 import type { Split } from '../sync/index.ts';
+import { frame } from './grpc-wire.ts';
 
 export interface GrpcAnswersOptions {
   /** Bound on slots (one per service × filter set asked for); the oldest goes first beyond it. */
@@ -14,8 +15,9 @@ interface Slot {
   readonly split: Split | undefined;
   readonly service: Service;
   bytes: number;
-  resolve?: ResolveResponse;
-  watch?: WatchResponse;
+  /** The framed Resolve answer and Watch message, made on first use. */
+  resolve?: Buffer;
+  watch?: Buffer;
 }
 
 function sameSplit(a: Split | undefined, b: Split | undefined): boolean {
@@ -25,25 +27,17 @@ function sameSplit(a: Split | undefined, b: Split | undefined): boolean {
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
-function view(bytes: Uint8Array): Buffer {
-  // A view, not a copy: grpc-js copies into its framed buffer anyway.
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
 /**
- * The gRPC answers, built and encoded once per service revision and shared by every caller: a
- * hot Resolve is a map hit and a socket write, and a change that wakes 1,000 Watch streams
- * encodes their state once, not 1,000 times (a state of a few thousand endpoints costs
- * milliseconds to build and encode). grpc-js serializes inside the call, so the service
- * definition's serializers look the bytes up by message identity; a message not made here (none
- * is today) is still encoded the ordinary way.
+ * The gRPC answers, built, encoded and framed once per service revision and shared by every
+ * caller: a hot Resolve is a map hit and one socket write, and a change that wakes 1,000 Watch
+ * streams encodes their state once, not 1,000 times (a state of a few thousand endpoints costs
+ * milliseconds to build and encode).
  *
  * A slot is keyed by (service, filters) and holds the revision it was built at, so a change
  * overwrites it rather than leaving dead keys; the split is compared too, because a split that
  * leaves every weight as it was does not move the revision but is echoed in the answer.
  */
 export class GrpcAnswers {
-  readonly #bytes = new WeakMap<object, Buffer>();
   readonly #slots = new Map<string, Slot>();
   readonly #maxKeys: number;
   readonly #maxBytes: number;
@@ -56,51 +50,29 @@ export class GrpcAnswers {
     this.#maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
   }
 
-  /** The definition to register: the generated one, with serializers that reuse the bytes encoded here. */
-  readonly service = {
-    ...ResolverServiceService,
-    resolve: {
-      ...ResolverServiceService.resolve,
-      responseSerialize: (value: ResolveResponse): Buffer => this.#bytes.get(value) ?? view(ResolveResponse.encode(value).finish()),
-    },
-    watch: {
-      ...ResolverServiceService.watch,
-      responseSerialize: (value: WatchResponse): Buffer => this.#bytes.get(value) ?? view(WatchResponse.encode(value).finish()),
-    },
-  };
-
-  /** The Resolve answer for `key` at `revision`, encoded on first use. */
-  resolve(key: string, revision: number, split: Split | undefined, build: () => Service): ResolveResponse {
+  /** The framed Resolve answer for `key` at `revision`, encoded on first use. */
+  resolve(key: string, revision: number, split: Split | undefined, build: () => Service): Buffer {
     const slot = this.#slot(key, revision, split, build);
     if (slot.resolve === undefined) {
-      const message: ResolveResponse = { service: slot.service };
-      this.#keep(key, slot, message, view(ResolveResponse.encode(message).finish()));
-      slot.resolve = message;
+      slot.resolve = frame(ResolveResponse.encode({ service: slot.service }).finish());
+      this.#keep(key, slot, slot.resolve);
     }
     return slot.resolve;
   }
 
-  /** The Watch message carrying the state of `key` at `revision`, encoded on first use. */
-  watch(key: string, revision: number, split: Split | undefined, build: () => Service): WatchResponse {
+  /** The framed Watch message carrying the state of `key` at `revision`, encoded on first use. */
+  watch(key: string, revision: number, split: Split | undefined, build: () => Service): Buffer {
     const slot = this.#slot(key, revision, split, build);
     if (slot.watch === undefined) {
-      const message: WatchResponse = { index: revision, deleted: false, service: slot.service };
-      this.#keep(key, slot, message, view(WatchResponse.encode(message).finish()));
-      slot.watch = message;
+      slot.watch = frame(WatchResponse.encode({ index: revision, deleted: false, service: slot.service }).finish());
+      this.#keep(key, slot, slot.watch);
     }
     return slot.watch;
   }
 
-  /** A `deleted` Watch message; small and rare, so it is not kept. */
-  deleted(index: number): WatchResponse {
-    const message: WatchResponse = { index, deleted: true, service: undefined };
-    this.#bytes.set(message, view(WatchResponse.encode(message).finish()));
-    return message;
-  }
-
-  /** The encoded size of a message made here (the send budget counts bytes before the write). */
-  size(message: WatchResponse): number {
-    return (this.#bytes.get(message) ?? view(WatchResponse.encode(message).finish())).length;
+  /** A framed `deleted` Watch message; small and rare, so it is not kept. */
+  deleted(index: number): Buffer {
+    return frame(WatchResponse.encode({ index, deleted: true, service: undefined }).finish());
   }
 
   stats(): { hits: number; misses: number; keys: number; bytes: number } {
@@ -112,11 +84,10 @@ export class GrpcAnswers {
     this.#heldBytes = 0;
   }
 
-  #keep(key: string, slot: Slot, message: object, bytes: Buffer): void {
-    this.#bytes.set(message, bytes);
+  #keep(key: string, slot: Slot, bytes: Buffer): void {
     slot.bytes += bytes.length;
     this.#heldBytes += bytes.length;
-    // Evicting only drops the cache's hold: callers still writing a message keep it alive.
+    // Evicting only drops the cache's hold: calls still writing a buffer keep it alive.
     for (const [k, old] of this.#slots) {
       if (this.#heldBytes <= this.#maxBytes || k === key) break;
       this.#drop(k, old);

@@ -1,15 +1,18 @@
+import type { IncomingHttpHeaders } from 'node:http2';
+import { status } from '@grpc/grpc-js';
 import type { MeshNaming } from './mesh.ts';
-import { Server, ServerCredentials, status, type Metadata, type ServiceError, type sendUnaryData } from '@grpc/grpc-js';
 import type { Catalog } from '../catalog/index.ts';
 import { BridgeError } from '../errors/index.ts';
 import { refKey, type ServiceRef } from '../model/index.ts';
-import type { ResolveResponse, ResolverServiceServer, WatchResponse } from '../../proto/gen/isthmus/v1/resolver.ts';
+import { ListServicesRequest, ListServicesResponse, ResolveRequest, WatchRequest } from '../../proto/gen/isthmus/v1/resolver.ts';
 import type { Split } from '../sync/index.ts';
 import { bearerChecker } from './auth.ts';
 import { DEFAULT_EVENT_TIMING, type EventStreamTiming } from './event-stream.ts';
 import { filtersFromProto, listToProto, serviceToProto } from './grpc-convert.ts';
 import { GrpcAnswers } from './grpc-encode.ts';
+import { GrpcServer, type GrpcMethod, type StreamCall } from './grpc-server.ts';
 import { serveWatch } from './grpc-watch.ts';
+import { failure as fail, frame, isFailure, type GrpcFailure } from './grpc-wire.ts';
 import { nameProblem, watchLimits, type WatchLimits } from './limits.ts';
 import type { EndpointFilters } from './params.ts';
 import { SendBudget } from './send-budget.ts';
@@ -47,14 +50,8 @@ export interface GrpcResolverStats {
   readonly requests: Readonly<RequestCounts>;
 }
 
-type GrpcError = Partial<ServiceError> & { code: status; details: string };
-
-function fail(code: status, details: string): GrpcError {
-  return { code, details, message: details, name: 'Error' };
-}
-
 /** The requested ref, or INVALID_ARGUMENT: a name is never echoed back, it may be megabytes. */
-function refOf(req: { namespace: string; name: string }): ServiceRef | GrpcError {
+function refOf(req: { namespace: string; name: string }): ServiceRef | GrpcFailure {
   const problem = nameProblem('namespace', req.namespace) ?? nameProblem('name', req.name);
   if (problem !== undefined) return fail(status.INVALID_ARGUMENT, `ISTHMUS_USAGE: ${problem}`);
   return { namespace: req.namespace, name: req.name };
@@ -73,15 +70,22 @@ function answerKey(ref: ServiceRef, f: EndpointFilters): string {
   return JSON.stringify([ref.namespace, ref.name, f.healthy, f.origin ?? null, f.zone ?? null, f.mesh]);
 }
 
-function isError(x: ServiceRef | GrpcError): x is GrpcError {
-  return 'code' in x;
+const SERVICE = '/isthmus.v1.ResolverService/';
+
+/** Decodes a request; a message that is not one answers INTERNAL, as grpc-js does. */
+function decode<T>(what: { decode(bytes: Uint8Array): T }, bytes: Buffer): T | GrpcFailure {
+  try {
+    return what.decode(bytes);
+  } catch {
+    return fail(status.INTERNAL, 'request message could not be decoded');
+  }
 }
 
 /**
  * The gRPC side of the resolver (proto/isthmus/v1/resolver.proto): the same catalog, filters and
- * semantics as the HTTP API, served with @grpc/grpc-js. Bearer auth applies to every method
- * (`authorization: Bearer <token>` metadata → UNAUTHENTICATED otherwise); gRPC has no health or
- * metrics of its own here, those stay on the HTTP listener, open.
+ * semantics as the HTTP API, served by grpc-server.ts on node:http2. Bearer auth applies to every
+ * method (`authorization: Bearer <token>` metadata → UNAUTHENTICATED otherwise); gRPC has no
+ * health or metrics of its own here, those stay on the HTTP listener, open.
  *
  * Names are capped like HTTP's (INVALID_ARGUMENT). Watch streams are bounded (limits.ts): at most
  * maxWatchStreams (RESOURCE_EXHAUSTED ISTHMUS_TOO_MANY_WATCHES beyond), one unsent state each,
@@ -90,8 +94,7 @@ function isError(x: ServiceRef | GrpcError): x is GrpcError {
  */
 export class GrpcResolver {
   readonly #deps: GrpcResolverDeps;
-  // Channelz keeps per-call counters and traces nobody here reads: pure per-call cost.
-  readonly #server = new Server({ 'grpc.enable_channelz': 0 });
+  readonly #server: GrpcServer;
   readonly #hub: WatchHub;
   readonly #timing: Pick<EventStreamTiming, 'quietMs' | 'maxDelayMs'>;
   readonly #checkToken: ((header: string | undefined) => boolean) | undefined;
@@ -110,24 +113,25 @@ export class GrpcResolver {
     this.#budget = new SendBudget(this.#limits.maxBufferedBytes, pressureMs(this.#limits.slowConsumerMs));
     this.#hub = new WatchHub(deps.catalog, { onError: deps.onError ?? (() => undefined), maxWatchers: this.#limits.maxWatchStreams });
     this.#hub.start();
-    this.#server.addService(this.#answers.service, this.#handlers());
+    this.#server = new GrpcServer({
+      methods: this.#methods(),
+      ...(deps.tls === undefined ? {} : { tls: deps.tls }),
+      onError: (err) => {
+        this.#counts.failedGrpc(status.INTERNAL);
+        deps.onError?.(err);
+      },
+    });
   }
 
   /** Binds and serves; resolves with the bound port (0 picks a free one). */
-  listen(where: { host?: string; port: number }): Promise<number> {
-    const tls = this.#deps.tls;
-    const creds =
-      tls === undefined
-        ? ServerCredentials.createInsecure()
-        : ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false);
+  async listen(where: { host?: string; port: number }): Promise<number> {
     const host = where.host ?? '0.0.0.0';
-    const address = host.includes(':') ? `[${host}]:${where.port}` : `${host}:${where.port}`;
-    return new Promise((resolve, reject) => {
-      this.#server.bindAsync(address, creds, (err, port) => {
-        if (err === null) resolve(port);
-        else reject(new BridgeError('ISTHMUS_CONFIG_INVALID', `cannot listen for gRPC on ${address}: ${err.message}`, { cause: err, terminal: true }));
-      });
-    });
+    try {
+      return await this.#server.listen(host, where.port);
+    } catch (err) {
+      const address = host.includes(':') ? `[${host}]:${where.port}` : `${host}:${where.port}`;
+      throw new BridgeError('ISTHMUS_CONFIG_INVALID', `cannot listen for gRPC on ${address}: ${(err as Error).message}`, { cause: err, terminal: true });
+    }
   }
 
   /** Ends every Watch (clients reconnect elsewhere) and refuses new ones; lookups keep working. */
@@ -153,125 +157,118 @@ export class GrpcResolver {
   /** Drains, lets in-flight calls finish for up to `graceMs`, then cuts what is left. */
   async close(graceMs = 5_000): Promise<void> {
     this.drain();
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
+    let force: NodeJS.Timeout | undefined;
+    const cut = new Promise<void>((resolve) => {
+      force = setTimeout(() => {
         this.#server.forceShutdown();
         resolve();
       }, graceMs);
       force.unref();
-      this.#server.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
-      });
     });
+    await Promise.race([this.#server.tryShutdown(), cut]);
+    clearTimeout(force);
     this.#hub.stop();
     this.#answers.clear();
   }
 
-  #authorized(metadata: Metadata): GrpcError | undefined {
-    if (this.#checkToken === undefined) return undefined;
-    const value = metadata.get('authorization')[0];
-    if (this.#checkToken(typeof value === 'string' ? value : undefined)) return undefined;
+  #authorized(headers: IncomingHttpHeaders): GrpcFailure | undefined {
+    if (this.#checkToken === undefined || this.#checkToken(headers.authorization)) return undefined;
     return fail(status.UNAUTHENTICATED, 'ISTHMUS_UNAUTHENTICATED: missing or wrong bearer token (send metadata "authorization: Bearer <token>")');
   }
 
-  /** The Resolve answer, shared by every caller asking the same at this revision; undefined while absent. */
-  #answer(ref: ServiceRef, filters: EndpointFilters): ResolveResponse | undefined {
+  /** The framed Resolve answer, shared by every caller asking the same at this revision; undefined while absent. */
+  #answer(ref: ServiceRef, filters: EndpointFilters): Buffer | undefined {
     const entry = this.#deps.catalog.get(ref);
     if (entry === undefined) return undefined;
     const split = this.#deps.splits?.get(ref);
     return this.#answers.resolve(answerKey(ref, filters), entry.revision, split, () => serviceToProto(entry, filters, split, this.#deps.mesh));
   }
 
-  #watchMessage(ref: ServiceRef, filters: EndpointFilters, key: string, index: number): WatchResponse {
+  #watchMessage(ref: ServiceRef, filters: EndpointFilters, key: string, index: number): Buffer {
     const entry = this.#deps.catalog.get(ref);
     if (entry === undefined) return this.#answers.deleted(index);
     const split = this.#deps.splits?.get(ref);
     return this.#answers.watch(key, entry.revision, split, () => serviceToProto(entry, filters, split, this.#deps.mesh));
   }
 
-  #guard<T>(callback: sendUnaryData<T>, fn: () => T | GrpcError): void {
-    this.#counts.requests++;
-    let out: T | GrpcError;
-    try {
-      out = fn();
-    } catch (err) {
-      this.#deps.onError?.(err);
-      this.#counts.failedGrpc(status.INTERNAL);
-      callback(fail(status.INTERNAL, 'ISTHMUS_INTERNAL: internal error; the resolver log has the cause'));
-      return;
-    }
-    if (typeof out === 'object' && out !== null && 'code' in out && 'details' in out) {
-      this.#counts.failedGrpc(out.code);
-      callback(out);
-    } else callback(null, out);
+  /** Counts a call and its failure; a throw is the server's to answer (INTERNAL, counted there). */
+  #counted<T>(out: T | GrpcFailure): T | GrpcFailure {
+    if (isFailure(out)) this.#counts.failedGrpc(out.code);
+    return out;
   }
 
-  /** Ends a Watch before it starts. */
-  #refuse(call: { emit(event: 'error', err: GrpcError): unknown }, err: GrpcError): void {
-    this.#counts.failedGrpc(err.code);
-    call.emit('error', err);
-  }
-
-  #handlers(): ResolverServiceServer {
+  #methods(): ReadonlyMap<string, GrpcMethod> {
     const { catalog } = this.#deps;
-    return {
-      listServices: (call, callback) => {
-        this.#guard(callback, () => {
-          const denied = this.#authorized(call.metadata);
-          if (denied !== undefined) return denied;
-          const ns = call.request.namespace;
-          const problem = ns === '' ? undefined : nameProblem('namespace', ns);
-          if (problem !== undefined) return fail(status.INVALID_ARGUMENT, `ISTHMUS_USAGE: ${problem}`);
-          const entries = catalog.list().filter((e) => ns === '' || e.ref.namespace === ns);
-          return listToProto(catalog.revision(), entries);
-        });
-      },
-      resolve: (call, callback) => {
-        this.#guard(callback, () => {
-          const denied = this.#authorized(call.metadata);
-          if (denied !== undefined) return denied;
-          const ref = refOf(call.request);
-          if (isError(ref)) return ref;
-          const answer = this.#answer(ref, filtersFromProto(call.request.filters));
-          return answer ?? fail(status.NOT_FOUND, `ISTHMUS_NOT_FOUND: service ${refKey(ref)} is not in the catalog`);
-        });
-      },
-      watch: (call) => {
+    const listServices: GrpcMethod = {
+      kind: 'unary',
+      handle: (bytes, headers) => {
         this.#counts.requests++;
-        const denied = this.#authorized(call.metadata);
-        const ref = denied ?? refOf(call.request);
-        if (isError(ref)) {
-          this.#refuse(call, ref);
-          return;
-        }
+        const denied = this.#authorized(headers);
+        if (denied !== undefined) return this.#counted(denied);
+        const req = decode(ListServicesRequest, bytes);
+        if (isFailure(req)) return this.#counted(req);
+        const ns = req.namespace;
+        const problem = ns === '' ? undefined : nameProblem('namespace', ns);
+        if (problem !== undefined) return this.#counted(fail(status.INVALID_ARGUMENT, `ISTHMUS_USAGE: ${problem}`));
+        const entries = catalog.list().filter((e) => ns === '' || e.ref.namespace === ns);
+        return frame(ListServicesResponse.encode(listToProto(catalog.revision(), entries)).finish());
+      },
+    };
+    const resolve: GrpcMethod = {
+      kind: 'unary',
+      handle: (bytes, headers) => {
+        this.#counts.requests++;
+        const denied = this.#authorized(headers);
+        if (denied !== undefined) return this.#counted(denied);
+        const req = decode(ResolveRequest, bytes);
+        if (isFailure(req)) return this.#counted(req);
+        const ref = refOf(req);
+        if (isFailure(ref)) return this.#counted(ref);
+        const answer = this.#answer(ref, filtersFromProto(req.filters));
+        return this.#counted(answer ?? fail(status.NOT_FOUND, `ISTHMUS_NOT_FOUND: service ${refKey(ref)} is not in the catalog`));
+      },
+    };
+    const watch: GrpcMethod = {
+      kind: 'stream',
+      handle: (bytes, headers, admit) => {
+        this.#counts.requests++;
+        const req = decode(WatchRequest, bytes);
+        const ref = this.#authorized(headers) ?? (isFailure(req) ? req : refOf(req));
+        if (isFailure(ref)) return this.#counted(ref);
         if (this.#hub.draining) {
-          this.#refuse(call, fail(status.UNAVAILABLE, 'ISTHMUS_SHUTTING_DOWN: this resolver is shutting down; watch another replica'));
-          return;
+          return this.#counted(fail(status.UNAVAILABLE, 'ISTHMUS_SHUTTING_DOWN: this resolver is shutting down; watch another replica'));
         }
         if (this.#hub.full) {
           this.#refusedWatches++;
           const max = this.#limits.maxWatchStreams;
-          this.#refuse(call, fail(status.RESOURCE_EXHAUSTED, `ISTHMUS_TOO_MANY_WATCHES: this resolver serves at most ${max} Watch streams; retry later or watch another replica`));
-          return;
+          return this.#counted(fail(status.RESOURCE_EXHAUSTED, `ISTHMUS_TOO_MANY_WATCHES: this resolver serves at most ${max} Watch streams; retry later or watch another replica`));
         }
-        const filters = filtersFromProto(call.request.filters);
-        const key = answerKey(ref, filters);
-        serveWatch({
-          call,
-          hub: this.#hub,
-          ref,
-          timing: this.#timing,
-          message: (index) => this.#watchMessage(ref, filters, key, index),
-          encode: (m) => this.#answers.size(m),
-          budget: this.#budget,
-          slowConsumerMs: this.#limits.slowConsumerMs,
-          onSlowConsumer: () => {
-            this.#slowConsumers++;
-            this.#deps.onSlowConsumer?.(ref);
-          },
-        });
+        const filters = filtersFromProto(isFailure(req) ? undefined : req.filters);
+        this.#watch(ref, filters, admit());
+        return undefined;
       },
     };
+    return new Map<string, GrpcMethod>([
+      [`${SERVICE}ListServices`, listServices],
+      [`${SERVICE}Resolve`, resolve],
+      [`${SERVICE}Watch`, watch],
+    ]);
+  }
+
+  #watch(ref: ServiceRef, filters: EndpointFilters, call: StreamCall): void {
+    const key = answerKey(ref, filters);
+    serveWatch({
+      call,
+      hub: this.#hub,
+      ref,
+      timing: this.#timing,
+      message: (index) => this.#watchMessage(ref, filters, key, index),
+      budget: this.#budget,
+      slowConsumerMs: this.#limits.slowConsumerMs,
+      onSlowConsumer: () => {
+        this.#slowConsumers++;
+        this.#deps.onSlowConsumer?.(ref);
+      },
+    });
   }
 }

@@ -1,21 +1,17 @@
-import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { ServiceRef } from '../model/index.ts';
-import type { WatchRequest, WatchResponse } from '../../proto/gen/isthmus/v1/resolver.ts';
 import { coalescedPush, type PushTarget } from './coalesced-push.ts';
 import type { EventStreamTiming } from './event-stream.ts';
-import { resetCall } from './grpc-reset.ts';
+import type { StreamCall } from './grpc-server.ts';
 import type { Holding, SendBudget } from './send-budget.ts';
 import type { WatchHub } from './watch-hub.ts';
 
 export interface GrpcWatchArgs {
-  readonly call: ServerWritableStream<WatchRequest, WatchResponse>;
+  readonly call: StreamCall;
   readonly hub: WatchHub;
   readonly ref: ServiceRef;
-  /** The state at `index` as this caller filters it (a `deleted` message while the service is absent). */
-  readonly message: (index: number) => WatchResponse;
+  /** The framed state at `index` as this caller filters it (a `deleted` message while the service is absent). */
+  readonly message: (index: number) => Buffer;
   readonly timing: Pick<EventStreamTiming, 'quietMs' | 'maxDelayMs'>;
-  /** Encodes a message for its write and answers its size in bytes. */
-  readonly encode: (message: WatchResponse) => number;
   /** Unsent bytes shared by every Watch stream of this resolver. */
   readonly budget: SendBudget;
   /** How long a client may leave a state untaken before the stream is reset. */
@@ -28,7 +24,7 @@ export interface GrpcWatchArgs {
  * One `Watch` stream: the full (filtered) set now, then the full set again after each change,
  * with bursts coalesced exactly as the SSE stream does. It carries state, never deltas, so a
  * stream holds at most one unsent state: the next is written only once the client has taken the
- * last (grpc-js would otherwise queue up to 16 per stream), and changes meanwhile only mark it
+ * last (a plain stream would queue every state behind a client that stopped reading), and changes meanwhile only mark it
  * dirty. Writes also wait for room in the resolver's send budget.
  *
  * A client that leaves a state untaken for `slowConsumerMs` (or for the budget's shorter pressure
@@ -82,7 +78,7 @@ export function serveWatch(args: GrpcWatchArgs): void {
     if (closed) return;
     cleanup();
     args.onSlowConsumer();
-    if (!resetCall(call)) call.end();
+    call.reset();
   };
 
   const pusher = coalescedPush({
@@ -92,7 +88,7 @@ export function serveWatch(args: GrpcWatchArgs): void {
     write: (index) => {
       const message = args.message(index);
       holding = { since: Date.now(), evict: slow };
-      budget.take(holding, args.encode(message));
+      budget.take(holding, message.length);
       if (Number.isFinite(args.slowConsumerMs)) stall = setTimeout(slow, args.slowConsumerMs);
       call.write(message, taken);
     },
@@ -118,8 +114,6 @@ export function serveWatch(args: GrpcWatchArgs): void {
       call.end();
     },
   });
-  call.once('cancelled', cleanup);
-  call.once('close', cleanup);
-  call.once('error', cleanup);
+  call.onClose(cleanup);
   pusher.push();
 }
