@@ -1,5 +1,6 @@
 // Builds one Go binary from a repo-resident go.mod into the cache. The binary's file name carries
-// the pinned version and a hash of go.mod/go.sum, so a bump rebuilds and a rerun is a no-op.
+// the pinned version and a hash of go.mod/go.sum (and, for a program of ours, its sources), so a
+// bump rebuilds and a rerun is a no-op.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
@@ -19,6 +20,8 @@ export interface GoBinarySpec {
   readonly ldflags?: readonly string[];
   /** Build tags; like ldflags, not part of the cache key, so `version` must name them. */
   readonly tags?: readonly string[];
+  /** Go files of ours in the module directory that the binary is built from (part of the cache key). */
+  readonly sources?: readonly string[];
 }
 
 export function goEnv(): NodeJS.ProcessEnv {
@@ -37,15 +40,15 @@ export function goEnv(): NodeJS.ProcessEnv {
   };
 }
 
-async function descriptorHash(moduleDir: string): Promise<string> {
+async function descriptorHash(moduleDir: string, sources: readonly string[]): Promise<string> {
   const hash = createHash('sha256');
-  for (const file of ['go.mod', 'go.sum']) hash.update(await readFile(join(moduleDir, file)));
+  for (const file of ['go.mod', 'go.sum', ...sources]) hash.update(await readFile(join(moduleDir, file)));
   return hash.digest('hex').slice(0, 10);
 }
 
 export async function goBinaryPath(spec: GoBinarySpec): Promise<string> {
   const moduleDir = join(descriptorsDir, 'go', spec.module);
-  return join(cacheDir(), 'bin', `${spec.tool}-${spec.version}-${await descriptorHash(moduleDir)}`);
+  return join(cacheDir(), 'bin', `${spec.tool}-${spec.version}-${await descriptorHash(moduleDir, spec.sources ?? [])}`);
 }
 
 export async function buildGoBinary(spec: GoBinarySpec, onProgress: ProgressListener): Promise<string> {
