@@ -1,5 +1,7 @@
 import type { MeshNaming } from './mesh.ts';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import type { Catalog } from '../catalog/index.ts';
 import { BridgeError, type ErrorCode } from '../errors/index.ts';
@@ -8,6 +10,7 @@ import { bearerChecker } from './auth.ts';
 import { consoleExports, type ConsoleStatus } from './console-view.ts';
 import { registerConsoleRoutes } from './console-routes.ts';
 import { consoleSession } from './console-session.ts';
+import { fastLookup } from './fast-lookup.ts';
 import { StatusFeed } from './status-feed.ts';
 import { DEFAULT_EVENT_TIMING, type EventStreamTiming } from './event-stream.ts';
 import { MAX_NAME_LENGTH, watchLimits, type WatchLimits } from './limits.ts';
@@ -114,7 +117,8 @@ const internals = new WeakMap<FastifyInstance, Internals>();
 export interface ResolverStats {
   /** Open long-polls plus open event streams. */
   readonly watchers: number;
-  readonly cache: { readonly hits: number; readonly misses: number; readonly keys: number };
+  /** `peeked`: the hits answered before the router (fast-lookup.ts). */
+  readonly cache: { readonly hits: number; readonly misses: number; readonly keys: number; readonly peeked: number };
   /** Requests since start (probes and /metrics included); the failed ones by class. */
   readonly requests: Readonly<RequestCounts>;
 }
@@ -138,9 +142,19 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
     // Dubbo interface names (`org.example.foo.v2.OrderService:1.0.0:group`) exceed the default 100.
     routerOptions: { maxParamLength: MAX_NAME_LENGTH },
   };
+  const cache = new ResponseCache(options.cache);
+  const checkToken = deps.auth === undefined ? undefined : bearerChecker(deps.auth.token);
+  const session = deps.auth === undefined ? undefined : consoleSession(deps.auth.token, { secure: deps.tls !== undefined });
+  /** A read of /v1 (GET or HEAD) is let in with the token or the console's session cookie. */
+  const mayRead = (headers: IncomingHttpHeaders): boolean =>
+    checkToken === undefined || checkToken(headers.authorization) || session?.cookieValid(headers.cookie) === true;
+  const fast = fastLookup({ catalog: deps.catalog, cache, mayRead: (req) => mayRead(req.headers) });
   // Routes and hooks are the same over HTTPS; only the server type differs, which nothing here reads.
-  const app: FastifyInstance =
-    deps.tls === undefined ? Fastify(common) : (Fastify({ ...common, https: { cert: deps.tls.cert, key: deps.tls.key } }));
+  const app: FastifyInstance = Fastify({
+    ...common,
+    ...(deps.tls === undefined ? {} : { https: { cert: deps.tls.cert, key: deps.tls.key } }),
+    serverFactory: (handler, opts) => serverWithFastPath(handler, opts, fast),
+  });
 
   const limits = watchLimits(options.limits);
   const hub = new WatchHub(deps.catalog, {
@@ -148,7 +162,6 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
     maxWatchers: limits.maxWatchStreams,
     onError: (err) => { app.log.error({ err }, 'resolver watcher failed'); },
   });
-  const cache = new ResponseCache(options.cache);
   const timing: EventStreamTiming = { ...DEFAULT_EVENT_TIMING, ...options.events };
   const statusFeed = new StatusFeed({
     intervalMs: options.statusIntervalMs ?? DEFAULT_STATUS_INTERVAL_MS,
@@ -193,8 +206,6 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
 
   registerOpsRoutes(app, { health: deps.health, ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }) });
 
-  const checkToken = deps.auth === undefined ? undefined : bearerChecker(deps.auth.token);
-  const session = deps.auth === undefined ? undefined : consoleSession(deps.auth.token, { secure: deps.tls !== undefined });
   registerConsoleRoutes(app, session === undefined ? {} : { session });
   void app.register(
     (v1, _opts, done) => {
@@ -202,7 +213,7 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
         v1.addHook('onRequest', (req, reply, next) => {
           // The console's session cookie reads; changes (PUT/DELETE weights) need the token itself.
           const reads = req.method === 'GET' || req.method === 'HEAD';
-          if (checkToken(req.headers.authorization) || (reads && session?.cookieValid(req.headers.cookie) === true)) {
+          if (reads ? mayRead(req.headers) : checkToken(req.headers.authorization)) {
             next();
             return;
           }
@@ -240,6 +251,25 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
   return app;
 }
 
+/**
+ * The server fastify would make (fastify's own defaults for keep-alive and timeouts, as in its
+ * getServerInstance), with the cached-lookup fast path in front of its handler.
+ */
+function serverWithFastPath(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  opts: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } },
+  fast: (req: IncomingMessage, res: ServerResponse) => boolean,
+): Server {
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!fast(req, res)) handler(req, res);
+  };
+  const server = opts.https === undefined ? createServer(serve) : createHttpsServer(opts.https, serve);
+  if (opts.keepAliveTimeout !== undefined) server.keepAliveTimeout = opts.keepAliveTimeout;
+  if (opts.requestTimeout !== undefined) server.requestTimeout = opts.requestTimeout;
+  server.setTimeout(opts.connectionTimeout ?? 0);
+  return server;
+}
+
 /** Starts serving; resolves with the bound address (port 0 picks a free port). */
 export async function listen(app: FastifyInstance, where: { port: number; host?: string }): Promise<string> {
   return app.listen({ port: where.port, host: where.host ?? '0.0.0.0' });
@@ -256,7 +286,7 @@ export function drain(app: FastifyInstance): void {
 
 export function resolverStats(app: FastifyInstance): ResolverStats {
   const it = internals.get(app);
-  if (it === undefined) return { watchers: 0, cache: { hits: 0, misses: 0, keys: 0 }, requests: new RequestCounts() };
+  if (it === undefined) return { watchers: 0, cache: { hits: 0, misses: 0, keys: 0, peeked: 0 }, requests: new RequestCounts() };
   return { watchers: it.hub.watcherCount(), cache: it.cache.stats(), requests: it.counts };
 }
 

@@ -25,6 +25,8 @@ export class ResponseCache {
   readonly #cache: NodeCache;
   #hits = 0;
   #misses = 0;
+  /** Hits taken with peek(): lookups answered before the router (fast-lookup.ts). */
+  #peeked = 0;
 
   constructor(options: ResponseCacheOptions = {}) {
     this.#cache = new NodeCache({
@@ -51,6 +53,15 @@ export class ResponseCache {
     return slot.bytes;
   }
 
+  /** The bytes for `key` if they were rendered at `revision` and encoded already; never renders. */
+  peek(key: readonly unknown[], revision: number): Buffer | undefined {
+    const slot = this.#cache.get<Slot>(JSON.stringify(key));
+    if (slot?.revision !== revision || slot.bytes === undefined) return undefined;
+    this.#hits++;
+    this.#peeked++;
+    return slot.bytes;
+  }
+
   #slot(key: readonly unknown[], revision: number, render: () => string): Slot {
     const k = JSON.stringify(key);
     const slot = this.#cache.get<Slot>(k);
@@ -64,8 +75,8 @@ export class ResponseCache {
     return fresh;
   }
 
-  stats(): { hits: number; misses: number; keys: number } {
-    return { hits: this.#hits, misses: this.#misses, keys: this.#cache.keys().length };
+  stats(): { hits: number; misses: number; keys: number; peeked: number } {
+    return { hits: this.#hits, misses: this.#misses, keys: this.#cache.keys().length, peeked: this.#peeked };
   }
 
   close(): void {

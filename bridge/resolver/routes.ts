@@ -43,7 +43,7 @@ import type { MigrationReport } from '../ports/index.ts';
 import type { WatchHub } from './watch-hub.ts';
 
 export const INDEX_HEADER = 'x-isthmus-index';
-const JSON_TYPE = 'application/json; charset=utf-8';
+export const JSON_TYPE = 'application/json; charset=utf-8';
 
 export interface RouteContext {
   readonly catalog: Catalog;
@@ -102,11 +102,16 @@ function hangUpSignal(reply: FastifyReply): AbortSignal {
   return ac.signal;
 }
 
+/** The response cache's key for a service lookup (fast-lookup.ts reads the same slots). */
+export function serviceKey(ref: ServiceRef, f: EndpointFilters): unknown[] {
+  return ['service', ref.namespace, ref.name, f.healthy, f.origin ?? null, f.zone ?? null, f.mesh];
+}
+
 /** The /v1 routes; registered inside their own plugin so the auth hook covers exactly these. */
 export function registerV1Routes(app: FastifyInstance, ctx: RouteContext): void {
   const { catalog, hub, cache, status } = ctx;
 
-  const entryKey = (entry: CatalogEntry, f: EndpointFilters): unknown[] => ['service', entry.ref.namespace, entry.ref.name, f.healthy, f.origin ?? null, f.zone ?? null, f.mesh];
+  const entryKey = (entry: CatalogEntry, f: EndpointFilters): unknown[] => serviceKey(entry.ref, f);
   const entryBody = (entry: CatalogEntry, f: EndpointFilters): string =>
     cache.body(entryKey(entry, f), entry.revision, () => JSON.stringify(viewEntry(entry, f, ctx.mesh)));
   const entryBytes = (entry: CatalogEntry, f: EndpointFilters): Buffer =>
