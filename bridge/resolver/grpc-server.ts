@@ -8,7 +8,7 @@ import {
   type ServerHttp2Session,
   type ServerHttp2Stream,
 } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { status } from '@grpc/grpc-js';
 import { declaredLength, encodeGrpcMessage, failure, isFailure, isGrpcContentType, MAX_REQUEST_BYTES, onlyMessage, tooLarge, type GrpcFailure } from './grpc-wire.ts';
 import type { TlsFiles } from './tls.ts';
@@ -102,6 +102,12 @@ export class GrpcServer {
       this.#sessions.add(s);
       s.on('error', () => undefined);
       s.once('close', () => this.#sessions.delete(s));
+    });
+    this.#server.on('connection', (socket: Socket) => {
+      // Small answers to pipelined calls must not wait for Nagle; a peer that vanished without a
+      // FIN must not hold an idle Watch for the kernel's two hours.
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, 60_000);
     });
     this.#server.on('stream', (stream, headers) => { this.#onStream(stream, headers); });
   }
