@@ -197,37 +197,32 @@ export class GrpcResolver {
     return out;
   }
 
+  /** A unary method: counted, authorized and decoded before `answer`; each failure counted by its code. */
+  #unary<T extends object>(message: { decode(bytes: Uint8Array): T }, answer: (req: T) => Buffer | GrpcFailure): GrpcMethod {
+    return {
+      kind: 'unary',
+      handle: (bytes, headers) => {
+        this.#counts.requests++;
+        const req = this.#authorized(headers) ?? decode(message, bytes);
+        return this.#counted(isFailure(req) ? req : answer(req));
+      },
+    };
+  }
+
   #methods(): ReadonlyMap<string, GrpcMethod> {
     const { catalog } = this.#deps;
-    const listServices: GrpcMethod = {
-      kind: 'unary',
-      handle: (bytes, headers) => {
-        this.#counts.requests++;
-        const denied = this.#authorized(headers);
-        if (denied !== undefined) return this.#counted(denied);
-        const req = decode(ListServicesRequest, bytes);
-        if (isFailure(req)) return this.#counted(req);
-        const ns = req.namespace;
-        const problem = ns === '' ? undefined : nameProblem('namespace', ns);
-        if (problem !== undefined) return this.#counted(fail(status.INVALID_ARGUMENT, `ISTHMUS_USAGE: ${problem}`));
-        const entries = catalog.list().filter((e) => ns === '' || e.ref.namespace === ns);
-        return frame(ListServicesResponse.encode(listToProto(catalog.revision(), entries)).finish());
-      },
-    };
-    const resolve: GrpcMethod = {
-      kind: 'unary',
-      handle: (bytes, headers) => {
-        this.#counts.requests++;
-        const denied = this.#authorized(headers);
-        if (denied !== undefined) return this.#counted(denied);
-        const req = decode(ResolveRequest, bytes);
-        if (isFailure(req)) return this.#counted(req);
-        const ref = refOf(req);
-        if (isFailure(ref)) return this.#counted(ref);
-        const answer = this.#answer(ref, filtersFromProto(req.filters));
-        return this.#counted(answer ?? fail(status.NOT_FOUND, `ISTHMUS_NOT_FOUND: service ${refKey(ref)} is not in the catalog`));
-      },
-    };
+    const listServices = this.#unary(ListServicesRequest, (req) => {
+      const ns = req.namespace;
+      const problem = ns === '' ? undefined : nameProblem('namespace', ns);
+      if (problem !== undefined) return fail(status.INVALID_ARGUMENT, `ISTHMUS_USAGE: ${problem}`);
+      const entries = catalog.list().filter((e) => ns === '' || e.ref.namespace === ns);
+      return frame(ListServicesResponse.encode(listToProto(catalog.revision(), entries)).finish());
+    });
+    const resolve = this.#unary(ResolveRequest, (req) => {
+      const ref = refOf(req);
+      if (isFailure(ref)) return ref;
+      return this.#answer(ref, filtersFromProto(req.filters)) ?? fail(status.NOT_FOUND, `ISTHMUS_NOT_FOUND: service ${refKey(ref)} is not in the catalog`);
+    });
     const watch: GrpcMethod = {
       kind: 'stream',
       handle: (bytes, headers, admit) => {
