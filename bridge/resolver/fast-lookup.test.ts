@@ -41,6 +41,7 @@ async function resolver() {
   const vm = new FakeSource('vm');
   vm.put(ORDERS, [endpoint('vm', '10.0.0.1'), endpoint('vm', '10.0.0.2', { ready: false })]);
   vm.put({ namespace: 'shop', name: 'a b:1.0' }, [endpoint('vm', '10.0.0.9')]);
+  vm.put({ namespace: 'shop', name: 'x/y' }, [endpoint('vm', '10.0.0.8')]);
   const catalog = new Catalog([vm]);
   catalog.start();
   const app = createHttpResolver({ catalog, status: fakeStatus, health: () => ({ ok: true, reasons: [] }), auth: { token: TOKEN } });
@@ -71,23 +72,35 @@ describe('cached lookups answered before fastify', () => {
     expect((JSON.parse(moved.body) as { endpoints: { address: string }[] }).endpoints.map((e) => e.address)).toEqual(['10.0.0.3']);
   });
 
-  it('leaves refusals, filters, escapes and other methods to fastify', async () => {
+  it('answers escaped names and the SDK\'s ?healthy=true as fastify does', async () => {
+    const { app, base } = await resolver();
+    for (const path of ['/v1/services/shop/a%20b%3A1.0', '/v1/services/shop/orders?healthy=true', '/v1/services/shop/x%2Fy']) {
+      const rendered = await get(base, path, auth);
+      const cached = await get(base, path, auth);
+      expect(cached, path).toEqual(rendered);
+      expect(rendered.status, path).toBe(200);
+    }
+    expect(resolverStats(app).cache.peeked).toBe(3);
+    const healthy = await get(base, '/v1/services/shop/orders?healthy=true', auth);
+    expect((JSON.parse(healthy.body) as { endpoints: unknown[] }).endpoints).toHaveLength(1);
+    expect((JSON.parse((await get(base, '/v1/services/shop/x%2Fy', auth)).body) as { ref: { name: string } }).ref.name).toBe('x/y');
+  });
+
+  it('leaves refusals, other filters, bad escapes and other paths to fastify', async () => {
     const { app, base } = await resolver();
     await get(base, '/v1/services/shop/orders', auth);
     expect((await get(base, '/v1/services/shop/orders')).status).toBe(401);
     expect((await get(base, '/v1/services/shop/orders', { authorization: 'Bearer wrong' })).status).toBe(401);
     const cookie = consoleSession(TOKEN, { secure: false }).setCookie().split(';')[0] ?? '';
     expect((await get(base, '/v1/services/shop/orders', { cookie })).status).toBe(200);
-    const healthy = await get(base, '/v1/services/shop/orders?healthy=true', auth);
-    expect((JSON.parse(healthy.body) as { endpoints: unknown[] }).endpoints).toHaveLength(1);
     for (let i = 0; i < 2; i++) {
-      const escaped = await get(base, '/v1/services/shop/a%20b:1.0', auth);
-      expect(escaped.status).toBe(200);
-      expect((JSON.parse(escaped.body) as { ref: { name: string } }).ref.name).toBe('a b:1.0');
+      const zoned = await get(base, '/v1/services/shop/orders?healthy=true&zone=b', auth);
+      expect((JSON.parse(zoned.body) as { endpoints: unknown[] }).endpoints).toHaveLength(0);
     }
+    expect((await get(base, '/v1/services/shop/or%zzders', auth)).status).toBe(400);
     expect((await get(base, '/v1/services/shop/missing', auth)).status).toBe(404);
     expect((await get(base, '/v1/services/shop/orders/', auth)).status).toBe(404);
-    // Only the cookie read was answered early; the refusals, the filter and the escapes were not.
+    // Only the cookie read was answered early; the refusals, the zone filter and the rest were not.
     expect(resolverStats(app).cache.peeked).toBe(1);
   });
 });

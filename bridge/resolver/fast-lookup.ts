@@ -7,6 +7,7 @@ import { INDEX_HEADER, JSON_TYPE, serviceKey } from './routes.ts';
 
 const PREFIX = '/v1/services/';
 const UNFILTERED: EndpointFilters = { healthy: false, mesh: false };
+const HEALTHY: EndpointFilters = { healthy: true, mesh: false };
 
 export interface FastLookupDeps {
   readonly catalog: Catalog;
@@ -15,21 +16,32 @@ export interface FastLookupDeps {
   readonly mayRead?: (req: IncomingMessage) => boolean;
 }
 
-/** Non-empty, within the router's parameter cap, and nothing the router would decode or split on. */
-function plainSegment(s: string): boolean {
-  if (s.length === 0 || s.length > MAX_NAME_LENGTH) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    // % (escapes, decoded by the router), / ? # ; (delimiters)
-    if (c === 0x25 || c === 0x2f || c === 0x3f || c === 0x23 || c === 0x3b) return false;
+/**
+ * A path segment as the router hands it to the route: within its parameter cap (counted before
+ * decoding, as it counts), percent-decoded; undefined for anything it would treat otherwise.
+ */
+function segment(raw: string): string | undefined {
+  if (raw.length === 0 || raw.length > MAX_NAME_LENGTH || raw.includes(';')) return undefined;
+  if (!raw.includes('%')) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    // A malformed escape is the router's 400 to give.
+    return undefined;
   }
-  return true;
+}
+
+/** The only queries taken here: none, or the SDK's `healthy=true`; anything else is fastify's. */
+function filtersOf(query: string | undefined): EndpointFilters | undefined {
+  if (query === undefined) return UNFILTERED;
+  return query === 'healthy=true' ? HEALTHY : undefined;
 }
 
 /**
- * The hot path behind DESIGN §12's 20,000 lookups/s: `GET /v1/services/<ns>/<name>` with no
- * query and no escapes in the names, whose answer the response cache already holds at the
- * service's current revision. That is answered on Node's own request and response, with the
+ * The hot path behind DESIGN §12's 20,000 lookups/s: `GET /v1/services/<ns>/<name>`, with no
+ * query or the SDK's `?healthy=true`, whose answer the response cache already holds at the
+ * service's current revision. Names are decoded as the router decodes them (the SDK escapes
+ * Dubbo's `:`). That is answered on Node's own request and response, with the
  * status, headers and bytes fastify sends for it (http-resolver.test.ts compares the two);
  * everything else, a cache miss included, returns false and goes to fastify, which renders the
  * answer and caches it for the next caller. Fastify's routing and its request and reply objects
@@ -39,14 +51,19 @@ export function fastLookup(deps: FastLookupDeps): (req: IncomingMessage, res: Se
   return (req, res) => {
     const url = req.url;
     if (req.method !== 'GET' || url === undefined || !url.startsWith(PREFIX)) return false;
-    const slash = url.indexOf('/', PREFIX.length);
-    if (slash === -1) return false;
-    const ref = { namespace: url.slice(PREFIX.length, slash), name: url.slice(slash + 1) };
-    if (!plainSegment(ref.namespace) || !plainSegment(ref.name)) return false;
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const filters = filtersOf(q === -1 ? undefined : url.slice(q + 1));
+    const slash = path.indexOf('/', PREFIX.length);
+    if (filters === undefined || slash === -1 || path.includes('#')) return false;
+    const namespace = segment(path.slice(PREFIX.length, slash));
+    const name = segment(path.slice(slash + 1));
+    if (namespace === undefined || name === undefined || path.indexOf('/', slash + 1) !== -1) return false;
+    const ref = { namespace, name };
     if (deps.mayRead !== undefined && !deps.mayRead(req)) return false;
     const entry = deps.catalog.get(ref);
     if (entry === undefined) return false;
-    const body = deps.cache.peek(serviceKey(ref, UNFILTERED), entry.revision);
+    const body = deps.cache.peek(serviceKey(ref, filters), entry.revision);
     if (body === undefined) return false;
     res.writeHead(200, { [INDEX_HEADER]: String(entry.revision), 'content-type': JSON_TYPE, 'content-length': body.length });
     res.end(body);
