@@ -134,6 +134,9 @@ describe('gRPC server, protocol edges (raw HTTP/2)', () => {
     huge.writeUInt32BE(MAX_REQUEST_BYTES + 1, 1);
     const refused = await raw(s, { ':path': RESOLVE }, huge);
     expect(statusOf(refused)).toBe(String(status.RESOURCE_EXHAUSTED));
+    // A small first message followed by more than the cap of anything else is cut off too.
+    const trailing = Buffer.concat([good, Buffer.alloc(MAX_REQUEST_BYTES)]);
+    expect(statusOf(await raw(s, { ':path': RESOLVE }, trailing))).toBe(String(status.RESOURCE_EXHAUSTED));
     const ok = await raw(s, { ':path': RESOLVE }, good);
     expect(statusOf(ok)).toBe('0');
     expect(ResolveResponse.decode(onlyMessage(ok.body) as Buffer).service?.name).toBe('orders');

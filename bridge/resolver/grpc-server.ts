@@ -59,12 +59,17 @@ function readBody(stream: ServerHttp2Stream, done: (body: Buffer | GrpcFailure) 
   const onData = (chunk: Buffer): void => {
     chunks.push(chunk);
     size += chunk.length;
-    if (checked || size < 5) return;
-    checked = true;
-    const length = declaredLength(chunks.length === 1 ? chunk : Buffer.concat(chunks)) ?? 0;
+    let length = size - 5;
+    if (!checked && size >= 5) {
+      checked = true;
+      length = Math.max(length, declaredLength(chunks.length === 1 ? chunk : Buffer.concat(chunks)) ?? 0);
+    }
+    // The first message's declared length, or whatever has arrived (more messages, say): past
+    // the cap either way, and nothing more is kept.
     if (length > MAX_REQUEST_BYTES) {
       stream.off('data', onData);
       stream.off('end', onEnd);
+      chunks.length = 0;
       done(tooLarge(length));
     }
   };
