@@ -81,14 +81,14 @@ function readBody(stream: ServerHttp2Stream, done: (body: Buffer | GrpcFailure) 
 }
 
 /**
- * A gRPC server on node:http2 for the resolver's three methods. grpc-js's server costs about 40 %
- * of the throughput of the same answers written straight to node:http2 (bench/baseline.ts), and a
- * resolver answers from a cache of already-framed bytes, so its own work per call is a map hit:
- * the rest is what the stack does per stream. This serves what the resolver needs and no more:
- * unary and server-streaming calls, uncompressed messages up to 4 MiB, bearer metadata,
- * percent-encoded status messages, TLS, graceful and forced shutdown. Deadlines are the
- * client's (it cancels, which closes the stream here). grpc-js clients, h2load and grpc-java
- * speak to it unchanged; the SDK and tests still use grpc-js as the client.
+ * A gRPC server on node:http2 for the resolver's three methods. With grpc-js's server, Resolve
+ * reached 55–62 % of the rate of the same answers written straight to node:http2
+ * (bench/baseline.ts). The resolver answers from a cache of already-framed bytes, so its own work
+ * per call is a map hit; the rest is what the stack does per stream. This serves what the
+ * resolver needs and no more: unary and server-streaming calls, uncompressed messages up to
+ * 4 MiB, bearer metadata, percent-encoded status messages, TLS, graceful and forced shutdown.
+ * Deadlines are the client's (it cancels, which closes the stream here). Tested with grpc-js
+ * and grpc-go clients and with h2load; the SDK still uses grpc-js as its client.
  */
 export class GrpcServer {
   readonly #server: Http2Server | Http2SecureServer;
