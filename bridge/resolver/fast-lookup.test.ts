@@ -1,5 +1,7 @@
+import { once } from 'node:events';
 import { request } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Catalog } from '../catalog/index.ts';
 import { consoleSession } from './console-session.ts';
 import { close, createHttpResolver, listen, resolverStats } from './http-resolver.ts';
@@ -84,6 +86,32 @@ describe('cached lookups answered before fastify', () => {
     const healthy = await get(base, '/v1/services/shop/orders?healthy=true', auth);
     expect((JSON.parse(healthy.body) as { endpoints: unknown[] }).endpoints).toHaveLength(1);
     expect((JSON.parse((await get(base, '/v1/services/shop/x%2Fy', auth)).body) as { ref: { name: string } }).ref.name).toBe('x/y');
+  });
+
+  it('leaves a request that races the close to fastify, which sheds it with 503', async () => {
+    const { app, base } = await resolver();
+    await get(base, '/v1/services/shop/orders', auth);
+    const { port } = new URL(base);
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    // Half a request: the connection is busy, so the close does not reap it as idle.
+    socket.write(`GET /v1/services/shop/orders HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TOKEN}\r\n`);
+    // A long-poll sent after it: once it waits, the half request has been read; once the close
+    // answers it (preClose drains waiters), the resolver is closing.
+    const index = Number((await get(base, '/v1/services/shop/orders', auth)).headers['x-isthmus-index']);
+    const poll = get(base, `/v1/services/shop/orders?index=${index}&wait=30s`, auth);
+    await vi.waitFor(() => { expect(resolverStats(app).watchers).toBe(1); });
+    const closed = close(app);
+    closers.length = 0;
+    await poll;
+    let answer = '';
+    socket.on('data', (d: Buffer) => { answer += d.toString('utf8'); });
+    socket.end('\r\n');
+    await once(socket, 'close');
+    await closed;
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 503 Service Unavailable');
+    // The lookup before the long-poll was answered early; the one racing the close was not.
+    expect(resolverStats(app).cache.peeked).toBe(1);
   });
 
   it('leaves refusals, other filters, bad escapes and other paths to fastify', async () => {

@@ -148,7 +148,11 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
   /** A read of /v1 (GET or HEAD) is let in with the token or the console's session cookie. */
   const mayRead = (headers: IncomingHttpHeaders): boolean =>
     checkToken === undefined || checkToken(headers.authorization) || session?.cookieValid(headers.cookie) === true;
-  const fast = fastLookup({ catalog: deps.catalog, cache, mayRead: (req) => mayRead(req.headers) });
+  const lookup = fastLookup({ catalog: deps.catalog, cache, mayRead: (req) => mayRead(req.headers) });
+  // Once closing, fastify answers every request 503 with Connection: close (load shedding, so
+  // clients move to another replica); a request racing the close must get that too.
+  let closing = false;
+  const fast = (req: IncomingMessage, res: ServerResponse): boolean => !closing && lookup(req, res);
   // Routes and hooks are the same over HTTPS; only the server type differs, which nothing here reads.
   const app: FastifyInstance = Fastify({
     ...common,
@@ -239,6 +243,7 @@ export function createHttpResolver(deps: HttpResolverDeps, options: HttpResolver
   // preClose runs before the server stops accepting: open long-polls answer and streams end,
   // otherwise server.close() would wait for them for up to five minutes.
   app.addHook('preClose', (done) => {
+    closing = true;
     hub.drain();
     done();
   });
@@ -267,6 +272,7 @@ function serverWithFastPath(
   if (opts.keepAliveTimeout !== undefined) server.keepAliveTimeout = opts.keepAliveTimeout;
   if (opts.requestTimeout !== undefined) server.requestTimeout = opts.requestTimeout;
   server.setTimeout(opts.connectionTimeout ?? 0);
+  if (opts.maxRequestsPerSocket !== undefined && opts.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = opts.maxRequestsPerSocket;
   return server;
 }
 
